@@ -1,0 +1,884 @@
+//! Telling the delivery shapes apart in one pass over the body.
+//!
+//! Every JSON object of a body is read once as an [`Item`]: the fields of a bare run go into a
+//! [`FlowRun`] as they come, while the keys that mark another shape (`event`, `data`,
+//! `items`, `events`, `messages`, and the envelope attributes beside them) are taken aside.
+//! The shape is decided when the object ends, from which of those were present; nothing is
+//! buffered or parsed twice.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::Value;
+
+use crate::error::from_body;
+use crate::wire::{insert_unique, wire_object, Absent, Hook, Key};
+use crate::{Error, EventCode, Extra, FlowRun, Format, Notification, Timestamp};
+
+/// Envelope attributes: kept aside while the shape is unknown, then moved to the
+/// notification (ids, code, time) or its `envelope` map, or back into a bare run's `extra`.
+const ATTRIBUTES: &[&str] = &[
+    "event_id",
+    "eventid",
+    "recipient_client_id",
+    "recipientclientid",
+    "specversion",
+    "type",
+    "source",
+    "time",
+    "datacontenttype",
+    "dataschema",
+    "subject",
+    "_links",
+    "_page",
+    "count",
+];
+
+/// Parses any delivery body into its notifications.
+pub(crate) fn notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
+    let mut out = Vec::new();
+    let mut path = Vec::new();
+    let result = match from_body::<Body>(body)? {
+        Body::Object(item) => item.into_notifications(&mut out, &mut path, None),
+        Body::Array(elements) => {
+            elements
+                .into_iter()
+                .enumerate()
+                .try_for_each(|(index, element)| {
+                    path.push(Step::Index(index));
+                    element.into_notifications(&mut out, &mut path, None)?;
+                    path.pop();
+                    Ok(())
+                })
+        }
+        Body::Other => Err(NotFound::at(&path, NOTIFICATION)),
+    };
+    result.map_err(|missing| missing.into_error(body))?;
+    Ok(out)
+}
+
+/// Parses a Flow Service run list, a single run, or an array of runs.
+pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
+    let mut path = Vec::new();
+    let result = match from_body::<Body>(body)? {
+        Body::Object(item) => item.into_runs(&mut path),
+        Body::Array(elements) => elements
+            .into_iter()
+            .enumerate()
+            .map(|(index, element)| {
+                path.push(Step::Index(index));
+                let run = match element {
+                    Element::Object(item) if item.is_bare_run() => Ok(item.into_bare_run()),
+                    _ => Err(NotFound::at(&path, RUN)),
+                };
+                path.pop();
+                run
+            })
+            .collect(),
+        Body::Other => Err(NotFound::at(&path, RUN_OR_LIST)),
+    };
+    result.map_err(|missing| missing.into_error(body))
+}
+
+const NOTIFICATION: &str = "a flow-run notification";
+const SINGLE_SHAPE: &str =
+    "a flow-run notification of one shape (envelope, CloudEvent, journal page or message list)";
+const NOT_A_LIST: &str =
+    "a flow-run notification (a Flow Service run list is read with parse_runs)";
+const RUN: &str = "a flow run";
+const CLOUD_EVENT: &str = "a CloudEvent with a flow run in `data`";
+const RUN_OR_LIST: &str =
+    "a flow run or a Flow Service run list (deliveries are read with parse_notifications)";
+
+/// One step of a JSON path.
+#[derive(Debug, Clone, Copy)]
+enum Step {
+    Key(&'static str),
+    Index(usize),
+}
+
+/// Valid JSON without a flow run where one was expected; [`NotFound::into_error`] reads the
+/// body again to say what was there instead.
+struct NotFound {
+    path: Vec<Step>,
+    expected: &'static str,
+}
+
+impl NotFound {
+    fn at(path: &[Step], expected: &'static str) -> Self {
+        NotFound {
+            path: path.to_vec(),
+            expected,
+        }
+    }
+
+    fn into_error(self, body: &[u8]) -> Error {
+        let found = describe(body, &self.path);
+        let mut path = String::new();
+        for step in &self.path {
+            match step {
+                Step::Key(key) if path.is_empty() => path.push_str(key),
+                Step::Key(key) => {
+                    path.push('.');
+                    path.push_str(key);
+                }
+                Step::Index(index) => path.push_str(&format!("[{index}]")),
+            }
+        }
+        Error::Unrecognized {
+            path,
+            expected: self.expected,
+            found,
+        }
+    }
+}
+
+/// A whole body: an object, an array of anything, or a scalar.
+enum Body {
+    Object(Item),
+    Array(Vec<Element>),
+    Other,
+}
+
+/// An element of a batch or a journal entry's event: an object, or anything else.
+enum Element {
+    Object(Item),
+    Other,
+}
+
+impl Element {
+    fn into_notifications(
+        self,
+        out: &mut Vec<Notification>,
+        path: &mut Vec<Step>,
+        journal_position: Option<&str>,
+    ) -> Result<(), NotFound> {
+        match self {
+            Element::Object(item) => item.into_notifications(out, path, journal_position),
+            Element::Other => Err(NotFound::at(path, NOTIFICATION)),
+        }
+    }
+}
+
+/// Visitor methods for every scalar, all giving `$value`.
+macro_rules! forward_scalars_to {
+    ($value:expr) => {
+        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok($value)
+        }
+    };
+}
+
+/// Reads any JSON value, keeping objects (and, for a body, arrays) and skipping the rest.
+struct ValueKind<T>(PhantomData<T>);
+
+impl<'de> Visitor<'de> for ValueKind<Body> {
+    type Value = Body;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Body, A::Error> {
+        Item::deserialize(MapAccessDeserializer::new(map)).map(Body::Object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Body, A::Error> {
+        Vec::deserialize(SeqAccessDeserializer::new(seq)).map(Body::Array)
+    }
+
+    forward_scalars_to!(Body::Other);
+}
+
+impl<'de> Visitor<'de> for ValueKind<Element> {
+    type Value = Element;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
+        Item::deserialize(MapAccessDeserializer::new(map)).map(Element::Object)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| Element::Other)
+    }
+
+    forward_scalars_to!(Element::Other);
+}
+
+impl<'de> Deserialize<'de> for Body {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueKind::<Body>(PhantomData))
+    }
+}
+
+impl<'de> Deserialize<'de> for Element {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ValueKind::<Element>(PhantomData))
+    }
+}
+
+/// A run candidate: an object read as a run, and whether it had what makes a run (a
+/// `metrics` object or an `activities` array).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct MaybeRun {
+    run: FlowRun,
+    is_run: bool,
+}
+
+impl MaybeRun {
+    fn into_run(self, path: &[Step], expected: &'static str) -> Result<FlowRun, NotFound> {
+        if self.is_run {
+            Ok(self.run)
+        } else {
+            Err(NotFound::at(path, expected))
+        }
+    }
+}
+
+/// Notes whether a run's marker fields arrived.
+#[derive(Default)]
+struct RunMarkers {
+    seen: bool,
+}
+
+impl<'de> Hook<'de> for RunMarkers {
+    fn present(&mut self, wire_name: &'static str) {
+        if wire_name == "metrics" || wire_name == "activities" {
+            self.seen = true;
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for MaybeRun {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RunVisitor;
+
+        impl<'de> Visitor<'de> for RunVisitor {
+            type Value = MaybeRun;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a flow run object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MaybeRun, A::Error> {
+                let mut markers = RunMarkers::default();
+                let run = FlowRun::visit_fields(map, &mut markers)?;
+                Ok(MaybeRun {
+                    run,
+                    is_run: markers.seen,
+                })
+            }
+        }
+
+        deserializer.deserialize_map(RunVisitor)
+    }
+}
+
+impl Serialize for MaybeRun {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.run.serialize(serializer)
+    }
+}
+
+/// A container key's value: the shape it marks when it has the right JSON type (an object for
+/// `event` and `data`, an array for `items`, `events` and `messages`), or else any value,
+/// which is then an ordinary field.
+enum Container<T> {
+    Typed(T),
+    Other(Value),
+}
+
+struct ContainerVisitor<T, const ARRAY: bool>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, const ARRAY: bool> Visitor<'de> for ContainerVisitor<T, ARRAY> {
+    type Value = Container<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let map = MapAccessDeserializer::new(map);
+        if ARRAY {
+            Value::deserialize(map).map(Container::Other)
+        } else {
+            T::deserialize(map).map(Container::Typed)
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let seq = SeqAccessDeserializer::new(seq);
+        if ARRAY {
+            T::deserialize(seq).map(Container::Typed)
+        } else {
+            Value::deserialize(seq).map(Container::Other)
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Container::Other(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Container::Other(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Container::Other(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Container::Other(Value::from(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Container::Other(Value::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Container::Other(Value::Null))
+    }
+}
+
+/// Reads one container key into its slot, or into the attributes when its type does not
+/// mark a shape.
+fn read_container<'de, A, T, const ARRAY: bool>(
+    slot: &mut Option<T>,
+    attributes: &mut Extra,
+    key: &str,
+    map: &mut A,
+) -> Result<(), A::Error>
+where
+    A: MapAccess<'de>,
+    T: Deserialize<'de>,
+{
+    let duplicate = slot.is_some() || attributes.contains_key(key);
+    let value = map.next_value_seed(ContainerSeed::<T, ARRAY>(PhantomData))?;
+    if duplicate {
+        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+    }
+    match value {
+        Container::Typed(typed) => *slot = Some(typed),
+        Container::Other(other) => {
+            attributes.insert(key.to_owned(), other);
+        }
+    }
+    Ok(())
+}
+
+struct ContainerSeed<T, const ARRAY: bool>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>, const ARRAY: bool> DeserializeSeed<'de> for ContainerSeed<T, ARRAY> {
+    type Value = Container<T>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(ContainerVisitor::<T, ARRAY>(PhantomData))
+    }
+}
+
+/// What an object held besides the fields of a bare run.
+#[derive(Default)]
+struct Shapes {
+    is_run: bool,
+    attributes: Extra,
+    event: Option<MaybeRun>,
+    data: Option<MaybeRun>,
+    items: Option<Vec<MaybeRun>>,
+    events: Option<Vec<JournalEntry>>,
+    messages: Option<Vec<Message>>,
+}
+
+impl<'de> Hook<'de> for Shapes {
+    fn present(&mut self, wire_name: &'static str) {
+        if wire_name == "metrics" || wire_name == "activities" {
+            self.is_run = true;
+        }
+    }
+
+    fn take<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        let attributes = &mut self.attributes;
+        match key {
+            "event" => read_container::<_, _, false>(&mut self.event, attributes, key, map)?,
+            "data" => read_container::<_, _, false>(&mut self.data, attributes, key, map)?,
+            "items" => read_container::<_, _, true>(&mut self.items, attributes, key, map)?,
+            "events" => read_container::<_, _, true>(&mut self.events, attributes, key, map)?,
+            "messages" => read_container::<_, _, true>(&mut self.messages, attributes, key, map)?,
+            _ if ATTRIBUTES.contains(&key) => {
+                let value = map.next_value()?;
+                insert_unique(attributes, key.to_owned(), value)?;
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+}
+
+/// One JSON object of a body, before its shape is known.
+struct Item {
+    run: FlowRun,
+    shapes: Shapes,
+}
+
+impl<'de> Deserialize<'de> for Item {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct ItemVisitor;
+
+        impl<'de> Visitor<'de> for ItemVisitor {
+            type Value = Item;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
+                let mut shapes = Shapes::default();
+                let run = FlowRun::visit_fields(map, &mut shapes)?;
+                Ok(Item { run, shapes })
+            }
+        }
+
+        deserializer.deserialize_map(ItemVisitor)
+    }
+}
+
+impl Item {
+    /// How many shape markers the object carries; more than one is ambiguous.
+    fn marker_count(&self) -> usize {
+        let shapes = &self.shapes;
+        [
+            shapes.event.is_some(),
+            shapes.attributes.contains_key("specversion"),
+            shapes.items.is_some(),
+            shapes.events.is_some(),
+            shapes.messages.is_some(),
+        ]
+        .into_iter()
+        .filter(|present| *present)
+        .count()
+    }
+
+    fn is_bare_run(&self) -> bool {
+        self.shapes.is_run && self.marker_count() == 0
+    }
+
+    /// The object as a run of its own: envelope attributes are just more fields.
+    fn into_bare_run(self) -> FlowRun {
+        let mut run = self.run;
+        let mut attributes = self.shapes.attributes;
+        run.extra.append(&mut attributes);
+        run
+    }
+
+    fn into_runs(self, path: &mut Vec<Step>) -> Result<Vec<FlowRun>, NotFound> {
+        if self.is_bare_run() {
+            return Ok(vec![self.into_bare_run()]);
+        }
+        match self.shapes.items {
+            Some(items) if self.marker_count() == 1 => {
+                path.push(Step::Key("items"));
+                let runs = items
+                    .into_iter()
+                    .enumerate()
+                    .map(|(index, item)| {
+                        path.push(Step::Index(index));
+                        let run = item.into_run(path, RUN);
+                        path.pop();
+                        run
+                    })
+                    .collect();
+                path.pop();
+                runs
+            }
+            _ => Err(NotFound::at(path, RUN_OR_LIST)),
+        }
+    }
+
+    fn into_notifications(
+        self,
+        out: &mut Vec<Notification>,
+        path: &mut Vec<Step>,
+        journal_position: Option<&str>,
+    ) -> Result<(), NotFound> {
+        if self.marker_count() > 1 {
+            return Err(NotFound::at(path, SINGLE_SHAPE));
+        }
+        let Item { run, shapes } = self;
+        let Shapes {
+            is_run,
+            mut attributes,
+            event,
+            data,
+            items,
+            events,
+            messages,
+        } = shapes;
+        let notification = |format, event_code, envelope, run| Notification {
+            event_id: None,
+            event_code,
+            recipient_client_id: None,
+            format,
+            published_at: None,
+            journal_position: journal_position.map(str::to_owned),
+            envelope,
+            run,
+        };
+
+        if let Some(event) = event {
+            path.push(Step::Key("event"));
+            let event = event.into_run(path, RUN)?;
+            path.pop();
+            merge_fields(&mut attributes, &run);
+            let code = header_code(&event);
+            let mut out_notification = notification(Format::IoEvent, code, attributes, event);
+            take_ids(&mut out_notification);
+            out.push(out_notification);
+        } else if attributes.contains_key("specversion") {
+            let data = data.ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?;
+            path.push(Step::Key("data"));
+            let data = data.into_run(path, RUN)?;
+            path.pop();
+            let mut run = run;
+            let cloud_event_id = run.id.take();
+            merge_fields(&mut attributes, &run);
+            let code = match take_string(&mut attributes, &["type"]) {
+                Some(code) => EventCode::from(code),
+                None => header_code(&data),
+            };
+            let published_at = take_timestamp(&mut attributes, "time");
+            let mut out_notification = notification(Format::CloudEvent, code, attributes, data);
+            out_notification.published_at = published_at;
+            take_ids(&mut out_notification);
+            match (&out_notification.event_id, cloud_event_id) {
+                (None, id) => out_notification.event_id = id,
+                (Some(_), Some(id)) => {
+                    out_notification
+                        .envelope
+                        .insert("id".into(), Value::String(id));
+                }
+                (Some(_), None) => {}
+            }
+            out.push(out_notification);
+        } else if let Some(events) = events {
+            path.push(Step::Key("events"));
+            for (index, entry) in events.into_iter().enumerate() {
+                path.push(Step::Index(index));
+                path.push(Step::Key("event"));
+                let position = entry.position.as_ref().map(position_text);
+                entry.event.unwrap_or(Element::Other).into_notifications(
+                    out,
+                    path,
+                    position.as_deref(),
+                )?;
+                path.pop();
+                path.pop();
+            }
+            path.pop();
+        } else if items.is_some() {
+            return Err(NotFound::at(path, NOT_A_LIST));
+        } else if let Some(messages) = messages {
+            path.push(Step::Key("messages"));
+            merge_fields(&mut attributes, &run);
+            for (index, message) in messages.into_iter().enumerate() {
+                path.push(Step::Index(index));
+                path.push(Step::Key("value"));
+                let Message {
+                    timestamp,
+                    meta,
+                    value,
+                    extra: mut envelope,
+                } = message;
+                let run = value.unwrap_or_default().into_run(path, RUN)?;
+                let mut meta = meta.unwrap_or_default();
+                let code = match meta.event_type.take() {
+                    Some(code) => EventCode::from(code),
+                    None => header_code(&run),
+                };
+                if !meta.extra.is_empty() {
+                    envelope.insert("_eventNotificationMeta".into(), Value::Object(meta.extra));
+                }
+                for (key, value) in &attributes {
+                    envelope.entry(key.clone()).or_insert_with(|| value.clone());
+                }
+                let mut out_notification = notification(Format::Message, code, envelope, run);
+                out_notification.published_at = timestamp;
+                out.push(out_notification);
+                path.pop();
+                path.pop();
+            }
+            path.pop();
+        } else if is_run {
+            let event_id = clone_string(&attributes, &["event_id", "eventid"]);
+            let recipient =
+                clone_string(&attributes, &["recipient_client_id", "recipientclientid"]);
+            let mut run = run;
+            run.extra.append(&mut attributes);
+            let code = header_code(&run);
+            let mut out_notification = notification(Format::BareRun, code, Extra::new(), run);
+            out_notification.event_id = event_id;
+            out_notification.recipient_client_id = recipient;
+            out.push(out_notification);
+        } else {
+            return Err(NotFound::at(path, NOTIFICATION));
+        }
+        Ok(())
+    }
+}
+
+/// The run's header event code, typed.
+fn header_code(run: &FlowRun) -> EventCode {
+    run.header_event_code()
+        .map(EventCode::from)
+        .unwrap_or_default()
+}
+
+/// Moves the I/O Events ids from the envelope map to their notification fields.
+fn take_ids(notification: &mut Notification) {
+    notification.event_id = take_string(&mut notification.envelope, &["event_id", "eventid"]);
+    notification.recipient_client_id = take_string(
+        &mut notification.envelope,
+        &["recipient_client_id", "recipientclientid"],
+    );
+}
+
+/// Removes and returns the first of `keys` that holds a string; a second spelling of the
+/// same field stays in the map, so nothing is lost.
+fn take_string(map: &mut Extra, keys: &[&str]) -> Option<String> {
+    let key = keys
+        .iter()
+        .find(|key| matches!(map.get(**key), Some(Value::String(_))))?;
+    match map.remove(*key) {
+        Some(Value::String(text)) => Some(text),
+        _ => None,
+    }
+}
+
+fn clone_string(map: &Extra, keys: &[&str]) -> Option<String> {
+    keys.iter()
+        .find_map(|key| map.get(*key).and_then(Value::as_str))
+        .map(str::to_owned)
+}
+
+/// Removes a time attribute when it reads as a [`Timestamp`]; leaves it otherwise.
+fn take_timestamp(map: &mut Extra, key: &str) -> Option<Timestamp> {
+    let timestamp = Timestamp::deserialize(map.get(key)?).ok()?;
+    map.remove(key);
+    Some(timestamp)
+}
+
+/// Adds the run fields an envelope carried beside its run to the envelope map (rare: a
+/// well-formed envelope has none).
+fn merge_fields(envelope: &mut Extra, stray: &FlowRun) {
+    if stray.is_absent() {
+        return;
+    }
+    if let Ok(Value::Object(fields)) = serde_json::to_value(stray) {
+        envelope.extend(fields);
+    }
+}
+
+fn position_text(position: &Value) -> String {
+    match position {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// An entry of a journal page's `events`.
+struct JournalEntry {
+    position: Option<Value>,
+    event: Option<Element>,
+}
+
+impl<'de> Deserialize<'de> for JournalEntry {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct EntryVisitor;
+
+        impl<'de> Visitor<'de> for EntryVisitor {
+            type Value = JournalEntry;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a journal entry object")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JournalEntry, A::Error> {
+                let mut entry = JournalEntry {
+                    position: None,
+                    event: None,
+                };
+                while let Some(Key(key)) = map.next_key()? {
+                    match &*key {
+                        "position" if entry.position.is_none() => {
+                            entry.position = Some(map.next_value()?)
+                        }
+                        "event" if entry.event.is_none() => entry.event = Some(map.next_value()?),
+                        "position" | "event" => {
+                            return Err(de::Error::custom(format_args!("duplicate field `{key}`")))
+                        }
+                        _ => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(entry)
+            }
+        }
+
+        deserializer.deserialize_map(EntryVisitor)
+    }
+}
+
+wire_object! {
+/// One message of a message list.
+pub(crate) struct Message expecting "a message object" {
+    /// `timestamp`.
+    "timestamp" => timestamp: Option<Timestamp>,
+    /// `_eventNotificationMeta`.
+    "_eventNotificationMeta" => meta: Option<NotificationMeta>,
+    /// `value`: the run.
+    "value" => value: Option<MaybeRun>,
+}
+}
+
+wire_object! {
+/// A message's `_eventNotificationMeta`.
+pub(crate) struct NotificationMeta expecting "an _eventNotificationMeta object" {
+    /// `type`: the event code.
+    "type" => event_type: Option<String>,
+}
+}
+
+/// Says what stands at `path` in `body`: "an object with keys id, status, …", "a string".
+fn describe(body: &[u8], path: &[Step]) -> String {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    Describe { path }
+        .deserialize(&mut deserializer)
+        .ok()
+        .flatten()
+        .unwrap_or_else(|| "nothing".to_owned())
+}
+
+/// Walks to `path` and describes the value there, skipping everything else.
+struct Describe<'p> {
+    path: &'p [Step],
+}
+
+/// Keys named in a description before it ends with "…".
+const KEYS_SHOWN: usize = 8;
+
+impl<'de> DeserializeSeed<'de> for Describe<'_> {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Describe<'_> {
+    type Value = Option<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        let mut keys = Vec::new();
+        while let Some(Key(key)) = map.next_key()? {
+            match self.path {
+                [Step::Key(wanted), rest @ ..] if found.is_none() && key == *wanted => {
+                    found = map.next_value_seed(Describe { path: rest })?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    if self.path.is_empty() {
+                        keys.push(key.into_owned());
+                    }
+                }
+            }
+        }
+        if !self.path.is_empty() {
+            return Ok(found);
+        }
+        Ok(Some(match keys.len() {
+            0 => "an empty object".to_owned(),
+            count => {
+                let shown = keys[..count.min(KEYS_SHOWN)].join(", ");
+                let more = if count > KEYS_SHOWN { ", …" } else { "" };
+                let noun = if count == 1 { "key" } else { "keys" };
+                format!("an object with {noun} {shown}{more}")
+            }
+        }))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut found = None;
+        let mut index = 0;
+        loop {
+            let element = match self.path {
+                [Step::Index(wanted), rest @ ..] if index == *wanted => seq
+                    .next_element_seed(Describe { path: rest })?
+                    .map(|inner| {
+                        found = inner;
+                    }),
+                _ => seq.next_element::<IgnoredAny>()?.map(|_| ()),
+            };
+            if element.is_none() {
+                break;
+            }
+            index += 1;
+        }
+        if !self.path.is_empty() {
+            return Ok(found);
+        }
+        Ok(Some(match index {
+            0 => "an empty array".to_owned(),
+            1 => "an array of 1 element".to_owned(),
+            count => format!("an array of {count} elements"),
+        }))
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(self.path.is_empty().then(|| format!("the boolean {v}")))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(self.path.is_empty().then(|| "a number".to_owned()))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(self.path.is_empty().then(|| "a number".to_owned()))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(self.path.is_empty().then(|| "a number".to_owned()))
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(self.path.is_empty().then(|| "a string".to_owned()))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(self.path.is_empty().then(|| "null".to_owned()))
+    }
+}

@@ -1,0 +1,152 @@
+//! Typed, lossless parsing of Adobe Experience Platform flow-run notifications.
+//!
+//! Platform reports each run of a dataflow (a *flow run*) with its metrics and errors through
+//! Adobe I/O Events webhooks (single or batched), the events journal, observability alerts and
+//! the Flow Service API, in several JSON shapes. This crate reads any of them, as raw bytes,
+//! into one typed shape: [`Notification`] around a [`FlowRun`], its [`Metrics`] and
+//! [`Activity`] list, and typed [`ErrorCode`]s to `match` on.
+//!
+//! ```
+//! use aep_flow_run::{parse_notifications, ErrorCode, EventCode};
+//!
+//! let body = std::fs::read("fixtures/adobe-docs/message-list-sources-flow-run-failed.json")?;
+//! for notification in parse_notifications(&body)? {
+//!     assert_eq!(notification.event_code, EventCode::FlowRunFailure);
+//!     for found in notification.errors() {
+//!         if found.error.code == ErrorCode::ProcessToPlatform {
+//!             println!("{}: {}", found.path(), found.error.code.description().unwrap());
+//!         }
+//!     }
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # The shapes
+//!
+//! [`parse_notifications`] takes any delivery body and tells the shape by its structure:
+//!
+//! 1. an I/O Events envelope, `{"event_id", "event": RUN}` (or `eventid`);
+//! 2. a message list, `[{"messages": [{"_eventNotificationMeta", "value": RUN}]}]`;
+//! 3. a CloudEvent, `{"specversion", "type", "id", "data": RUN}`;
+//! 4. a bare run with its `header` (observability alerts);
+//! 5. a batch: an array of shapes 1, 3 and 4;
+//! 6. a journal page, `{"events": [{"position", "event"}]}`.
+//!
+//! [`parse_runs`] reads Flow Service run lists, `{"items": [RUN, ...]}`, and single runs.
+//! An object is a run when it has a `metrics` object or an `activities` array.
+//!
+//! # The field policy
+//!
+//! Every field is optional, `null` reads as absent, and unknown fields are kept in the `extra`
+//! map of each object and written back on serialisation, so serialising a [`FlowRun`] gives
+//! back the object it came from. A value of the wrong type in a known field is an
+//! [`Error::InvalidField`] naming its JSON path. [`Count`] keeps Adobe's `-1` ("unknown") out
+//! of sums; [`Timestamp`] reads epoch milliseconds, the epoch seconds of Adobe's own examples
+//! and RFC 3339; [`Link`] exposes manifest links as URLs. [`EventCode`], [`Status`] and
+//! [`ErrorCode`] keep unknown values in `Other`.
+//!
+//! The crate makes no network calls and never panics on input: any bytes give a value or an
+//! [`Error`] that says where and what.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+
+mod count;
+mod delivery;
+mod error;
+mod error_code;
+mod event_code;
+mod link;
+mod metrics;
+mod notification;
+mod number;
+mod run;
+mod status;
+mod timestamp;
+mod wire;
+
+pub use count::Count;
+pub use error::Error;
+pub use error_code::{ErrorCode, ErrorCodeParts};
+pub use event_code::EventCode;
+pub use link::Link;
+pub use metrics::{
+    DurationSummary, EntitySummary, FileExtensions, FileManifest, FileSummary, LatencySummary,
+    Manifest, Metrics, RecordSummary, SizeSummary,
+};
+pub use notification::{Format, Notification};
+pub use run::{
+    Activity, AdobeIoHeader, ConnectionInfo, ConnectionReference, EventHeader, FlowRun,
+    FlowSpecRef, Predecessor,
+};
+pub use status::{
+    ErrorSite, FoundError, Outcome, RunError, Status, StatusExtensions, StatusSummary,
+};
+pub use timestamp::Timestamp;
+
+/// The fields of an object that this crate does not model, kept as they came.
+pub type Extra = serde_json::Map<String, serde_json::Value>;
+
+/// Parses a body that holds exactly one notification.
+///
+/// Any shape [`parse_notifications`] reads is accepted; a body with no notification (`[]`)
+/// or several is [`Error::NotSingle`].
+///
+/// ```
+/// let body = std::fs::read("fixtures/adobe-docs/io-event-sources-flow-run-success.json")?;
+/// let notification = aep_flow_run::parse_notification(&body)?;
+/// assert!(notification.is_success());
+/// assert_eq!(notification.run.flow_id.as_deref(), Some("1c6f1047-dcaf-48fe-af10-47dcaf08feaf"));
+/// let records = &notification.run.metrics.record_summary;
+/// assert_eq!(records.input_record_count.as_ref().and_then(|c| c.get()), Some(100));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parse_notification(body: &[u8]) -> Result<Notification, Error> {
+    let notifications = parse_notifications(body)?;
+    let count = notifications.len();
+    match <[Notification; 1]>::try_from(notifications) {
+        Ok([notification]) => Ok(notification),
+        Err(_) => Err(Error::NotSingle { count }),
+    }
+}
+
+/// Parses any delivery body into its notifications: an I/O Events envelope, a message list,
+/// a CloudEvent, a bare run, a batch of these, or a journal page. `[]` gives no notification.
+///
+/// ```
+/// let body = br#"[
+///   {"event_id": "a", "event": {"id": "run-1", "metrics": {"statusSummary": {"status": "success"}}}},
+///   {"specversion": "1.0", "type": "sources_flow_run_failed", "id": "b",
+///    "time": "2024-05-01T10:00:00Z", "data": {"id": "run-2", "activities": []}}
+/// ]"#;
+/// let notifications = aep_flow_run::parse_notifications(body)?;
+/// let ids: Vec<_> = notifications.iter().map(|n| n.event_id.as_deref()).collect();
+/// assert_eq!(ids, [Some("a"), Some("b")]);
+/// assert!(aep_flow_run::parse_notifications(b"[]")?.is_empty());
+///
+/// let alert = br#"{"id": "x", "status": "FIRING", "name": "delay", "message": "late"}"#;
+/// let error = aep_flow_run::parse_notifications(alert).unwrap_err();
+/// assert_eq!(
+///     error.to_string(),
+///     "expected a flow-run notification, found an object with keys id, status, name, message"
+/// );
+/// # Ok::<(), aep_flow_run::Error>(())
+/// ```
+pub fn parse_notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
+    delivery::notifications(body)
+}
+
+/// Parses a Flow Service run list (`{"items": [RUN, ...]}`, the answer of `GET /runs`), a
+/// single run, or an array of runs.
+///
+/// ```
+/// let body = std::fs::read("fixtures/adobe-docs/api-runs-destination-batch-success.json")?;
+/// let runs = aep_flow_run::parse_runs(&body)?;
+/// let records = &runs[0].metrics.record_summary;
+/// assert_eq!(records.skipped_record_count.as_ref().and_then(|c| c.get()), Some(15224));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parse_runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
+    delivery::runs(body)
+}

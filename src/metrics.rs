@@ -1,0 +1,202 @@
+//! The metric summaries of a run and of each of its activities.
+
+use std::collections::BTreeMap;
+
+use chrono::TimeDelta;
+
+use crate::status::StatusSummary;
+use crate::wire::wire_object;
+use crate::{Count, Extra, Link, RunError, Timestamp};
+
+wire_object! {
+/// The metrics of a run (`metrics`).
+pub struct Metrics expecting "a metrics object" {
+    /// `durationSummary`.
+    "durationSummary" => duration_summary: DurationSummary,
+    /// `latencySummary`.
+    "latencySummary" => latency_summary: LatencySummary,
+    /// `sizeSummary`.
+    "sizeSummary" => size_summary: SizeSummary,
+    /// `recordSummary`.
+    "recordSummary" => record_summary: RecordSummary,
+    /// `fileSummary`.
+    "fileSummary" => file_summary: FileSummary,
+    /// `statusSummary`.
+    "statusSummary" => status_summary: StatusSummary,
+    /// `customSummary`: service-specific metrics.
+    "customSummary" => custom_summary: Extra,
+}
+}
+
+wire_object! {
+/// When a run or activity started and completed (`durationSummary`).
+pub struct DurationSummary expecting "a durationSummary object" {
+    /// `startedAtUTC`.
+    "startedAtUTC" => started_at_utc: Option<Timestamp>,
+    /// `completedAtUTC`.
+    "completedAtUTC" => completed_at_utc: Option<Timestamp>,
+    /// `stoppedAtUTC` (destination runs).
+    "stoppedAtUTC" => stopped_at_utc: Option<Timestamp>,
+    /// `extensions` (such as `windowStart` and `windowEnd` of incremental copies).
+    "extensions" => extensions: Extra,
+}
+}
+
+impl DurationSummary {
+    /// Completion (or stop) minus start, when both are plausible times.
+    ///
+    /// Adobe's own example carries equal start and completion seconds, so a zero duration is
+    /// a real answer here, not a placeholder.
+    pub fn duration(&self) -> Option<TimeDelta> {
+        let started = self.started_at_utc.as_ref()?.to_utc()?;
+        let ended = self
+            .completed_at_utc
+            .as_ref()
+            .or(self.stopped_at_utc.as_ref())?
+            .to_utc()?;
+        Some(ended - started)
+    }
+}
+
+wire_object! {
+/// Data latency (`latencySummary`).
+pub struct LatencySummary expecting "a latencySummary object" {
+    /// `minMs`.
+    "minMs" => min_ms: Option<Count>,
+    /// `maxMs`.
+    "maxMs" => max_ms: Option<Count>,
+    /// `avgMs`.
+    "avgMs" => avg_ms: Option<Count>,
+    /// `extensions`.
+    "extensions" => extensions: Extra,
+}
+}
+
+wire_object! {
+/// Bytes read and written (`sizeSummary`).
+pub struct SizeSummary expecting "a sizeSummary object" {
+    /// `inputBytes`.
+    "inputBytes" => input_bytes: Option<Count>,
+    /// `outputBytes`.
+    "outputBytes" => output_bytes: Option<Count>,
+    /// `skippedBytes`.
+    "skippedBytes" => skipped_bytes: Option<Count>,
+    /// `failedBytes`.
+    "failedBytes" => failed_bytes: Option<Count>,
+    /// `extensions`.
+    "extensions" => extensions: Extra,
+}
+}
+
+wire_object! {
+/// Records read, written, skipped and failed (`recordSummary`).
+pub struct RecordSummary expecting "a recordSummary object" {
+    /// `inputRecordCount`.
+    "inputRecordCount" => input_record_count: Option<Count>,
+    /// `outputRecordCount`.
+    "outputRecordCount" => output_record_count: Option<Count>,
+    /// `createdRecordCount`.
+    "createdRecordCount" => created_record_count: Option<Count>,
+    /// `updatedRecordCount`.
+    "updatedRecordCount" => updated_record_count: Option<Count>,
+    /// `deletedRecordCount`.
+    "deletedRecordCount" => deleted_record_count: Option<Count>,
+    /// `skippedRecordCount`.
+    "skippedRecordCount" => skipped_record_count: Option<Count>,
+    /// `failedRecordCount`.
+    "failedRecordCount" => failed_record_count: Option<Count>,
+    /// `warningRecordCount`.
+    "warningRecordCount" => warning_record_count: Option<Count>,
+    /// `failedInfo`: why records failed; listed by [`FlowRun::errors`](crate::FlowRun::errors).
+    "failedInfo" => failed_info: Vec<RunError>,
+    /// `skippedInfo`: why records were skipped.
+    "skippedInfo" => skipped_info: Vec<RunError>,
+    /// `warningInfo`: why records triggered warnings.
+    "warningInfo" => warning_info: Vec<RunError>,
+    /// `sourceSummaries`: counts per source (destination runs).
+    "sourceSummaries" => source_summaries: Vec<EntitySummary>,
+    /// `targetSummaries`: counts per target.
+    "targetSummaries" => target_summaries: Vec<EntitySummary>,
+    /// `extensions`.
+    "extensions" => extensions: Extra,
+}
+}
+
+wire_object! {
+/// Record counts of one source, target or entity (`sourceSummaries[]`, `targetSummaries[]`,
+/// `entitySummaries[]`).
+pub struct EntitySummary expecting "an entity summary object" {
+    /// `id`.
+    "id" => id: Option<String>,
+    /// `inputRecordCount`.
+    "inputRecordCount" => input_record_count: Option<Count>,
+    /// `outputRecordCount`.
+    "outputRecordCount" => output_record_count: Option<Count>,
+    /// `createdRecordCount`.
+    "createdRecordCount" => created_record_count: Option<Count>,
+    /// `updatedRecordCount`.
+    "updatedRecordCount" => updated_record_count: Option<Count>,
+    /// `deletedRecordCount`.
+    "deletedRecordCount" => deleted_record_count: Option<Count>,
+    /// `skippedRecordCount`.
+    "skippedRecordCount" => skipped_record_count: Option<Count>,
+    /// `failedRecordCount`.
+    "failedRecordCount" => failed_record_count: Option<Count>,
+    /// `entitySummaries`: counts per entity (segment, dataset, ...).
+    "entitySummaries" => entity_summaries: Vec<EntitySummary>,
+}
+}
+
+wire_object! {
+/// Files read and written (`fileSummary`).
+pub struct FileSummary expecting "a fileSummary object" {
+    /// `inputFileCount`.
+    "inputFileCount" => input_file_count: Option<Count>,
+    /// `outputFileCount`.
+    "outputFileCount" => output_file_count: Option<Count>,
+    /// `skippedFileCount`.
+    "skippedFileCount" => skipped_file_count: Option<Count>,
+    /// `failedFileCount`.
+    "failedFileCount" => failed_file_count: Option<Count>,
+    /// `activityRefs`: ids of the activities this summary was drawn from.
+    "activityRefs" => activity_refs: Vec<String>,
+    /// `manifest`: files by kind, as the Flow Service specification documents it.
+    "manifest" => manifest: Option<BTreeMap<String, Vec<FileManifest>>>,
+    /// `extensions`, where runs put the manifest link in practice.
+    "extensions" => extensions: FileExtensions,
+}
+}
+
+wire_object! {
+/// `fileSummary.extensions`.
+pub struct FileExtensions expecting "a fileSummary.extensions object" {
+    /// `manifest`: the link to the files the activity read.
+    "manifest" => manifest: Option<Manifest>,
+}
+}
+
+wire_object! {
+/// Links to a batch's files and diagnostics (`extensions.manifest`).
+pub struct Manifest expecting "a manifest object" {
+    /// `fileInfo`: the files the activity read.
+    "fileInfo" => file_info: Option<Link>,
+    /// `failedRecords`: the rows that failed (partial ingestion).
+    "failedRecords" => failed_records: Option<Link>,
+    /// `sampleErrors`: samples of the row errors.
+    "sampleErrors" => sample_errors: Option<Link>,
+    /// `pathPrefix`: the source folder.
+    "pathPrefix" => path_prefix: Option<String>,
+}
+}
+
+wire_object! {
+/// One file of a `fileSummary.manifest` list.
+pub struct FileManifest expecting "a file manifest object" {
+    /// `path`.
+    "path" => path: Option<Link>,
+    /// `pathPrefix`.
+    "pathPrefix" => path_prefix: Option<String>,
+    /// `outputBytes`.
+    "outputBytes" => output_bytes: Option<Count>,
+}
+}

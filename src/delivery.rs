@@ -7,7 +7,6 @@
 //! buffered or parsed twice.
 
 use std::fmt;
-use std::marker::PhantomData;
 
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -15,7 +14,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
 use crate::error::from_body;
-use crate::wire::{insert_unique, wire_object, Absent, Hook, Key};
+use crate::wire::{
+    duplicate, fill_by_value, unique_keys, wire_object, Absent, Fill, Hook, Key, ObjectFill,
+    WireObject,
+};
 use crate::{Error, EventCode, Extra, FlowRun, Format, Notification, Timestamp};
 
 /// Envelope attributes: kept aside while the shape is unknown, then moved to the
@@ -37,34 +39,62 @@ const ATTRIBUTES: &[&str] = &[
     "count",
 ];
 
+/// Where notifications go: a list, or [`Single`] for `parse_notification`.
+pub(crate) trait Sink {
+    fn push(&mut self, notification: Notification);
+}
+
+impl Sink for Vec<Notification> {
+    fn push(&mut self, notification: Notification) {
+        Vec::push(self, notification);
+    }
+}
+
+/// Keeps the first notification and counts them all, so that reading a single one needs no
+/// list.
+#[derive(Default)]
+pub(crate) struct Single {
+    pub(crate) first: Option<Notification>,
+    pub(crate) count: usize,
+}
+
+impl Sink for Single {
+    fn push(&mut self, notification: Notification) {
+        self.count += 1;
+        if self.first.is_none() {
+            self.first = Some(notification);
+        }
+    }
+}
+
 /// Parses any delivery body into its notifications.
-pub(crate) fn notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
-    let mut out = Vec::new();
+pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
+    let mut item = Item::default();
     let mut path = Vec::new();
-    let result = match from_body::<Body>(body)? {
-        Body::Object(item) => item.into_notifications(&mut out, &mut path, None),
+    let result = match from_body::<_, Body>(body, BodyVisitor { item: &mut item })? {
+        Body::Object => item.into_notifications(out, &mut path, None),
         Body::Array(elements) => {
             elements
                 .into_iter()
                 .enumerate()
                 .try_for_each(|(index, element)| {
                     path.push(Step::Index(index));
-                    element.into_notifications(&mut out, &mut path, None)?;
+                    element.into_notifications(out, &mut path, None)?;
                     path.pop();
                     Ok(())
                 })
         }
         Body::Other => Err(NotFound::at(&path, NOTIFICATION)),
     };
-    result.map_err(|missing| missing.into_error(body))?;
-    Ok(out)
+    result.map_err(|missing| missing.into_error(body))
 }
 
 /// Parses a Flow Service run list, a single run, or an array of runs.
 pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
+    let mut item = Item::default();
     let mut path = Vec::new();
-    let result = match from_body::<Body>(body)? {
-        Body::Object(item) => item.into_runs(&mut path),
+    let result = match from_body::<_, Body>(body, BodyVisitor { item: &mut item })? {
+        Body::Object => item.into_runs(&mut path),
         Body::Array(elements) => elements
             .into_iter()
             .enumerate()
@@ -136,23 +166,24 @@ impl NotFound {
     }
 }
 
-/// A whole body: an object, an array of anything, or a scalar.
+/// A whole body: an object (read into the caller's [`Item`]), an array of anything, or a
+/// scalar.
 enum Body {
-    Object(Item),
+    Object,
     Array(Vec<Element>),
     Other,
 }
 
 /// An element of a batch or a journal entry's event: an object, or anything else.
 enum Element {
-    Object(Item),
+    Object(Box<Item>),
     Other,
 }
 
 impl Element {
     fn into_notifications(
         self,
-        out: &mut Vec<Notification>,
+        out: &mut impl Sink,
         path: &mut Vec<Step>,
         journal_position: Option<&str>,
     ) -> Result<(), NotFound> {
@@ -164,7 +195,7 @@ impl Element {
 }
 
 /// Visitor methods for every scalar, all giving `$value`.
-macro_rules! forward_scalars_to {
+macro_rules! scalars_give {
     ($value:expr) => {
         fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
             Ok($value)
@@ -187,10 +218,27 @@ macro_rules! forward_scalars_to {
     };
 }
 
-/// Reads any JSON value, keeping objects (and, for a body, arrays) and skipping the rest.
-struct ValueKind<T>(PhantomData<T>);
+/// Reads an object into an [`Item`], in place.
+fn read_item<'de, A: MapAccess<'de>>(item: &mut Item, map: A) -> Result<(), A::Error> {
+    let Item { run, shapes } = item;
+    run.fill_fields(map, shapes)?;
+    unique_keys(&shapes.attributes)
+}
 
-impl<'de> Visitor<'de> for ValueKind<Body> {
+/// Reads a body, an object straight into `item`.
+struct BodyVisitor<'a> {
+    item: &'a mut Item,
+}
+
+impl<'de> DeserializeSeed<'de> for BodyVisitor<'_> {
+    type Value = Body;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Body, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for BodyVisitor<'_> {
     type Value = Body;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -198,17 +246,19 @@ impl<'de> Visitor<'de> for ValueKind<Body> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Body, A::Error> {
-        Item::deserialize(MapAccessDeserializer::new(map)).map(Body::Object)
+        read_item(self.item, map).map(|()| Body::Object)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Body, A::Error> {
         Vec::deserialize(SeqAccessDeserializer::new(seq)).map(Body::Array)
     }
 
-    forward_scalars_to!(Body::Other);
+    scalars_give!(Body::Other);
 }
 
-impl<'de> Visitor<'de> for ValueKind<Element> {
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
     type Value = Element;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -216,25 +266,29 @@ impl<'de> Visitor<'de> for ValueKind<Element> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
-        Item::deserialize(MapAccessDeserializer::new(map)).map(Element::Object)
+        let mut item = Box::<Item>::default();
+        read_item(&mut item, map)?;
+        Ok(Element::Object(item))
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
         IgnoredAny.visit_seq(seq).map(|_| Element::Other)
     }
 
-    forward_scalars_to!(Element::Other);
+    scalars_give!(Element::Other);
 }
 
+/// The slow path's reader (see [`from_body`]): the same visitor with a scratch item.
 impl<'de> Deserialize<'de> for Body {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueKind::<Body>(PhantomData))
+        let mut item = Item::default();
+        BodyVisitor { item: &mut item }.deserialize(deserializer)
     }
 }
 
 impl<'de> Deserialize<'de> for Element {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueKind::<Element>(PhantomData))
+        deserializer.deserialize_any(ElementVisitor)
     }
 }
 
@@ -270,28 +324,21 @@ impl<'de> Hook<'de> for RunMarkers {
     }
 }
 
-impl<'de> Deserialize<'de> for MaybeRun {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct RunVisitor;
+impl<'de> Fill<'de> for MaybeRun {
+    fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+        let mut markers = RunMarkers::default();
+        let present = deserializer.deserialize_option(ObjectFill {
+            place: &mut place.run,
+            hook: &mut markers,
+        })?;
+        place.is_run = markers.seen;
+        Ok(present)
+    }
+}
 
-        impl<'de> Visitor<'de> for RunVisitor {
-            type Value = MaybeRun;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a flow run object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<MaybeRun, A::Error> {
-                let mut markers = RunMarkers::default();
-                let run = FlowRun::visit_fields(map, &mut markers)?;
-                Ok(MaybeRun {
-                    run,
-                    is_run: markers.seen,
-                })
-            }
-        }
-
-        deserializer.deserialize_map(RunVisitor)
+impl Absent for MaybeRun {
+    fn is_absent(&self) -> bool {
+        self.run.is_absent()
     }
 }
 
@@ -301,18 +348,23 @@ impl Serialize for MaybeRun {
     }
 }
 
-/// A container key's value: the shape it marks when it has the right JSON type (an object for
-/// `event` and `data`, an array for `items`, `events` and `messages`), or else any value,
-/// which is then an ordinary field.
-enum Container<T> {
-    Typed(T),
-    Other(Value),
+/// Reads a container key's value into `place` when its JSON type marks the shape (an object
+/// for `event` and `data`, an array for `items`, `events` and `messages`); any other value is
+/// given back, to be kept as an ordinary field.
+struct ContainerSeed<'a, T, const ARRAY: bool> {
+    place: &'a mut T,
 }
 
-struct ContainerVisitor<T, const ARRAY: bool>(PhantomData<T>);
+impl<'de, T: Fill<'de>, const ARRAY: bool> DeserializeSeed<'de> for ContainerSeed<'_, T, ARRAY> {
+    type Value = Option<Value>;
 
-impl<'de, T: Deserialize<'de>, const ARRAY: bool> Visitor<'de> for ContainerVisitor<T, ARRAY> {
-    type Value = Container<T>;
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Fill<'de>, const ARRAY: bool> Visitor<'de> for ContainerSeed<'_, T, ARRAY> {
+    type Value = Option<Value>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("any JSON value")
@@ -321,80 +373,89 @@ impl<'de, T: Deserialize<'de>, const ARRAY: bool> Visitor<'de> for ContainerVisi
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
         let map = MapAccessDeserializer::new(map);
         if ARRAY {
-            Value::deserialize(map).map(Container::Other)
+            Value::deserialize(map).map(Some)
         } else {
-            T::deserialize(map).map(Container::Typed)
+            T::fill(self.place, map).map(|_| None)
         }
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
         let seq = SeqAccessDeserializer::new(seq);
         if ARRAY {
-            T::deserialize(seq).map(Container::Typed)
+            T::fill(self.place, seq).map(|_| None)
         } else {
-            Value::deserialize(seq).map(Container::Other)
+            Value::deserialize(seq).map(Some)
         }
     }
 
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(Container::Other(Value::Bool(v)))
+        Ok(Some(Value::Bool(v)))
     }
 
     fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(Container::Other(Value::from(v)))
+        Ok(Some(Value::from(v)))
     }
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(Container::Other(Value::from(v)))
+        Ok(Some(Value::from(v)))
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(Container::Other(Value::from(v)))
+        Ok(Some(Value::from(v)))
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(Container::Other(Value::from(v)))
+        Ok(Some(Value::from(v)))
     }
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-        Ok(Container::Other(Value::Null))
+        Ok(Some(Value::Null))
     }
 }
 
-/// Reads one container key into its slot, or into the attributes when its type does not
-/// mark a shape.
+/// Reads a container key into `place` (`Ok(true)`), or into the attributes when its JSON type
+/// does not mark the shape (`Ok(false)`).
 fn read_container<'de, A, T, const ARRAY: bool>(
-    slot: &mut Option<T>,
+    place: &mut T,
+    attributes: &mut Extra,
+    key: &str,
+    map: &mut A,
+) -> Result<bool, A::Error>
+where
+    A: MapAccess<'de>,
+    T: Fill<'de>,
+{
+    if attributes.contains_key(key) {
+        return Err(duplicate(key));
+    }
+    match map.next_value_seed(ContainerSeed::<T, ARRAY> { place })? {
+        None => Ok(true),
+        Some(other) => {
+            attributes.push_unchecked(key.to_owned(), other);
+            Ok(false)
+        }
+    }
+}
+
+/// Reads a list container into its slot.
+fn read_list<'de, A, T>(
+    slot: &mut Option<Vec<T>>,
     attributes: &mut Extra,
     key: &str,
     map: &mut A,
 ) -> Result<(), A::Error>
 where
     A: MapAccess<'de>,
-    T: Deserialize<'de>,
+    Vec<T>: Fill<'de>,
 {
-    let duplicate = slot.is_some() || attributes.contains_key(key);
-    let value = map.next_value_seed(ContainerSeed::<T, ARRAY>(PhantomData))?;
-    if duplicate {
-        return Err(de::Error::custom(format_args!("duplicate field `{key}`")));
+    if slot.is_some() {
+        return Err(duplicate(key));
     }
-    match value {
-        Container::Typed(typed) => *slot = Some(typed),
-        Container::Other(other) => {
-            attributes.insert(key.to_owned(), other);
-        }
+    let mut list = Vec::new();
+    if read_container::<_, _, true>(&mut list, attributes, key, map)? {
+        *slot = Some(list);
     }
     Ok(())
-}
-
-struct ContainerSeed<T, const ARRAY: bool>(PhantomData<T>);
-
-impl<'de, T: Deserialize<'de>, const ARRAY: bool> DeserializeSeed<'de> for ContainerSeed<T, ARRAY> {
-    type Value = Container<T>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        deserializer.deserialize_any(ContainerVisitor::<T, ARRAY>(PhantomData))
-    }
 }
 
 /// What an object held besides the fields of a bare run.
@@ -402,8 +463,9 @@ impl<'de, T: Deserialize<'de>, const ARRAY: bool> DeserializeSeed<'de> for Conta
 struct Shapes {
     is_run: bool,
     attributes: Extra,
-    event: Option<MaybeRun>,
-    data: Option<MaybeRun>,
+    /// The object under `event` or `data`, and which of the two it was.
+    nested: MaybeRun,
+    nested_key: Option<&'static str>,
     items: Option<Vec<MaybeRun>>,
     events: Option<Vec<JournalEntry>>,
     messages: Option<Vec<Message>>,
@@ -419,14 +481,24 @@ impl<'de> Hook<'de> for Shapes {
     fn take<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
         let attributes = &mut self.attributes;
         match key {
-            "event" => read_container::<_, _, false>(&mut self.event, attributes, key, map)?,
-            "data" => read_container::<_, _, false>(&mut self.data, attributes, key, map)?,
-            "items" => read_container::<_, _, true>(&mut self.items, attributes, key, map)?,
-            "events" => read_container::<_, _, true>(&mut self.events, attributes, key, map)?,
-            "messages" => read_container::<_, _, true>(&mut self.messages, attributes, key, map)?,
+            "event" | "data" => {
+                let key: &'static str = if key == "event" { "event" } else { "data" };
+                match self.nested_key {
+                    Some(taken) if taken == key => return Err(duplicate(key)),
+                    // The other container key is an ordinary field once one holds the run.
+                    Some(_) => attributes.push_unchecked(key.to_owned(), map.next_value()?),
+                    None => {
+                        if read_container::<_, _, false>(&mut self.nested, attributes, key, map)? {
+                            self.nested_key = Some(key);
+                        }
+                    }
+                }
+            }
+            "items" => read_list(&mut self.items, attributes, key, map)?,
+            "events" => read_list(&mut self.events, attributes, key, map)?,
+            "messages" => read_list(&mut self.messages, attributes, key, map)?,
             _ if ATTRIBUTES.contains(&key) => {
-                let value = map.next_value()?;
-                insert_unique(attributes, key.to_owned(), value)?;
+                attributes.push_unchecked(key.to_owned(), map.next_value()?)
             }
             _ => return Ok(false),
         }
@@ -435,31 +507,10 @@ impl<'de> Hook<'de> for Shapes {
 }
 
 /// One JSON object of a body, before its shape is known.
+#[derive(Default)]
 struct Item {
     run: FlowRun,
     shapes: Shapes,
-}
-
-impl<'de> Deserialize<'de> for Item {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct ItemVisitor;
-
-        impl<'de> Visitor<'de> for ItemVisitor {
-            type Value = Item;
-
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON object")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Item, A::Error> {
-                let mut shapes = Shapes::default();
-                let run = FlowRun::visit_fields(map, &mut shapes)?;
-                Ok(Item { run, shapes })
-            }
-        }
-
-        deserializer.deserialize_map(ItemVisitor)
-    }
 }
 
 impl Item {
@@ -467,7 +518,7 @@ impl Item {
     fn marker_count(&self) -> usize {
         let shapes = &self.shapes;
         [
-            shapes.event.is_some(),
+            shapes.nested_key == Some("event"),
             shapes.attributes.contains_key("specversion"),
             shapes.items.is_some(),
             shapes.events.is_some(),
@@ -482,10 +533,16 @@ impl Item {
         self.shapes.is_run && self.marker_count() == 0
     }
 
-    /// The object as a run of its own: envelope attributes are just more fields.
+    /// The object as a run of its own: envelope attributes, and a `data` object outside a
+    /// CloudEvent, are just more fields.
     fn into_bare_run(self) -> FlowRun {
-        let mut run = self.run;
-        let mut attributes = self.shapes.attributes;
+        let Item { mut run, shapes } = self;
+        let mut attributes = shapes.attributes;
+        if let Some(key) = shapes.nested_key {
+            if let Ok(value) = serde_json::to_value(&shapes.nested.run) {
+                attributes.insert(key.to_owned(), value);
+            }
+        }
         run.extra.append(&mut attributes);
         run
     }
@@ -494,8 +551,9 @@ impl Item {
         if self.is_bare_run() {
             return Ok(vec![self.into_bare_run()]);
         }
+        let single_shape = self.marker_count() == 1;
         match self.shapes.items {
-            Some(items) if self.marker_count() == 1 => {
+            Some(items) if single_shape => {
                 path.push(Step::Key("items"));
                 let runs = items
                     .into_iter()
@@ -516,22 +574,34 @@ impl Item {
 
     fn into_notifications(
         self,
-        out: &mut Vec<Notification>,
+        out: &mut impl Sink,
         path: &mut Vec<Step>,
         journal_position: Option<&str>,
     ) -> Result<(), NotFound> {
         if self.marker_count() > 1 {
             return Err(NotFound::at(path, SINGLE_SHAPE));
         }
-        let Item { run, shapes } = self;
+        if self.is_bare_run() {
+            let run = self.into_bare_run();
+            let mut notification = Notification::from_run(run);
+            notification.event_id = clone_string(&notification.run.extra, &["event_id", "eventid"]);
+            notification.recipient_client_id = clone_string(
+                &notification.run.extra,
+                &["recipient_client_id", "recipientclientid"],
+            );
+            notification.journal_position = journal_position.map(str::to_owned);
+            out.push(notification);
+            return Ok(());
+        }
+        let Item { mut run, shapes } = self;
         let Shapes {
-            is_run,
             mut attributes,
-            event,
-            data,
+            nested,
+            nested_key,
             items,
             events,
             messages,
+            ..
         } = shapes;
         let notification = |format, event_code, envelope, run| Notification {
             event_id: None,
@@ -544,21 +614,22 @@ impl Item {
             run,
         };
 
-        if let Some(event) = event {
+        if nested_key == Some("event") {
             path.push(Step::Key("event"));
-            let event = event.into_run(path, RUN)?;
+            let event = nested.into_run(path, RUN)?;
             path.pop();
             merge_fields(&mut attributes, &run);
             let code = header_code(&event);
-            let mut out_notification = notification(Format::IoEvent, code, attributes, event);
-            take_ids(&mut out_notification);
-            out.push(out_notification);
+            let mut io_event = notification(Format::IoEvent, code, attributes, event);
+            take_ids(&mut io_event);
+            out.push(io_event);
         } else if attributes.contains_key("specversion") {
-            let data = data.ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?;
+            if nested_key != Some("data") {
+                return Err(NotFound::at(path, CLOUD_EVENT));
+            }
             path.push(Step::Key("data"));
-            let data = data.into_run(path, RUN)?;
+            let data = nested.into_run(path, RUN)?;
             path.pop();
-            let mut run = run;
             let cloud_event_id = run.id.take();
             merge_fields(&mut attributes, &run);
             let code = match take_string(&mut attributes, &["type"]) {
@@ -566,19 +637,17 @@ impl Item {
                 None => header_code(&data),
             };
             let published_at = take_timestamp(&mut attributes, "time");
-            let mut out_notification = notification(Format::CloudEvent, code, attributes, data);
-            out_notification.published_at = published_at;
-            take_ids(&mut out_notification);
-            match (&out_notification.event_id, cloud_event_id) {
-                (None, id) => out_notification.event_id = id,
+            let mut cloud_event = notification(Format::CloudEvent, code, attributes, data);
+            cloud_event.published_at = published_at;
+            take_ids(&mut cloud_event);
+            match (&cloud_event.event_id, cloud_event_id) {
+                (None, id) => cloud_event.event_id = id,
                 (Some(_), Some(id)) => {
-                    out_notification
-                        .envelope
-                        .insert("id".into(), Value::String(id));
+                    cloud_event.envelope.insert("id", Value::String(id));
                 }
                 (Some(_), None) => {}
             }
-            out.push(out_notification);
+            out.push(cloud_event);
         } else if let Some(events) = events {
             path.push(Step::Key("events"));
             for (index, entry) in events.into_iter().enumerate() {
@@ -608,36 +677,27 @@ impl Item {
                     value,
                     extra: mut envelope,
                 } = message;
-                let run = value.unwrap_or_default().into_run(path, RUN)?;
+                let run = value.into_run(path, RUN)?;
                 let mut meta = meta.unwrap_or_default();
                 let code = match meta.event_type.take() {
                     Some(code) => EventCode::from(code),
                     None => header_code(&run),
                 };
                 if !meta.extra.is_empty() {
-                    envelope.insert("_eventNotificationMeta".into(), Value::Object(meta.extra));
+                    envelope.insert("_eventNotificationMeta", Value::Object(meta.extra.into()));
                 }
                 for (key, value) in &attributes {
-                    envelope.entry(key.clone()).or_insert_with(|| value.clone());
+                    if !envelope.contains_key(key) {
+                        envelope.insert(key, value.clone());
+                    }
                 }
-                let mut out_notification = notification(Format::Message, code, envelope, run);
-                out_notification.published_at = timestamp;
-                out.push(out_notification);
+                let mut message = notification(Format::Message, code, envelope, run);
+                message.published_at = timestamp;
+                out.push(message);
                 path.pop();
                 path.pop();
             }
             path.pop();
-        } else if is_run {
-            let event_id = clone_string(&attributes, &["event_id", "eventid"]);
-            let recipient =
-                clone_string(&attributes, &["recipient_client_id", "recipientclientid"]);
-            let mut run = run;
-            run.extra.append(&mut attributes);
-            let code = header_code(&run);
-            let mut out_notification = notification(Format::BareRun, code, Extra::new(), run);
-            out_notification.event_id = event_id;
-            out_notification.recipient_client_id = recipient;
-            out.push(out_notification);
         } else {
             return Err(NotFound::at(path, NOTIFICATION));
         }
@@ -705,6 +765,7 @@ fn position_text(position: &Value) -> String {
 }
 
 /// An entry of a journal page's `events`.
+#[derive(Default)]
 struct JournalEntry {
     position: Option<Value>,
     event: Option<Element>,
@@ -748,6 +809,8 @@ impl<'de> Deserialize<'de> for JournalEntry {
     }
 }
 
+fill_by_value!(JournalEntry);
+
 wire_object! {
 /// One message of a message list.
 pub(crate) struct Message expecting "a message object" {
@@ -756,7 +819,7 @@ pub(crate) struct Message expecting "a message object" {
     /// `_eventNotificationMeta`.
     "_eventNotificationMeta" => meta: Option<NotificationMeta>,
     /// `value`: the run.
-    "value" => value: Option<MaybeRun>,
+    "value" => value: MaybeRun,
 }
 }
 

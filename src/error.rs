@@ -1,5 +1,6 @@
 //! The crate's error type.
 
+use serde::de::DeserializeSeed;
 use serde::Deserialize;
 use serde_json::error::Category;
 
@@ -58,12 +59,26 @@ fn at(path: &str) -> String {
 
 /// Deserialises a whole body; on a data error, reads it again to learn the field's path.
 ///
-/// The fast path carries no path bookkeeping: the second read happens only on failure.
-pub(crate) fn from_body<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, Error> {
-    serde_json::from_slice(body).map_err(|error| match error.classify() {
+/// The body is checked for UTF-8 once, up front, so that serde_json need not check each
+/// string again; and the fast path carries no path bookkeeping: the second read happens only
+/// on failure.
+///
+/// `seed` reads the body on the fast path; on a data error, `Slow` reads it again through
+/// `serde_path_to_error` (the same visitors, so the same error, now with its path).
+pub(crate) fn from_body<'de, S, Slow>(body: &'de [u8], seed: S) -> Result<S::Value, Error>
+where
+    S: DeserializeSeed<'de>,
+    Slow: Deserialize<'de>,
+{
+    let text = std::str::from_utf8(body).map_err(|error| not_utf8(body, error.valid_up_to()))?;
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    let read = seed
+        .deserialize(&mut deserializer)
+        .and_then(|value| deserializer.end().map(|()| value));
+    read.map_err(|error| match error.classify() {
         Category::Data => {
-            let mut deserializer = serde_json::Deserializer::from_slice(body);
-            match serde_path_to_error::deserialize::<_, T>(&mut deserializer) {
+            let mut deserializer = serde_json::Deserializer::from_str(text);
+            match serde_path_to_error::deserialize::<_, Slow>(&mut deserializer) {
                 Err(located) => Error::InvalidField {
                     path: located.path().to_string(),
                     line: located.inner().line(),
@@ -90,6 +105,21 @@ pub(crate) fn from_body<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, 
             message: message_of(&error),
         },
     })
+}
+
+/// The error for a body that is not UTF-8 (JSON exchanged between systems must be).
+fn not_utf8(body: &[u8], valid_up_to: usize) -> Error {
+    let before = &body[..valid_up_to];
+    let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(0, |i| i + 1);
+    Error::Syntax {
+        line,
+        column: valid_up_to - line_start + 1,
+        message: "invalid UTF-8".to_owned(),
+    }
 }
 
 /// serde_json's message without its " at line L column C" suffix, which the variants carry

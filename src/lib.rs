@@ -57,6 +57,7 @@ mod delivery;
 mod error;
 mod error_code;
 mod event_code;
+pub mod extra;
 mod link;
 mod metrics;
 mod notification;
@@ -70,6 +71,7 @@ pub use count::Count;
 pub use error::Error;
 pub use error_code::{ErrorCode, ErrorCodeParts};
 pub use event_code::EventCode;
+pub use extra::Extra;
 pub use link::Link;
 pub use metrics::{
     DurationSummary, EntitySummary, FileExtensions, FileManifest, FileSummary, LatencySummary,
@@ -84,9 +86,6 @@ pub use status::{
     ErrorSite, FoundError, Outcome, RunError, Status, StatusExtensions, StatusSummary,
 };
 pub use timestamp::Timestamp;
-
-/// The fields of an object that this crate does not model, kept as they came.
-pub type Extra = serde_json::Map<String, serde_json::Value>;
 
 /// Parses a body that holds exactly one notification.
 ///
@@ -103,11 +102,14 @@ pub type Extra = serde_json::Map<String, serde_json::Value>;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_notification(body: &[u8]) -> Result<Notification, Error> {
-    let notifications = parse_notifications(body)?;
-    let count = notifications.len();
-    match <[Notification; 1]>::try_from(notifications) {
-        Ok([notification]) => Ok(notification),
-        Err(_) => Err(Error::NotSingle { count }),
+    let mut single = delivery::Single::default();
+    delivery::notifications(body, &mut single)?;
+    match single {
+        delivery::Single {
+            first: Some(notification),
+            count: 1,
+        } => Ok(notification),
+        delivery::Single { count, .. } => Err(Error::NotSingle { count }),
     }
 }
 
@@ -134,7 +136,9 @@ pub fn parse_notification(body: &[u8]) -> Result<Notification, Error> {
 /// # Ok::<(), aep_flow_run::Error>(())
 /// ```
 pub fn parse_notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
-    delivery::notifications(body)
+    let mut notifications = Vec::new();
+    delivery::notifications(body, &mut notifications)?;
+    Ok(notifications)
 }
 
 /// Parses a Flow Service run list (`{"items": [RUN, ...]}`, the answer of `GET /runs`), a

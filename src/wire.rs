@@ -9,7 +9,7 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use serde::de::{self, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -106,26 +106,155 @@ where
         return Ok(());
     }
     let value: Value = map.next_value()?;
-    insert_unique(extra, key.into_owned(), value)
+    extra.push_unchecked(key.into_owned(), value);
+    Ok(())
 }
 
-/// Inserts into a map of unknown fields, refusing a key that came twice.
+/// Refuses an object whose unknown fields repeat a key.
 ///
 /// Duplicate keys are refused everywhere: two readers of the same body must never disagree
 /// about which value counted.
-pub(crate) fn insert_unique<E: de::Error>(
-    map: &mut Extra,
-    key: String,
-    value: Value,
-) -> Result<(), E> {
-    match map.entry(key) {
-        serde_json::map::Entry::Vacant(slot) => {
-            slot.insert(value);
-            Ok(())
+pub(crate) fn unique_keys<E: de::Error>(extra: &Extra) -> Result<(), E> {
+    match extra.repeated_key() {
+        Some(key) => Err(duplicate(key)),
+        None => Ok(()),
+    }
+}
+
+/// The error for a key that came twice.
+pub(crate) fn duplicate<E: de::Error>(key: &str) -> E {
+    E::custom(format_args!("duplicate field `{key}`"))
+}
+
+/// A value read into a place that already holds its default, rather than built and moved.
+///
+/// Wire objects are large (a run with its summaries is about 2 KB), and returning them by
+/// value through each layer of serde's visitors copied them several times per level.
+pub(crate) trait Fill<'de> {
+    /// Reads one value into `place`; `Ok(false)` when it was `null` (and `place` untouched).
+    fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error>;
+}
+
+/// The seed that fills a place.
+pub(crate) struct FillSeed<'a, T>(pub(crate) &'a mut T);
+
+impl<'de, T: Fill<'de>> DeserializeSeed<'de> for FillSeed<'_, T> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        T::fill(self.0, deserializer)
+    }
+}
+
+impl<'de, T: Deserialize<'de>> Fill<'de> for Option<T> {
+    fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+        *place = Option::deserialize(deserializer)?;
+        Ok(place.is_some())
+    }
+}
+
+/// `Fill` for types read whole: `null` leaves the default.
+macro_rules! fill_by_value {
+    ($($ty:ty),*) => {$(
+        impl<'de> Fill<'de> for $ty {
+            fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+                match Option::deserialize(deserializer)? {
+                    Some(value) => {
+                        *place = value;
+                        Ok(true)
+                    }
+                    None => Ok(false),
+                }
+            }
         }
-        serde_json::map::Entry::Occupied(slot) => {
-            Err(E::custom(format_args!("duplicate field `{}`", slot.key())))
+    )*};
+}
+
+fill_by_value!(String, Extra, crate::ErrorCode);
+
+pub(crate) use fill_by_value;
+
+impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
+    fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_option(ListFill(place))
+    }
+}
+
+/// Fills a list element by element, each in place.
+pub(crate) struct ListFill<'a, T>(pub(crate) &'a mut Vec<T>);
+
+impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an array")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
+        let list = self.0;
+        loop {
+            let index = list.len();
+            list.push(T::default());
+            if seq.next_element_seed(FillSeed(&mut list[index]))?.is_none() {
+                list.pop();
+                return Ok(true);
+            }
         }
+    }
+}
+
+/// A wire object: reads its fields from a map, in place.
+pub(crate) trait WireObject: Default {
+    /// What the object is, for "expected ..." in errors.
+    const EXPECTING: &'static str;
+
+    /// Reads the fields of one object into `self`, giving `hook` first look at unknown ones.
+    fn fill_fields<'de, A, H>(&mut self, map: A, hook: &mut H) -> Result<(), A::Error>
+    where
+        A: MapAccess<'de>,
+        H: Hook<'de>;
+}
+
+/// Fills a wire object from a map (or leaves it alone for `null`).
+pub(crate) struct ObjectFill<'a, T, H> {
+    pub(crate) place: &'a mut T,
+    pub(crate) hook: &'a mut H,
+}
+
+impl<'de, T: WireObject, H: Hook<'de>> Visitor<'de> for ObjectFill<'_, T, H> {
+    type Value = bool;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<bool, E> {
+        Ok(false)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+        self.place.fill_fields(map, self.hook)?;
+        Ok(true)
     }
 }
 
@@ -156,10 +285,10 @@ macro_rules! wire_object {
             pub extra: $crate::Extra,
         }
 
-        impl $name {
-            /// Reads the fields of one object, giving `hook` first look at unknown ones.
-            #[allow(dead_code)]
-            pub(crate) fn visit_fields<'de, A, H>(mut map: A, hook: &mut H) -> Result<Self, A::Error>
+        impl $crate::wire::WireObject for $name {
+            const EXPECTING: &'static str = $expecting;
+
+            fn fill_fields<'de, A, H>(&mut self, mut map: A, hook: &mut H) -> Result<(), A::Error>
             where
                 A: serde::de::MapAccess<'de>,
                 H: $crate::wire::Hook<'de>,
@@ -167,7 +296,6 @@ macro_rules! wire_object {
                 #[allow(non_camel_case_types, clippy::enum_variant_names)]
                 enum Bit { $($field,)* }
 
-                let mut out = Self::default();
                 let mut seen: u64 = 0;
                 while let Some($crate::wire::Key(key)) = map.next_key()? {
                     match &*key {
@@ -178,16 +306,15 @@ macro_rules! wire_object {
                                     return Err(serde::de::Error::duplicate_field($wire));
                                 }
                                 seen |= bit;
-                                if let Some(value) = map.next_value::<Option<$ty>>()? {
+                                if map.next_value_seed($crate::wire::FillSeed(&mut self.$field))? {
                                     hook.present($wire);
-                                    out.$field = value;
                                 }
                             }
                         )*
-                        _ => $crate::wire::unknown_field(&mut out.extra, key, &mut map, hook)?,
+                        _ => $crate::wire::unknown_field(&mut self.extra, key, &mut map, hook)?,
                     }
                 }
-                Ok(out)
+                $crate::wire::unique_keys(&self.extra)
             }
         }
 
@@ -197,23 +324,17 @@ macro_rules! wire_object {
             }
         }
 
+        impl<'de> $crate::wire::Fill<'de> for $name {
+            fn fill<D: serde::Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+                deserializer.deserialize_option($crate::wire::ObjectFill { place, hook: &mut $crate::wire::NoHook })
+            }
+        }
+
         impl<'de> serde::Deserialize<'de> for $name {
             fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct ObjectVisitor;
-
-                impl<'de> serde::de::Visitor<'de> for ObjectVisitor {
-                    type Value = $name;
-
-                    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                        f.write_str($expecting)
-                    }
-
-                    fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<$name, A::Error> {
-                        $name::visit_fields(map, &mut $crate::wire::NoHook)
-                    }
-                }
-
-                deserializer.deserialize_map(ObjectVisitor)
+                let mut out = Self::default();
+                deserializer.deserialize_map($crate::wire::ObjectFill { place: &mut out, hook: &mut $crate::wire::NoHook })?;
+                Ok(out)
             }
         }
 

@@ -726,8 +726,8 @@ fn take_ids(notification: &mut Notification) {
 fn take_string(map: &mut Extra, keys: &[&str]) -> Option<String> {
     let key = keys
         .iter()
-        .find(|key| matches!(map.get(**key), Some(Value::String(_))))?;
-    match map.remove(*key) {
+        .find(|key| matches!(map.get(key), Some(Value::String(_))))?;
+    match map.remove(key) {
         Some(Value::String(text)) => Some(text),
         _ => None,
     }
@@ -735,7 +735,7 @@ fn take_string(map: &mut Extra, keys: &[&str]) -> Option<String> {
 
 fn clone_string(map: &Extra, keys: &[&str]) -> Option<String> {
     keys.iter()
-        .find_map(|key| map.get(*key).and_then(Value::as_str))
+        .find_map(|key| map.get(key).and_then(Value::as_str))
         .map(str::to_owned)
 }
 

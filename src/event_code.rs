@@ -37,6 +37,8 @@ pub enum EventCode expecting "an event code string" {
 }
 }
 
+// The enum is declared by `open_enum!`, whose derive list has no `Default`.
+#[allow(clippy::derivable_impls)]
 impl Default for EventCode {
     fn default() -> Self {
         EventCode::Missing

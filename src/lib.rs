@@ -154,3 +154,8 @@ pub fn parse_notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
 pub fn parse_runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
     delivery::runs(body)
 }
+
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -70,18 +70,15 @@ impl Sink for Single {
 /// Parses any delivery body into its notifications.
 pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
     let mut item = Item::default();
-    let mut path = Vec::new();
+    let path = Path::Root;
     let result = match from_body::<_, Body>(body, BodyVisitor { item: &mut item })? {
-        Body::Object => item.into_notifications(out, &mut path, None),
+        Body::Object => item.into_notifications(out, &path, None),
         Body::Array(elements) => {
             elements
                 .into_iter()
                 .enumerate()
                 .try_for_each(|(index, element)| {
-                    path.push(Step::Index(index));
-                    element.into_notifications(out, &mut path, None)?;
-                    path.pop();
-                    Ok(())
+                    element.into_notifications(out, &path.child(Step::Index(index)), None)
                 })
         }
         Body::Other => Err(NotFound::at(&path, NOTIFICATION)),
@@ -92,20 +89,15 @@ pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Err
 /// Parses a Flow Service run list, a single run, or an array of runs.
 pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
     let mut item = Item::default();
-    let mut path = Vec::new();
+    let path = Path::Root;
     let result = match from_body::<_, Body>(body, BodyVisitor { item: &mut item })? {
-        Body::Object => item.into_runs(&mut path),
+        Body::Object => item.into_runs(&path),
         Body::Array(elements) => elements
             .into_iter()
             .enumerate()
-            .map(|(index, element)| {
-                path.push(Step::Index(index));
-                let run = match element {
-                    Element::Object(item) if item.is_bare_run() => Ok(item.into_bare_run()),
-                    _ => Err(NotFound::at(&path, RUN)),
-                };
-                path.pop();
-                run
+            .map(|(index, element)| match element {
+                Element::Object(item) if item.is_bare_run() => Ok(item.into_bare_run()),
+                _ => Err(NotFound::at(&path.child(Step::Index(index)), RUN)),
             })
             .collect(),
         Body::Other => Err(NotFound::at(&path, RUN_OR_LIST)),
@@ -130,6 +122,31 @@ enum Step {
     Index(usize),
 }
 
+/// A JSON path, kept on the stack while a body is classified and written out only for an
+/// error.
+#[derive(Clone, Copy)]
+enum Path<'a> {
+    Root,
+    Child(&'a Path<'a>, Step),
+}
+
+impl<'a> Path<'a> {
+    fn child(&'a self, step: Step) -> Path<'a> {
+        Path::Child(self, step)
+    }
+
+    fn steps(&self) -> Vec<Step> {
+        let mut steps = Vec::new();
+        let mut at = self;
+        while let Path::Child(parent, step) = at {
+            steps.push(*step);
+            at = parent;
+        }
+        steps.reverse();
+        steps
+    }
+}
+
 /// Valid JSON without a flow run where one was expected; [`NotFound::into_error`] reads the
 /// body again to say what was there instead.
 struct NotFound {
@@ -138,9 +155,9 @@ struct NotFound {
 }
 
 impl NotFound {
-    fn at(path: &[Step], expected: &'static str) -> Self {
+    fn at(path: &Path<'_>, expected: &'static str) -> Self {
         NotFound {
-            path: path.to_vec(),
+            path: path.steps(),
             expected,
         }
     }
@@ -184,7 +201,7 @@ impl Element {
     fn into_notifications(
         self,
         out: &mut impl Sink,
-        path: &mut Vec<Step>,
+        path: &Path<'_>,
         journal_position: Option<&str>,
     ) -> Result<(), NotFound> {
         match self {
@@ -301,7 +318,7 @@ pub(crate) struct MaybeRun {
 }
 
 impl MaybeRun {
-    fn into_run(self, path: &[Step], expected: &'static str) -> Result<FlowRun, NotFound> {
+    fn into_run(self, path: &Path<'_>, expected: &'static str) -> Result<FlowRun, NotFound> {
         if self.is_run {
             Ok(self.run)
         } else {
@@ -547,26 +564,19 @@ impl Item {
         run
     }
 
-    fn into_runs(self, path: &mut Vec<Step>) -> Result<Vec<FlowRun>, NotFound> {
+    fn into_runs(self, path: &Path<'_>) -> Result<Vec<FlowRun>, NotFound> {
         if self.is_bare_run() {
             return Ok(vec![self.into_bare_run()]);
         }
         let single_shape = self.marker_count() == 1;
         match self.shapes.items {
             Some(items) if single_shape => {
-                path.push(Step::Key("items"));
-                let runs = items
+                let items_path = path.child(Step::Key("items"));
+                items
                     .into_iter()
                     .enumerate()
-                    .map(|(index, item)| {
-                        path.push(Step::Index(index));
-                        let run = item.into_run(path, RUN);
-                        path.pop();
-                        run
-                    })
-                    .collect();
-                path.pop();
-                runs
+                    .map(|(index, item)| item.into_run(&items_path.child(Step::Index(index)), RUN))
+                    .collect()
             }
             _ => Err(NotFound::at(path, RUN_OR_LIST)),
         }
@@ -575,7 +585,7 @@ impl Item {
     fn into_notifications(
         self,
         out: &mut impl Sink,
-        path: &mut Vec<Step>,
+        path: &Path<'_>,
         journal_position: Option<&str>,
     ) -> Result<(), NotFound> {
         if self.marker_count() > 1 {
@@ -615,9 +625,7 @@ impl Item {
         };
 
         if nested_key == Some("event") {
-            path.push(Step::Key("event"));
-            let event = nested.into_run(path, RUN)?;
-            path.pop();
+            let event = nested.into_run(&path.child(Step::Key("event")), RUN)?;
             merge_fields(&mut attributes, &run);
             let code = header_code(&event);
             let mut io_event = notification(Format::IoEvent, code, attributes, event);
@@ -627,9 +635,7 @@ impl Item {
             if nested_key != Some("data") {
                 return Err(NotFound::at(path, CLOUD_EVENT));
             }
-            path.push(Step::Key("data"));
-            let data = nested.into_run(path, RUN)?;
-            path.pop();
+            let data = nested.into_run(&path.child(Step::Key("data")), RUN)?;
             let cloud_event_id = run.id.take();
             merge_fields(&mut attributes, &run);
             let code = match take_string(&mut attributes, &["type"]) {
@@ -649,35 +655,30 @@ impl Item {
             }
             out.push(cloud_event);
         } else if let Some(events) = events {
-            path.push(Step::Key("events"));
+            let events_path = path.child(Step::Key("events"));
             for (index, entry) in events.into_iter().enumerate() {
-                path.push(Step::Index(index));
-                path.push(Step::Key("event"));
+                let entry_path = events_path.child(Step::Index(index));
                 let position = entry.position.as_ref().map(position_text);
                 entry.event.unwrap_or(Element::Other).into_notifications(
                     out,
-                    path,
+                    &entry_path.child(Step::Key("event")),
                     position.as_deref(),
                 )?;
-                path.pop();
-                path.pop();
             }
-            path.pop();
         } else if items.is_some() {
             return Err(NotFound::at(path, NOT_A_LIST));
         } else if let Some(messages) = messages {
-            path.push(Step::Key("messages"));
+            let messages_path = path.child(Step::Key("messages"));
             merge_fields(&mut attributes, &run);
             for (index, message) in messages.into_iter().enumerate() {
-                path.push(Step::Index(index));
-                path.push(Step::Key("value"));
+                let message_path = messages_path.child(Step::Index(index));
                 let Message {
                     timestamp,
                     meta,
                     value,
                     extra: mut envelope,
                 } = message;
-                let run = value.into_run(path, RUN)?;
+                let run = value.into_run(&message_path.child(Step::Key("value")), RUN)?;
                 let mut meta = meta.unwrap_or_default();
                 let code = match meta.event_type.take() {
                     Some(code) => EventCode::from(code),
@@ -694,10 +695,7 @@ impl Item {
                 let mut message = notification(Format::Message, code, envelope, run);
                 message.published_at = timestamp;
                 out.push(message);
-                path.pop();
-                path.pop();
             }
-            path.pop();
         } else {
             return Err(NotFound::at(path, NOTIFICATION));
         }

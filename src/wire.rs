@@ -180,7 +180,7 @@ impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
     }
 }
 
-/// Fills a list element by element, each in place.
+/// Fills a list element by element.
 pub(crate) struct ListFill<'a, T>(pub(crate) &'a mut Vec<T>);
 
 impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
@@ -203,15 +203,13 @@ impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        let list = self.0;
-        loop {
-            let index = list.len();
-            list.push(T::default());
-            if seq.next_element_seed(FillSeed(&mut list[index]))?.is_none() {
-                list.pop();
-                return Ok(true);
-            }
+        // Each element is filled in a scratch value, then moved once: pushing a default and
+        // popping it at the end would grow the list past its length for nothing.
+        let mut scratch = T::default();
+        while seq.next_element_seed(FillSeed(&mut scratch))?.is_some() {
+            self.0.push(std::mem::take(&mut scratch));
         }
+        Ok(true)
     }
 }
 

@@ -112,6 +112,9 @@ impl Extra {
     /// A key that stands more than once, if any.
     pub(crate) fn repeated_key(&self) -> Option<&str> {
         let entries = &self.entries;
+        if entries.len() < 2 {
+            return None;
+        }
         if entries.len() <= PAIRWISE_LIMIT {
             return entries.iter().enumerate().find_map(|(i, (key, _))| {
                 entries[..i]
@@ -141,11 +144,21 @@ impl Index<&str> for Extra {
 /// Equal when both hold the same fields with equal values, in any order.
 impl PartialEq for Extra {
     fn eq(&self, other: &Extra) -> bool {
-        self.len() == other.len()
-            && self
+        if self.len() != other.len() {
+            return false;
+        }
+        if self.len() <= PAIRWISE_LIMIT {
+            return self
                 .entries
                 .iter()
-                .all(|(key, value)| other.get(key) == Some(value))
+                .all(|(key, value)| other.get(key) == Some(value));
+        }
+        fn sorted(extra: &Extra) -> Vec<&(String, Value)> {
+            let mut entries: Vec<_> = extra.entries.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+            entries
+        }
+        sorted(self) == sorted(other)
     }
 }
 

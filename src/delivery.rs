@@ -613,6 +613,8 @@ impl Item {
             messages,
             ..
         } = shapes;
+        // An envelope attribute that is null is absent, like any other field.
+        attributes.retain(|_, value| !value.is_null());
         let notification = |format, event_code, envelope, run| Notification {
             event_id: None,
             event_code,

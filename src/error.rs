@@ -80,7 +80,11 @@ where
             let mut deserializer = serde_json::Deserializer::from_str(text);
             match serde_path_to_error::deserialize::<_, Slow>(&mut deserializer) {
                 Err(located) => Error::InvalidField {
-                    path: located.path().to_string(),
+                    path: match located.path().to_string() {
+                        // serde_path_to_error writes the root as "."; the crate writes "".
+                        root if root == "." => String::new(),
+                        path => path,
+                    },
                     line: located.inner().line(),
                     column: located.inner().column(),
                     message: message_of(located.inner()),

@@ -96,6 +96,11 @@ impl Extra {
         self.entries.iter().map(|(key, _)| key.as_str())
     }
 
+    /// Keeps only the fields for which `keep` returns `true`, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
+        self.entries.retain_mut(|(key, value)| keep(key, value));
+    }
+
     /// Moves every field of `other` to the end of `self`, replacing fields of the same name.
     pub fn append(&mut self, other: &mut Extra) {
         for (key, value) in other.entries.drain(..) {

@@ -1,0 +1,984 @@
+//! The field policy of DESIGN.md on the project's own edge cases: null is absent, unknown
+//! fields are kept and written back, numbers may come as strings, a wrong value names its
+//! path, enums are open and case-insensitive, every delivery shape is told apart, and broken
+//! bodies are errors, never panics.
+
+use aep_flow_run::{
+    parse_notification, parse_notifications, parse_runs, Error, ErrorCode, EventCode, FlowRun,
+    Format, Notification, Status,
+};
+use chrono::SecondsFormat;
+use serde_json::{json, Value};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+// ---------------------------------------------------------------------------------------------
+
+/// The `InvalidField` path and message of a result, or a panic saying what came instead.
+fn invalid_field<T: std::fmt::Debug>(result: Result<T, Error>) -> (String, String) {
+    match result {
+        Err(Error::InvalidField { path, message, .. }) => (path, message),
+        other => panic!("expected Error::InvalidField, got {other:?}"),
+    }
+}
+
+fn is_syntax<T>(result: &Result<T, Error>) -> bool {
+    matches!(result, Err(Error::Syntax { .. }))
+}
+
+fn utc_text(run: &FlowRun) -> Option<String> {
+    run.created_at
+        .as_ref()?
+        .to_utc()
+        .map(|t| t.to_rfc3339_opts(SecondsFormat::AutoSi, true))
+}
+
+/// Asserts all three parse functions give `Error::Syntax` on a body.
+fn assert_syntax_everywhere(label: &str, body: &[u8]) {
+    let one = parse_notification(body);
+    assert!(is_syntax(&one), "{label}: parse_notification gave {one:?}");
+    let all = parse_notifications(body);
+    assert!(is_syntax(&all), "{label}: parse_notifications gave {all:?}");
+    let runs = parse_runs(body);
+    assert!(is_syntax(&runs), "{label}: parse_runs gave {runs:?}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// null, absent, unknown fields
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn null_is_the_same_as_absent() {
+    let with_nulls = br#"{"event_id": "e-1", "recipient_client_id": null, "event": {
+        "id": "run-1", "flowId": null, "createdAt": null, "predecessors": null,
+        "metrics": {
+            "durationSummary": null,
+            "sizeSummary": {"inputBytes": null, "outputBytes": 5},
+            "recordSummary": {"failedInfo": null, "inputRecordCount": null},
+            "fileSummary": {"extensions": null},
+            "statusSummary": {"status": "success", "errors": null, "extensions": {"errors": null, "batchId": null}}
+        },
+        "activities": [{"id": "a-1", "name": null, "updatedAtUTC": null, "statusSummary": null, "sourceInfo": null,
+                        "recordSummary": {"failedInfo": [{"code": "X-1-400", "message": null, "recordCount": null}]}}],
+        "header": null
+    }}"#;
+    let without = br#"{"event_id": "e-1", "event": {
+        "id": "run-1",
+        "metrics": {
+            "sizeSummary": {"outputBytes": 5},
+            "recordSummary": {},
+            "fileSummary": {},
+            "statusSummary": {"status": "success", "extensions": {}}
+        },
+        "activities": [{"id": "a-1", "recordSummary": {"failedInfo": [{"code": "X-1-400"}]}}]
+    }}"#;
+    let a = parse_notification(with_nulls).unwrap();
+    let b = parse_notification(without).unwrap();
+    assert_eq!(a.run, b.run);
+    assert_eq!(a.event_id, b.event_id);
+    assert_eq!(a.format, b.format);
+    assert_eq!(a.recipient_client_id, None);
+    assert_eq!(a.run.flow_id, None);
+    assert_eq!(a.run.created_at, None);
+    assert_eq!(a.run.metrics.size_summary.input_bytes, None);
+    assert_eq!(
+        a.run
+            .metrics
+            .size_summary
+            .output_bytes
+            .as_ref()
+            .unwrap()
+            .get(),
+        Some(5)
+    );
+    assert!(a.run.metrics.status_summary.errors.is_empty());
+    assert_eq!(a.run.activities[0].name, None);
+    assert_eq!(
+        a.run.activities[0].record_summary.failed_info[0].message,
+        None
+    );
+    assert!(a.run.header.is_none());
+    assert!(a.run.extra.is_empty());
+    assert!(a.run.activities[0].extra.is_empty());
+    assert_eq!(
+        serde_json::to_value(&a.run).unwrap(),
+        serde_json::to_value(&b.run).unwrap()
+    );
+
+    // null in place of an array or object never is a type error.
+    let runs = parse_runs(br#"{"metrics": null, "activities": [], "id": null}"#).unwrap();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0], FlowRun::default());
+}
+
+/// A null envelope attribute is absent too: the notification equals the one without it.
+#[test]
+fn null_envelope_attributes_are_the_same_as_absent() {
+    let with_null = br#"{"event_id": "e-1", "recipient_client_id": null, "eventid": null, "event": {"id": "r", "metrics": {}}}"#;
+    let without = br#"{"event_id": "e-1", "event": {"id": "r", "metrics": {}}}"#;
+    let a = parse_notification(with_null).unwrap();
+    let b = parse_notification(without).unwrap();
+    assert!(
+        a.envelope.is_empty(),
+        "envelope keeps nulls: {:?}",
+        a.envelope
+    );
+    assert_eq!(a, b);
+}
+
+const UNKNOWN_EVERYWHERE: &[u8] = br#"{"event_id": "e-1", "event": {
+    "id": "run-1",
+    "runX": {"nested": [1, 2]},
+    "metrics": {
+        "metricsX": "m",
+        "durationSummary": {"startedAtUTC": 1597213529158, "durationX": 1},
+        "latencySummary": {"avgMs": 3, "latencyX": 2},
+        "sizeSummary": {"inputBytes": 10, "sizeX": true},
+        "recordSummary": {"inputRecordCount": 4, "recordX": [3],
+            "failedInfo": [{"code": "INGEST-1212-400", "failedInfoX": "f"}]},
+        "fileSummary": {"inputFileCount": 1, "fileX": {"k": "v"},
+            "extensions": {"manifest": {"fileInfo": "https://example.com/f", "manifestX": 7}, "fileExtX": 8}},
+        "statusSummary": {"status": "failed", "statusX": null, "statusY": 0,
+            "errors": [{"code": "CONNECTOR-1001-500", "message": "m", "errorX": {"deep": true}}],
+            "extensions": {"extX": "x", "errors": [{"code": "133", "extErrorX": 9}]}}
+    },
+    "activities": [{
+        "id": "a-1",
+        "activityX": "a",
+        "recordSummary": {"activityRecordX": 5},
+        "statusSummary": {"status": "failed", "errors": [{"code": "2200", "activityErrorX": 6}]},
+        "sourceInfo": [{"id": "s", "connectionX": 1, "reference": {"type": "Batch", "ids": ["b"], "referenceX": 2}}]
+    }],
+    "header": {"_adobeio": {"eventCode": "sources_flow_run_failed", "adobeioX": 1}, "headerX": 2}
+}}"#;
+
+#[test]
+fn unknown_fields_are_kept_at_every_level() {
+    let n = parse_notification(UNKNOWN_EVERYWHERE).unwrap();
+    let run = &n.run;
+    assert_eq!(run.extra.len(), 1);
+    assert_eq!(run.extra["runX"], json!({"nested": [1, 2]}));
+    let m = &run.metrics;
+    assert_eq!(m.extra["metricsX"], "m");
+    assert_eq!(m.duration_summary.extra["durationX"], 1);
+    assert_eq!(m.latency_summary.extra["latencyX"], 2);
+    assert_eq!(m.size_summary.extra["sizeX"], true);
+    assert_eq!(m.record_summary.extra["recordX"], json!([3]));
+    assert_eq!(m.record_summary.failed_info[0].extra["failedInfoX"], "f");
+    assert_eq!(m.file_summary.extra["fileX"], json!({"k": "v"}));
+    assert_eq!(m.file_summary.extensions.extra["fileExtX"], 8);
+    assert_eq!(
+        m.file_summary.extensions.manifest.as_ref().unwrap().extra["manifestX"],
+        7
+    );
+    assert_eq!(m.status_summary.extra["statusY"], 0);
+    assert_eq!(
+        m.status_summary.errors[0].extra["errorX"],
+        json!({"deep": true})
+    );
+    assert_eq!(m.status_summary.errors[0].extra.len(), 1);
+    assert_eq!(m.status_summary.extensions.extra["extX"], "x");
+    assert_eq!(m.status_summary.extensions.errors[0].extra["extErrorX"], 9);
+    let a = &run.activities[0];
+    assert_eq!(a.extra["activityX"], "a");
+    assert_eq!(a.record_summary.extra["activityRecordX"], 5);
+    assert_eq!(a.status_summary.errors[0].extra["activityErrorX"], 6);
+    assert_eq!(a.source_info[0].extra["connectionX"], 1);
+    assert_eq!(
+        a.source_info[0].reference.as_ref().unwrap().extra["referenceX"],
+        2
+    );
+    let header = run.header.as_ref().unwrap();
+    assert_eq!(header.extra["headerX"], 2);
+    assert_eq!(header.adobeio.as_ref().unwrap().extra["adobeioX"], 1);
+    // Known fields are not duplicated into `extra`.
+    assert!(!run.extra.contains_key("metrics"));
+    assert!(!m.size_summary.extra.contains_key("inputBytes"));
+    assert!(!a.extra.contains_key("id"));
+}
+
+#[test]
+fn unknown_fields_are_written_back() {
+    let n = parse_notification(UNKNOWN_EVERYWHERE).unwrap();
+    let written = serde_json::to_value(&n.run).unwrap();
+    let original: Value =
+        serde_json::from_slice::<Value>(UNKNOWN_EVERYWHERE).unwrap()["event"].clone();
+    assert_eq!(written["runX"], json!({"nested": [1, 2]}));
+    assert_eq!(written["metrics"]["metricsX"], "m");
+    assert_eq!(written["metrics"]["durationSummary"]["durationX"], 1);
+    assert_eq!(written["metrics"]["latencySummary"]["latencyX"], 2);
+    assert_eq!(written["metrics"]["sizeSummary"]["sizeX"], true);
+    assert_eq!(
+        written["metrics"]["recordSummary"]["failedInfo"][0]["failedInfoX"],
+        "f"
+    );
+    assert_eq!(
+        written["metrics"]["fileSummary"]["extensions"]["fileExtX"],
+        8
+    );
+    assert_eq!(
+        written["metrics"]["statusSummary"]["errors"][0]["errorX"],
+        json!({"deep": true})
+    );
+    assert_eq!(
+        written["metrics"]["statusSummary"]["extensions"]["errors"][0]["extErrorX"],
+        9
+    );
+    assert_eq!(written["activities"][0]["activityX"], "a");
+    assert_eq!(
+        written["activities"][0]["statusSummary"]["errors"][0]["activityErrorX"],
+        6
+    );
+    assert_eq!(
+        written["activities"][0]["sourceInfo"][0]["reference"]["referenceX"],
+        2
+    );
+    assert_eq!(written["header"]["_adobeio"]["adobeioX"], 1);
+    // And it reads back as the same run.
+    let back: FlowRun = serde_json::from_value(written.clone()).unwrap();
+    assert_eq!(back, n.run);
+    // Everything else equal too (the one null member may be dropped).
+    let mut original = original;
+    original["metrics"]["statusSummary"]
+        .as_object_mut()
+        .unwrap()
+        .remove("statusX");
+    let mut written = written;
+    if let Some(status) = written["metrics"]["statusSummary"].as_object_mut() {
+        status.remove("statusX");
+    }
+    assert_eq!(written, original);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers as strings, wrong values
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn counts_and_timestamps_sent_as_strings_are_read_and_written_back_as_strings() {
+    let body = br#"{"event_id": "e", "event": {"id": "r", "createdAt": "1597213529158",
+        "updatedAt": "1590512053",
+        "metrics": {"sizeSummary": {"inputBytes": "2048", "outputBytes": "-1"},
+                    "recordSummary": {"inputRecordCount": "100", "failedRecordCount": 0}},
+        "activities": [{"id": "a", "updatedAtUTC": "1597434157529"}]}}"#;
+    let n = parse_notification(body).unwrap();
+    let run = &n.run;
+    let size = &run.metrics.size_summary;
+    assert_eq!(size.input_bytes.as_ref().unwrap().get(), Some(2048));
+    assert_eq!(size.output_bytes.as_ref().unwrap().get(), None);
+    assert!(size.output_bytes.as_ref().unwrap().is_unknown());
+    assert_eq!(
+        run.metrics
+            .record_summary
+            .input_record_count
+            .as_ref()
+            .unwrap()
+            .get(),
+        Some(100)
+    );
+    assert_eq!(utc_text(run).as_deref(), Some("2020-08-12T06:25:29.158Z"));
+    assert_eq!(
+        run.updated_at
+            .as_ref()
+            .unwrap()
+            .to_utc()
+            .unwrap()
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        "2020-05-26T16:54:13Z"
+    );
+    assert_eq!(
+        run.activities[0]
+            .updated_at_utc
+            .as_ref()
+            .unwrap()
+            .to_millis(),
+        Some(1597434157529)
+    );
+
+    let written = serde_json::to_value(run).unwrap();
+    assert_eq!(written["createdAt"], json!("1597213529158"));
+    assert_eq!(written["updatedAt"], json!("1590512053"));
+    assert_eq!(
+        written["metrics"]["sizeSummary"]["inputBytes"],
+        json!("2048")
+    );
+    assert_eq!(
+        written["metrics"]["sizeSummary"]["outputBytes"],
+        json!("-1")
+    );
+    assert_eq!(
+        written["metrics"]["recordSummary"]["inputRecordCount"],
+        json!("100")
+    );
+    assert_eq!(
+        written["metrics"]["recordSummary"]["failedRecordCount"],
+        json!(0)
+    );
+    assert_eq!(
+        written["activities"][0]["updatedAtUTC"],
+        json!("1597434157529")
+    );
+}
+
+#[test]
+fn a_count_that_is_no_integer_names_its_path() {
+    for bad in [r#""abc""#, "1.5", "true", r#"{}"#, r#""12a""#, r#""""#] {
+        let body = format!(
+            r#"{{"event_id": "e", "event": {{"id": "r", "metrics": {{"sizeSummary": {{"inputBytes": {bad}}}}}}}}}"#
+        );
+        let (path, message) = invalid_field(parse_notification(body.as_bytes()));
+        assert_eq!(path, "event.metrics.sizeSummary.inputBytes", "for {bad}");
+        assert!(!message.is_empty());
+        let (path, _) = invalid_field(parse_notifications(body.as_bytes()));
+        assert_eq!(path, "event.metrics.sizeSummary.inputBytes", "for {bad}");
+    }
+    let error = parse_notification(
+        br#"{"event_id": "e", "event": {"metrics": {"sizeSummary": {"inputBytes": "abc"}}}}"#,
+    )
+    .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("`event.metrics.sizeSummary.inputBytes`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_wrong_count_deeper_in_a_run_names_its_path() {
+    let (path, _) = invalid_field(parse_notification(
+        br#"{"event_id": "e", "event": {"id": "r", "activities": [{"id": "a"},
+            {"id": "b", "recordSummary": {"failedInfo": [{"code": "X", "recordCount": 1.5}]}}]}}"#,
+    ));
+    assert_eq!(
+        path,
+        "event.activities[1].recordSummary.failedInfo[0].recordCount"
+    );
+
+    let (path, _) = invalid_field(parse_runs(
+        br#"{"items": [{"id": "r", "metrics": {"fileSummary": {"inputFileCount": "ten"}}}]}"#,
+    ));
+    assert_eq!(path, "items[0].metrics.fileSummary.inputFileCount");
+
+    let (path, _) = invalid_field(parse_notification(
+        br#"{"id": "r", "metrics": {"recordSummary": {"inputRecordCount": "x"}}}"#,
+    ));
+    assert_eq!(path, "metrics.recordSummary.inputRecordCount");
+}
+
+#[test]
+fn a_wrong_count_in_a_batch_names_the_element() {
+    let body = br#"[
+        {"event_id": "a", "event": {"id": "r1", "metrics": {"sizeSummary": {"inputBytes": 1}}}},
+        {"event_id": "b", "event": {"id": "r2", "metrics": {"sizeSummary": {"inputBytes": "abc"}}}}
+    ]"#;
+    let (path, _) = invalid_field(parse_notifications(body));
+    assert_eq!(path, "[1].event.metrics.sizeSummary.inputBytes");
+    let (path, _) = invalid_field(parse_notification(body));
+    assert_eq!(path, "[1].event.metrics.sizeSummary.inputBytes");
+}
+
+#[test]
+fn a_timestamp_that_is_no_time_names_its_path() {
+    for bad in [r#""yesterday""#, "true", "1.5", "[]"] {
+        let body = format!(
+            r#"{{"event_id": "e", "event": {{"id": "r", "createdAt": {bad}, "metrics": {{}}}}}}"#
+        );
+        let (path, _) = invalid_field(parse_notification(body.as_bytes()));
+        assert_eq!(path, "event.createdAt", "for {bad}");
+    }
+    let (path, _) = invalid_field(parse_notification(
+        br#"{"event_id": "e", "event": {"metrics": {"durationSummary": {"startedAtUTC": "noon"}}}}"#,
+    ));
+    assert_eq!(path, "event.metrics.durationSummary.startedAtUTC");
+}
+
+#[test]
+fn a_value_of_the_wrong_type_names_its_path() {
+    let cases: &[(&[u8], &str)] = &[
+        (br#"{"event_id": "e", "event": {"id": "r", "metrics": "x"}}"#, "event.metrics"),
+        (
+            br#"{"event_id": "e", "event": {"id": "r", "metrics": {"statusSummary": "failed"}}}"#,
+            "event.metrics.statusSummary",
+        ),
+        (
+            br#"{"event_id": "e", "event": {"id": "r", "metrics": {"statusSummary": {"errors": "boom"}}}}"#,
+            "event.metrics.statusSummary.errors",
+        ),
+        (
+            br#"{"event_id": "e", "event": {"id": 5, "metrics": {}}}"#,
+            "event.id",
+        ),
+        (
+            br#"{"event_id": "e", "event": {"id": "r", "activities": [{"id": "a", "sizeSummary": []}]}}"#,
+            "event.activities[0].sizeSummary",
+        ),
+        (
+            br#"{"event_id": "e", "event": {"id": "r", "metrics": {"statusSummary": {"status": 3}}}}"#,
+            "event.metrics.statusSummary.status",
+        ),
+        (
+            br#"{"event_id": "e", "event": {"id": "r", "metrics": {"statusSummary": {"errors": [{"code": 133}]}}}}"#,
+            "event.metrics.statusSummary.errors[0].code",
+        ),
+    ];
+    for (body, expected) in cases {
+        let (path, message) = invalid_field(parse_notification(body));
+        assert_eq!(&path, expected, "{}", String::from_utf8_lossy(body));
+        assert!(!message.is_empty());
+    }
+}
+
+#[test]
+fn duplicate_keys_are_an_error() {
+    let cases: &[&[u8]] = &[
+        // a known run field
+        br#"{"event_id": "e", "event": {"id": "a", "id": "b", "metrics": {}}}"#,
+        // an unknown run field
+        br#"{"event_id": "e", "event": {"metrics": {}, "zz": 1, "zz": 2}}"#,
+        // an envelope attribute
+        br#"{"event_id": "e", "event_id": "f", "event": {"metrics": {}}}"#,
+        // a summary field
+        br#"{"event_id": "e", "event": {"metrics": {"sizeSummary": {"inputBytes": 1, "inputBytes": 2}}}}"#,
+        // an error entry
+        br#"{"event_id": "e", "event": {"metrics": {"statusSummary": {"errors": [{"code": "A", "code": "B"}]}}}}"#,
+        // a bare run
+        br#"{"id": "r", "metrics": {}, "metrics": {}}"#,
+    ];
+    for body in cases {
+        let text = String::from_utf8_lossy(body);
+        let (_, message) = invalid_field(parse_notifications(body));
+        assert!(message.contains("duplicate"), "{text}: {message}");
+        invalid_field(parse_notification(body));
+    }
+    let (_, message) = invalid_field(parse_runs(br#"{"items": [], "items": []}"#));
+    assert!(message.contains("duplicate"), "{message}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Open enums
+// ---------------------------------------------------------------------------------------------
+
+fn run_with_status(status: &str) -> FlowRun {
+    let body =
+        format!(r#"{{"id": "r", "metrics": {{"statusSummary": {{"status": "{status}"}}}}}}"#);
+    parse_runs(body.as_bytes()).unwrap().remove(0)
+}
+
+#[test]
+fn status_case_variants_are_recognised_and_unknown_ones_kept() {
+    assert_eq!(run_with_status("Failed").status(), Some(&Status::Failed));
+    assert_eq!(run_with_status("FAILED").status(), Some(&Status::Failed));
+    assert_eq!(run_with_status("SUCCESS").status(), Some(&Status::Success));
+    assert_eq!(run_with_status("success").status(), Some(&Status::Success));
+    assert_eq!(
+        run_with_status("INPROGRESS").status(),
+        Some(&Status::InProgress)
+    );
+
+    let weird = run_with_status("weird");
+    assert_eq!(weird.status(), Some(&Status::Other("weird".to_owned())));
+    assert_eq!(
+        serde_json::to_value(&weird).unwrap()["metrics"]["statusSummary"]["status"],
+        "weird"
+    );
+    let shouting = run_with_status("WeIrD");
+    assert_eq!(shouting.status(), Some(&Status::Other("WeIrD".to_owned())));
+
+    // A case variant of a known value is written back (in its documented spelling).
+    let failed = run_with_status("Failed");
+    let written = serde_json::to_value(&failed).unwrap();
+    assert_eq!(written["metrics"]["statusSummary"]["status"], "failed");
+    assert_eq!(failed.outcome(), aep_flow_run::Outcome::Failed);
+}
+
+#[test]
+fn event_codes_are_open_and_case_insensitive() {
+    assert_eq!(
+        EventCode::from("sources_flow_run_failure"),
+        EventCode::FlowRunFailure
+    );
+    assert_eq!(
+        EventCode::from("sources_flow_run_failed"),
+        EventCode::FlowRunFailure
+    );
+    assert_eq!(
+        EventCode::from("SOURCES_FLOW_RUN_SUCCESS"),
+        EventCode::FlowRunSuccess
+    );
+
+    let body = br#"{"event_id": "e", "event": {"id": "r", "metrics": {"statusSummary": {"status": "failed"}},
+        "header": {"_adobeio": {"eventCode": "sources_flow_run_failure"}}}}"#;
+    let n = parse_notification(body).unwrap();
+    assert_eq!(n.event_code, EventCode::FlowRunFailure);
+    assert!(!n.is_success());
+    assert_eq!(n.run.header_event_code(), Some("sources_flow_run_failure"));
+    // The run's header keeps the code as it came.
+    assert_eq!(
+        serde_json::to_value(&n.run).unwrap()["header"]["_adobeio"]["eventCode"],
+        "sources_flow_run_failure"
+    );
+
+    let body = br#"{"event_id": "e", "event": {"id": "r", "metrics": {"statusSummary": {"status": "success"}},
+        "header": {"_adobeio": {"eventCode": "my_custom_code"}}}}"#;
+    let n = parse_notification(body).unwrap();
+    assert_eq!(n.event_code, EventCode::Other("my_custom_code".to_owned()));
+    assert_eq!(n.event_code.as_str(), "my_custom_code");
+    assert!(n.is_success(), "unknown code: by the run's status");
+    let text = serde_json::to_string(&n).unwrap();
+    assert!(text.contains("\"my_custom_code\""), "{text}");
+    let back: Notification = serde_json::from_str(&text).unwrap();
+    assert_eq!(back, n);
+}
+
+#[test]
+fn error_codes_are_open_and_case_insensitive() {
+    let code: ErrorCode = "connector-2001-500".parse().unwrap();
+    assert_eq!(code, ErrorCode::ProcessToPlatform);
+    let code: ErrorCode = "Connector-1001-500".parse().unwrap();
+    assert_eq!(code, ErrorCode::CopyFromSource);
+    let code: ErrorCode = "".parse().unwrap();
+    assert_eq!(code, ErrorCode::Other(String::new()));
+    let code: ErrorCode = "CONNECTOR-9999-500".parse().unwrap();
+    assert_eq!(code, ErrorCode::Other("CONNECTOR-9999-500".to_owned()));
+    let parts = code.parts().unwrap();
+    assert_eq!(
+        (parts.family, parts.number, parts.status),
+        ("CONNECTOR", 9999, 500)
+    );
+
+    // Odd codes in a run are kept verbatim and written back.
+    let runs = parse_runs(
+        br#"{"id": "r", "metrics": {"statusSummary": {"errors": [
+            {"code": "ACTIVATION_BATCH-0000-FAILED"}, {"code": "2200"}, {"code": "connector-2001-500"}]}}}"#,
+    )
+    .unwrap();
+    let errors = &runs[0].metrics.status_summary.errors;
+    assert_eq!(
+        errors[0].code,
+        ErrorCode::Other("ACTIVATION_BATCH-0000-FAILED".to_owned())
+    );
+    assert_eq!(errors[1].code, ErrorCode::Other("2200".to_owned()));
+    assert_eq!(errors[2].code, ErrorCode::ProcessToPlatform);
+    let written = serde_json::to_value(&runs[0]).unwrap();
+    assert_eq!(
+        written["metrics"]["statusSummary"]["errors"][0]["code"],
+        "ACTIVATION_BATCH-0000-FAILED"
+    );
+    assert_eq!(
+        written["metrics"]["statusSummary"]["errors"][1]["code"],
+        "2200"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery shapes
+// ---------------------------------------------------------------------------------------------
+
+const RUN: &str = r#"{"id": "run-1", "flowId": "flow-1", "metrics": {"statusSummary": {"status": "failed",
+    "errors": [{"code": "CONNECTOR-1001-500"}]}}}"#;
+
+#[test]
+fn cloud_event_with_the_new_extension_names() {
+    let body = format!(
+        r#"{{"specversion": "1.0", "type": "sources_flow_run_failed", "source": "urn:uuid:abc",
+            "id": "ce-1", "time": "2024-05-01T10:00:00Z", "datacontenttype": "application/json",
+            "eventid": "ce-1", "recipientclientid": "client-9", "data": {RUN}}}"#
+    );
+    let n = parse_notification(body.as_bytes()).unwrap();
+    assert_eq!(n.format, Format::CloudEvent);
+    assert_eq!(n.event_id.as_deref(), Some("ce-1"));
+    assert_eq!(n.event_code, EventCode::FlowRunFailure);
+    assert_eq!(n.recipient_client_id.as_deref(), Some("client-9"));
+    let published = n.published_at.as_ref().unwrap();
+    assert_eq!(
+        published
+            .to_utc()
+            .unwrap()
+            .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        "2024-05-01T10:00:00Z"
+    );
+    assert_eq!(
+        serde_json::to_value(published).unwrap(),
+        "2024-05-01T10:00:00Z"
+    );
+    assert_eq!(n.envelope["source"], "urn:uuid:abc");
+    assert_eq!(n.run.id.as_deref(), Some("run-1"));
+    assert_eq!(n.run.flow_id.as_deref(), Some("flow-1"));
+    assert_eq!(
+        n.run.metrics.status_summary.errors[0].code,
+        ErrorCode::CopyFromSource
+    );
+    assert!(!n.is_success());
+    // The envelope's fields do not leak into the run.
+    assert!(n.run.extra.is_empty());
+}
+
+#[test]
+fn cloud_event_with_the_old_extension_names() {
+    let body = format!(
+        r#"{{"specversion": "1.0", "type": "sources_flow_run_success", "id": "ce-2",
+            "time": "2024-05-01T10:00:00.250+02:00", "event_id": "ce-2",
+            "recipient_client_id": "client-8", "data": {RUN}}}"#
+    );
+    let n = parse_notification(body.as_bytes()).unwrap();
+    assert_eq!(n.format, Format::CloudEvent);
+    assert_eq!(n.event_id.as_deref(), Some("ce-2"));
+    assert_eq!(n.event_code, EventCode::FlowRunSuccess);
+    assert_eq!(n.recipient_client_id.as_deref(), Some("client-8"));
+    assert_eq!(
+        n.published_at.as_ref().unwrap().to_millis(),
+        Some(1714550400250)
+    );
+}
+
+#[test]
+fn io_event_envelope_with_the_new_names() {
+    let body = br#"{"eventid": "ev-2", "recipientclientid": "client-2", "event": {"id": "run-2",
+        "activities": [], "header": {"_adobeio": {"eventCode": "sources_flow_run_success"}}}}"#;
+    let n = parse_notification(body).unwrap();
+    assert_eq!(n.format, Format::IoEvent);
+    assert_eq!(n.event_id.as_deref(), Some("ev-2"));
+    assert_eq!(n.recipient_client_id.as_deref(), Some("client-2"));
+    assert_eq!(n.event_code, EventCode::FlowRunSuccess);
+    assert_eq!(n.run.id.as_deref(), Some("run-2"));
+
+    let body = br#"{"event_id": "ev-3", "recipient_client_id": "client-3", "event": {"id": "run-3", "metrics": {}}}"#;
+    let n = parse_notification(body).unwrap();
+    assert_eq!(n.format, Format::IoEvent);
+    assert_eq!(n.event_id.as_deref(), Some("ev-3"));
+    assert_eq!(n.recipient_client_id.as_deref(), Some("client-3"));
+    assert_eq!(n.event_code, EventCode::Missing);
+
+    // Old and new names side by side.
+    let body = br#"{"event_id": "ev-4", "eventid": "ev-4", "recipient_client_id": "c", "recipientclientid": "c",
+        "event": {"id": "run-4", "metrics": {}}}"#;
+    let n = parse_notification(body).unwrap();
+    assert_eq!(n.event_id.as_deref(), Some("ev-4"));
+    assert_eq!(n.recipient_client_id.as_deref(), Some("c"));
+}
+
+#[test]
+fn batch_of_mixed_shapes() {
+    let body = format!(
+        r#"[
+          {{"event_id": "b-1", "recipient_client_id": "client", "event": {{"id": "run-a", "metrics": {{}},
+             "header": {{"_adobeio": {{"eventCode": "sources_flow_run_success"}}}}}}}},
+          {{"specversion": "1.0", "type": "sources_flow_run_failed", "id": "b-2", "recipientclientid": "client",
+             "time": "2024-05-01T10:00:00Z", "data": {RUN}}},
+          {{"id": "run-c", "flowName": "Flow C", "activities": [],
+             "metrics": {{"statusSummary": {{"status": "inProgress"}}}},
+             "header": {{"_adobeio": {{"eventCode": "source_flow_run_info"}}}}}}
+        ]"#
+    );
+    let all = parse_notifications(body.as_bytes()).unwrap();
+    assert_eq!(all.len(), 3);
+    let formats: Vec<Format> = all.iter().map(|n| n.format).collect();
+    assert_eq!(
+        formats,
+        [Format::IoEvent, Format::CloudEvent, Format::BareRun]
+    );
+    let ids: Vec<Option<&str>> = all.iter().map(|n| n.event_id.as_deref()).collect();
+    assert_eq!(ids, [Some("b-1"), Some("b-2"), None]);
+    let codes: Vec<&EventCode> = all.iter().map(|n| &n.event_code).collect();
+    assert_eq!(
+        codes,
+        [
+            &EventCode::FlowRunSuccess,
+            &EventCode::FlowRunFailure,
+            &EventCode::FlowRunInfo
+        ]
+    );
+    let runs: Vec<Option<&str>> = all.iter().map(|n| n.run.id.as_deref()).collect();
+    assert_eq!(runs, [Some("run-a"), Some("run-1"), Some("run-c")]);
+    assert_eq!(all[0].recipient_client_id.as_deref(), Some("client"));
+    assert_eq!(all[1].recipient_client_id.as_deref(), Some("client"));
+    assert_eq!(all[2].run.flow_name.as_deref(), Some("Flow C"));
+    assert_eq!(all[2].run.status(), Some(&Status::InProgress));
+
+    match parse_notification(body.as_bytes()) {
+        Err(Error::NotSingle { count }) => assert_eq!(count, 3),
+        other => panic!("expected NotSingle, got {other:?}"),
+    }
+}
+
+#[test]
+fn journal_page() {
+    let body = br#"{"events": [
+        {"position": "p1", "event": {"event_id": "j-1", "event": {"id": "run-1", "metrics": {}}}},
+        {"position": "p2", "event": {"id": "run-2", "activities": [], "header": {"_adobeio": {"eventCode": "source_flow_run_error"}}}}
+      ], "_page": {"last": "p2", "count": 2}}"#;
+    let all = parse_notifications(body).unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].journal_position.as_deref(), Some("p1"));
+    assert_eq!(all[0].event_id.as_deref(), Some("j-1"));
+    assert_eq!(all[0].format, Format::IoEvent);
+    assert_eq!(all[0].run.id.as_deref(), Some("run-1"));
+    assert_eq!(all[1].journal_position.as_deref(), Some("p2"));
+    assert_eq!(all[1].format, Format::BareRun);
+    assert_eq!(all[1].event_code, EventCode::FlowRunError);
+
+    let single = br#"{"events":[{"position":"p1","event":{"event_id":"j","event":{"id":"r","metrics":{}}}}],"_page":{}}"#;
+    let n = parse_notification(single).unwrap();
+    assert_eq!(n.journal_position.as_deref(), Some("p1"));
+    assert_eq!(n.event_id.as_deref(), Some("j"));
+    assert_eq!(n.run.id.as_deref(), Some("r"));
+
+    let empty = parse_notifications(br#"{"events": [], "_page": {}}"#).unwrap();
+    assert!(empty.is_empty());
+}
+
+#[test]
+fn empty_and_several_notifications() {
+    assert_eq!(
+        parse_notifications(b"[]").unwrap(),
+        Vec::<Notification>::new()
+    );
+    assert_eq!(
+        parse_notifications(b" [ ] \n").unwrap(),
+        Vec::<Notification>::new()
+    );
+    assert_eq!(
+        parse_notification(b"[]"),
+        Err(Error::NotSingle { count: 0 })
+    );
+    assert_eq!(
+        parse_notification(b"[]").unwrap_err().to_string(),
+        "expected exactly one notification, found 0"
+    );
+
+    let two = br#"[{"event_id": "a", "event": {"id": "1", "metrics": {}}},
+                   {"event_id": "b", "event": {"id": "2", "metrics": {}}}]"#;
+    assert_eq!(parse_notifications(two).unwrap().len(), 2);
+    assert_eq!(parse_notification(two), Err(Error::NotSingle { count: 2 }));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Broken bodies
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn empty_and_whitespace_bodies_are_syntax_errors() {
+    assert_syntax_everywhere("empty", b"");
+    assert_syntax_everywhere("whitespace", b" \n\t\r ");
+}
+
+#[test]
+fn truncated_json_is_a_syntax_error() {
+    let full = br#"{"event_id": "e", "event": {"id": "r", "metrics": {"sizeSummary": {"inputBytes": 2048}}}}"#;
+    assert!(parse_notification(full).is_ok());
+    for cut in [1, 10, 30, 60, full.len() - 1] {
+        assert_syntax_everywhere(&format!("cut at {cut}"), &full[..cut]);
+    }
+    assert_syntax_everywhere("trailing bytes", br#"{"id": "r", "metrics": {}} x"#);
+}
+
+#[test]
+fn invalid_utf8_is_a_syntax_error() {
+    assert_syntax_everywhere("0xff in a string", b"{\"id\": \"\xff\"}");
+    assert_syntax_everywhere(
+        "0xff in a run",
+        b"{\"event_id\": \"e\", \"event\": {\"id\": \"r\xff\", \"metrics\": {}}}",
+    );
+    assert_syntax_everywhere(
+        "lone continuation byte",
+        b"{\"id\": \"\x80\", \"metrics\": {}}",
+    );
+    assert_syntax_everywhere("truncated sequence", b"[\"\xe2\x82\"]");
+}
+
+#[test]
+fn deep_nesting_of_objects_is_a_syntax_error() {
+    let deep = format!("{}1{}", r#"{"a":"#.repeat(200), "}".repeat(200));
+    assert_syntax_everywhere("200 nested objects", deep.as_bytes());
+    let in_run = format!(
+        r#"{{"id": "r", "metrics": {{}}, "deep": {}1{}}}"#,
+        r#"{"a":"#.repeat(200),
+        "}".repeat(200)
+    );
+    assert_syntax_everywhere("200 nested objects in a run", in_run.as_bytes());
+}
+
+#[test]
+fn deep_nesting_of_arrays_is_valid_json_without_a_run() {
+    // 200 levels is valid JSON: the elements that are not objects are skipped without
+    // descending, so serde_json's recursion limit never applies and the answer is that the
+    // batch holds no notification, naming the element.
+    let deep = format!("{}{}", "[".repeat(200), "]".repeat(200));
+    for error in [
+        parse_notification(deep.as_bytes()).unwrap_err(),
+        parse_notifications(deep.as_bytes()).unwrap_err(),
+    ] {
+        match error {
+            Error::Unrecognized { path, found, .. } => {
+                assert_eq!(path, "[0]");
+                assert_eq!(found, "an array of 1 element");
+            }
+            other => panic!("expected Unrecognized, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn deep_nesting_never_panics() {
+    for depth in [127, 128, 129, 200, 5000] {
+        for (open, close) in [("[", "]"), (r#"{"a":"#, "}")] {
+            let body = format!("{}{}", open.repeat(depth), close.repeat(depth));
+            let body = body.as_bytes();
+            assert!(parse_notification(body).is_err(), "depth {depth}");
+            assert!(parse_notifications(body).is_err(), "depth {depth}");
+            assert!(parse_runs(body).is_err(), "depth {depth}");
+        }
+    }
+}
+
+#[test]
+fn an_object_without_a_run_is_unrecognized() {
+    let body = br#"{"id":"x","status":"y"}"#;
+    let error = parse_notification(body).unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "expected a flow-run notification, found an object with keys id, status"
+    );
+    match error {
+        Error::Unrecognized { path, found, .. } => {
+            assert_eq!(path, "");
+            assert_eq!(found, "an object with keys id, status");
+        }
+        other => panic!("expected Unrecognized, got {other:?}"),
+    }
+    assert_eq!(
+        parse_notifications(body).unwrap_err().to_string(),
+        "expected a flow-run notification, found an object with keys id, status"
+    );
+    assert!(matches!(parse_runs(body), Err(Error::Unrecognized { .. })));
+
+    // `id`, `status` or `createdAt` alone make no run.
+    for body in [
+        &br#"{"id": "x", "createdAt": 1597213529158}"#[..],
+        br#"{"status": "success"}"#,
+        br#"{"metrics": "x-but-no"}"#,
+    ] {
+        assert!(
+            parse_notification(body).is_err(),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+    // A run nested in a batch names its place.
+    match parse_notifications(
+        br#"[{"event_id": "a", "event": {"id": "r", "metrics": {}}}, {"id": "x"}]"#,
+    ) {
+        Err(Error::Unrecognized { path, found, .. }) => {
+            assert_eq!(path, "[1]");
+            assert_eq!(found, "an object with key id");
+        }
+        other => panic!("expected Unrecognized, got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time and links
+// ---------------------------------------------------------------------------------------------
+
+/// `createdAt` of a bare run carrying `value`, read back as RFC 3339 (or `None`).
+fn created_at(value: &str) -> Option<String> {
+    let body = format!(r#"{{"id": "r", "metrics": {{}}, "createdAt": {value}}}"#);
+    let runs = parse_runs(body.as_bytes()).unwrap_or_else(|e| panic!("{value}: {e}"));
+    let run = &runs[0];
+    // The wire value is always kept.
+    let written = serde_json::to_value(run).unwrap();
+    assert_eq!(
+        written["createdAt"],
+        serde_json::from_str::<Value>(value).unwrap(),
+        "{value}"
+    );
+    utc_text(run)
+}
+
+#[test]
+fn timestamps_read_as_documented() {
+    // 13 digits are milliseconds, 10 digits seconds.
+    assert_eq!(
+        created_at("1597213529158").as_deref(),
+        Some("2020-08-12T06:25:29.158Z")
+    );
+    assert_eq!(
+        created_at("1590512053").as_deref(),
+        Some("2020-05-26T16:54:13Z")
+    );
+    // 0, negative and implausible values (before 2001 in either reading) give None.
+    assert_eq!(created_at("0"), None);
+    assert_eq!(created_at("-1"), None);
+    assert_eq!(created_at("-1597213529158"), None);
+    assert_eq!(created_at("87473822"), None);
+    assert_eq!(created_at("978307199"), None);
+    assert_eq!(created_at("978307199999"), None);
+    assert_eq!(
+        created_at("978307200").as_deref(),
+        Some("2001-01-01T00:00:00Z")
+    );
+    assert_eq!(
+        created_at("978307200000").as_deref(),
+        Some("2001-01-01T00:00:00Z")
+    );
+    // RFC 3339 strings are parsed.
+    assert_eq!(
+        created_at(r#""2023-09-01T00:46:54.661Z""#).as_deref(),
+        Some("2023-09-01T00:46:54.661Z")
+    );
+    assert_eq!(
+        created_at(r#""2023-09-01T02:46:54+02:00""#).as_deref(),
+        Some("2023-09-01T00:46:54Z")
+    );
+}
+
+#[test]
+fn links_are_urls_where_they_parse_and_text_where_they_do_not() {
+    let body = br#"{"id": "r", "activities": [{"id": "a",
+        "fileSummary": {"extensions": {"manifest": {"fileInfo": "bucket1/not a url", "pathPrefix": "bucket1/"}}},
+        "statusSummary": {"extensions": {"manifest": {
+            "failedRecords": "https://platform.adobe.io/data/foundation/export/batches/B1/meta?path=row_errors",
+            "sampleErrors": "::"}}}}]}"#;
+    let run = parse_runs(body).unwrap().remove(0);
+    let file = run.activities[0]
+        .file_summary
+        .extensions
+        .manifest
+        .as_ref()
+        .unwrap();
+    let file_info = file.file_info.as_ref().unwrap();
+    assert_eq!(file_info.url(), None);
+    assert_eq!(file_info.as_str(), "bucket1/not a url");
+    let status = run.activities[0]
+        .status_summary
+        .extensions
+        .manifest
+        .as_ref()
+        .unwrap();
+    let failed = status.failed_records.as_ref().unwrap().url().unwrap();
+    assert_eq!(failed.host_str(), Some("platform.adobe.io"));
+    assert_eq!(failed.query(), Some("path=row_errors"));
+    assert_eq!(status.sample_errors.as_ref().unwrap().url(), None);
+
+    let written = serde_json::to_value(&run).unwrap();
+    let activity = &written["activities"][0];
+    assert_eq!(
+        activity["fileSummary"]["extensions"]["manifest"]["fileInfo"],
+        "bucket1/not a url"
+    );
+    assert_eq!(
+        activity["statusSummary"]["extensions"]["manifest"]["sampleErrors"],
+        "::"
+    );
+    assert_eq!(
+        activity["statusSummary"]["extensions"]["manifest"]["failedRecords"],
+        "https://platform.adobe.io/data/foundation/export/batches/B1/meta?path=row_errors"
+    );
+
+    // A link that is no string is a wrong type, with its path.
+    let (path, _) = invalid_field(parse_runs(
+        br#"{"id": "r", "metrics": {"fileSummary": {"extensions": {"manifest": {"fileInfo": 5}}}}}"#,
+    ));
+    assert_eq!(path, "metrics.fileSummary.extensions.manifest.fileInfo");
+}

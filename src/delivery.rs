@@ -6,6 +6,7 @@
 //! The shape is decided when the object ends, from which of those were present; nothing is
 //! buffered or parsed twice.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
@@ -69,40 +70,52 @@ impl Sink for Single {
 
 /// Parses any delivery body into its notifications.
 pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
-    let mut item = Item::default();
-    let path = Path::Root;
-    let result = match from_body::<_, Body>(body, BodyVisitor { item: &mut item })? {
-        Body::Object => item.into_notifications(out, &path, None),
-        Body::Array(elements) => {
-            elements
-                .into_iter()
-                .enumerate()
-                .try_for_each(|(index, element)| {
-                    element.into_notifications(out, &path.child(Step::Index(index)), None)
-                })
-        }
-        Body::Other => Err(NotFound::at(&path, NOTIFICATION)),
-    };
-    result.map_err(|missing| missing.into_error(body))
+    read(body, |element, path| match element {
+        Some(item) => item.into_notifications(out, path, None),
+        None => Err(NotFound::at(path, NOTIFICATION)),
+    })
 }
 
 /// Parses a Flow Service run list, a single run, or an array of runs.
 pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
-    let mut item = Item::default();
-    let path = Path::Root;
-    let result = match from_body::<_, Body>(body, BodyVisitor { item: &mut item })? {
-        Body::Object => item.into_runs(&path),
-        Body::Array(elements) => elements
-            .into_iter()
-            .enumerate()
-            .map(|(index, element)| match element {
-                Element::Object(item) if item.is_bare_run() => Ok(item.into_bare_run()),
-                _ => Err(NotFound::at(&path.child(Step::Index(index)), RUN)),
-            })
-            .collect(),
-        Body::Other => Err(NotFound::at(&path, RUN_OR_LIST)),
+    let mut runs = Vec::new();
+    read(body, |element, path| match element {
+        // A top-level object may be a run list; an array element must be a run.
+        Some(item) if matches!(path, Path::Root) => {
+            runs.extend(item.into_runs(path)?);
+            Ok(())
+        }
+        Some(item) if item.is_bare_run() => {
+            runs.push(item.into_bare_run());
+            Ok(())
+        }
+        Some(_) => Err(NotFound::at(path, RUN)),
+        None if matches!(path, Path::Root) => Err(NotFound::at(path, RUN_OR_LIST)),
+        None => Err(NotFound::at(path, RUN)),
+    })?;
+    Ok(runs)
+}
+
+/// Reads a body and hands each top-level object (the body itself, or each element of a
+/// batch) to `handle` as soon as it is read, with its path; `None` stands for a value that is
+/// no object. Elements are handled one at a time in one scratch [`Item`], so a batch of many
+/// small objects never holds more than one unclassified object, and a body that fails
+/// stops at the first element that is no notification.
+fn read<F>(body: &[u8], mut handle: F) -> Result<(), Error>
+where
+    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+{
+    let stopped = Cell::new(None);
+    let seed = BodySeed {
+        item: Item::default(),
+        handle: &mut handle,
+        stopped: &stopped,
     };
-    result.map_err(|missing| missing.into_error(body))
+    from_body::<_, SlowBody>(body, seed, || {
+        stopped
+            .take()
+            .map(|missing: NotFound| missing.into_error(body))
+    })
 }
 
 const NOTIFICATION: &str = "a flow-run notification";
@@ -162,6 +175,14 @@ impl NotFound {
         }
     }
 
+    /// The same finding, for an object that stands at `parent` + its own path.
+    fn under(mut self, parent: &Path<'_>) -> Self {
+        let mut path = parent.steps();
+        path.append(&mut self.path);
+        self.path = path;
+        self
+    }
+
     fn into_error(self, body: &[u8]) -> Error {
         let found = describe(body, &self.path);
         let mut path = String::new();
@@ -179,34 +200,6 @@ impl NotFound {
             path,
             expected: self.expected,
             found,
-        }
-    }
-}
-
-/// A whole body: an object (read into the caller's [`Item`]), an array of anything, or a
-/// scalar.
-enum Body {
-    Object,
-    Array(Vec<Element>),
-    Other,
-}
-
-/// An element of a batch or a journal entry's event: an object, or anything else.
-enum Element {
-    Object(Box<Item>),
-    Other,
-}
-
-impl Element {
-    fn into_notifications(
-        self,
-        out: &mut impl Sink,
-        path: &Path<'_>,
-        journal_position: Option<&str>,
-    ) -> Result<(), NotFound> {
-        match self {
-            Element::Object(item) => item.into_notifications(out, path, journal_position),
-            Element::Other => Err(NotFound::at(path, NOTIFICATION)),
         }
     }
 }
@@ -242,71 +235,133 @@ fn read_item<'de, A: MapAccess<'de>>(item: &mut Item, map: A) -> Result<(), A::E
     unique_keys(&shapes.attributes)
 }
 
-/// Reads a body, an object straight into `item`.
-struct BodyVisitor<'a> {
-    item: &'a mut Item,
+/// Reads a whole body, handing each top-level object to `handle` (see [`read`]).
+struct BodySeed<'a, F> {
+    item: Item,
+    handle: &'a mut F,
+    /// Set when `handle` refused an object; the read then stops with a placeholder error.
+    stopped: &'a Cell<Option<NotFound>>,
 }
 
-impl<'de> DeserializeSeed<'de> for BodyVisitor<'_> {
-    type Value = Body;
+impl<F> BodySeed<'_, F>
+where
+    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+{
+    fn handle<E: de::Error>(&mut self, element: Option<Item>, path: &Path<'_>) -> Result<(), E> {
+        (self.handle)(element, path).map_err(|missing| {
+            self.stopped.set(Some(missing));
+            E::custom("no flow-run notification")
+        })
+    }
+}
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Body, D::Error> {
+impl<'de, F> DeserializeSeed<'de> for BodySeed<'_, F>
+where
+    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+{
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
-impl<'de> Visitor<'de> for BodyVisitor<'_> {
-    type Value = Body;
+impl<'de, F> Visitor<'de> for BodySeed<'_, F>
+where
+    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+{
+    type Value = ();
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Body, A::Error> {
-        read_item(self.item, map).map(|()| Body::Object)
+    fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
+        read_item(&mut self.item, map)?;
+        let item = std::mem::take(&mut self.item);
+        self.handle(Some(item), &Path::Root)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Body, A::Error> {
-        Vec::deserialize(SeqAccessDeserializer::new(seq)).map(Body::Array)
+    fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
+        let mut index = 0;
+        while let Some(is_object) = seq.next_element_seed(ElementSeed(&mut self.item))? {
+            let element = is_object.then(|| std::mem::take(&mut self.item));
+            self.handle(element, &Path::Root.child(Step::Index(index)))?;
+            index += 1;
+        }
+        Ok(())
     }
 
-    scalars_give!(Body::Other);
+    fn visit_bool<E: de::Error>(mut self, _: bool) -> Result<(), E> {
+        self.handle(None, &Path::Root)
+    }
+
+    fn visit_i64<E: de::Error>(mut self, _: i64) -> Result<(), E> {
+        self.handle(None, &Path::Root)
+    }
+
+    fn visit_u64<E: de::Error>(mut self, _: u64) -> Result<(), E> {
+        self.handle(None, &Path::Root)
+    }
+
+    fn visit_f64<E: de::Error>(mut self, _: f64) -> Result<(), E> {
+        self.handle(None, &Path::Root)
+    }
+
+    fn visit_str<E: de::Error>(mut self, _: &str) -> Result<(), E> {
+        self.handle(None, &Path::Root)
+    }
+
+    fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
+        self.handle(None, &Path::Root)
+    }
 }
 
-struct ElementVisitor;
+/// The slow path's reader (see [`from_body`]): the same reading, every object accepted, so
+/// that it stops at the same data error as the fast path, now with its path.
+struct SlowBody;
 
-impl<'de> Visitor<'de> for ElementVisitor {
-    type Value = Element;
+impl<'de> Deserialize<'de> for SlowBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let stopped = Cell::new(None);
+        let mut accept = |_: Option<Item>, _: &Path<'_>| Ok(());
+        BodySeed {
+            item: Item::default(),
+            handle: &mut accept,
+            stopped: &stopped,
+        }
+        .deserialize(deserializer)
+        .map(|()| SlowBody)
+    }
+}
+
+/// Reads one value into `item` when it is an object (`true`); skips anything else (`false`).
+struct ElementSeed<'a>(&'a mut Item);
+
+impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
+    type Value = bool;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<bool, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementSeed<'_> {
+    type Value = bool;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
-        let mut item = Box::<Item>::default();
-        read_item(&mut item, map)?;
-        Ok(Element::Object(item))
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
+        read_item(self.0, map).map(|()| true)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
-        IgnoredAny.visit_seq(seq).map(|_| Element::Other)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| false)
     }
 
-    scalars_give!(Element::Other);
-}
-
-/// The slow path's reader (see [`from_body`]): the same visitor with a scratch item.
-impl<'de> Deserialize<'de> for Body {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let mut item = Item::default();
-        BodyVisitor { item: &mut item }.deserialize(deserializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Element {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ElementVisitor)
-    }
+    scalars_give!(false);
 }
 
 /// A run candidate: an object read as a run, and whether it had what makes a run (a
@@ -659,13 +714,13 @@ impl Item {
         } else if let Some(events) = events {
             let events_path = path.child(Step::Key("events"));
             for (index, entry) in events.into_iter().enumerate() {
-                let entry_path = events_path.child(Step::Index(index));
-                let position = entry.position.as_ref().map(position_text);
-                entry.event.unwrap_or(Element::Other).into_notifications(
-                    out,
-                    &entry_path.child(Step::Key("event")),
-                    position.as_deref(),
-                )?;
+                match entry.read {
+                    Ok(notifications) => notifications.into_iter().for_each(|n| out.push(n)),
+                    Err(missing) => {
+                        let entry_path = events_path.child(Step::Index(index));
+                        return Err(missing.under(&entry_path));
+                    }
+                }
             }
         } else if items.is_some() {
             return Err(NotFound::at(path, NOT_A_LIST));
@@ -764,11 +819,19 @@ fn position_text(position: &Value) -> String {
     }
 }
 
-/// An entry of a journal page's `events`.
-#[derive(Default)]
+/// An entry of a journal page's `events`, classified as soon as it is read (so a page of
+/// many entries never holds their unclassified objects): its notifications, or why it has
+/// none, with a path relative to the entry.
 struct JournalEntry {
-    position: Option<Value>,
-    event: Option<Element>,
+    read: Result<Vec<Notification>, NotFound>,
+}
+
+impl Default for JournalEntry {
+    fn default() -> Self {
+        JournalEntry {
+            read: Ok(Vec::new()),
+        }
+    }
 }
 
 impl<'de> Deserialize<'de> for JournalEntry {
@@ -783,25 +846,31 @@ impl<'de> Deserialize<'de> for JournalEntry {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<JournalEntry, A::Error> {
-                let mut entry = JournalEntry {
-                    position: None,
-                    event: None,
-                };
+                let mut position: Option<Value> = None;
+                let mut event = Item::default();
+                let mut event_seen = None;
                 while let Some(Key(key)) = map.next_key()? {
                     match &*key {
-                        "position" if entry.position.is_none() => {
-                            entry.position = Some(map.next_value()?)
+                        "position" if position.is_none() => position = Some(map.next_value()?),
+                        "event" if event_seen.is_none() => {
+                            event_seen = Some(map.next_value_seed(ElementSeed(&mut event))?);
                         }
-                        "event" if entry.event.is_none() => entry.event = Some(map.next_value()?),
-                        "position" | "event" => {
-                            return Err(de::Error::custom(format_args!("duplicate field `{key}`")))
-                        }
+                        "position" | "event" => return Err(duplicate(&key)),
                         _ => {
                             map.next_value::<IgnoredAny>()?;
                         }
                     }
                 }
-                Ok(entry)
+                let position = position.as_ref().map(position_text);
+                let event_path = Path::Root.child(Step::Key("event"));
+                let mut notifications = Vec::new();
+                let read = match event_seen {
+                    Some(true) => event
+                        .into_notifications(&mut notifications, &event_path, position.as_deref())
+                        .map(|()| notifications),
+                    _ => Err(NotFound::at(&event_path, NOTIFICATION)),
+                };
+                Ok(JournalEntry { read })
             }
         }
 

@@ -65,7 +65,14 @@ fn at(path: &str) -> String {
 ///
 /// `seed` reads the body on the fast path; on a data error, `Slow` reads it again through
 /// `serde_path_to_error` (the same visitors, so the same error, now with its path).
-pub(crate) fn from_body<'de, S, Slow>(body: &'de [u8], seed: S) -> Result<S::Value, Error>
+///
+/// When the seed stops the read itself (it found valid JSON that is no notification), `stopped`
+/// gives that error instead.
+pub(crate) fn from_body<'de, S, Slow>(
+    body: &'de [u8],
+    seed: S,
+    stopped: impl FnOnce() -> Option<Error>,
+) -> Result<S::Value, Error>
 where
     S: DeserializeSeed<'de>,
     Slow: Deserialize<'de>,
@@ -75,7 +82,14 @@ where
     let read = seed
         .deserialize(&mut deserializer)
         .and_then(|value| deserializer.end().map(|()| value));
-    read.map_err(|error| match error.classify() {
+    let error = match read {
+        Ok(value) => return Ok(value),
+        Err(error) => error,
+    };
+    if let Some(stopped) = stopped() {
+        return Err(stopped);
+    }
+    Err(match error.classify() {
         Category::Data => {
             let mut deserializer = serde_json::Deserializer::from_str(text);
             match serde_path_to_error::deserialize::<_, Slow>(&mut deserializer) {

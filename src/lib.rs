@@ -65,6 +65,8 @@ mod number;
 mod run;
 mod status;
 mod timestamp;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 mod wire;
 
 pub use count::Count;

@@ -36,7 +36,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use aep_flow_run::webhook::{Received, Reception, Receiver, Verifier, WebhookError};
+use aep_flow_run::webhook::{Received, Receiver, Reception, Verifier, WebhookError};
 use aep_flow_run::{Count, Notification};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -57,7 +57,8 @@ pub struct Config {
 impl Config {
     /// Reads `--client-id`, `--keys` and `--port` (or their environment variables).
     fn from_args() -> Result<(Config, u16), String> {
-        let mut client_id = std::env::var("WEBHOOK_CLIENT_ID").unwrap_or_else(|_| "e2e-client".into());
+        let mut client_id =
+            std::env::var("WEBHOOK_CLIENT_ID").unwrap_or_else(|_| "e2e-client".into());
         let mut keys_dir =
             std::env::var("WEBHOOK_KEYS_DIR").unwrap_or_else(|_| "fixtures/webhook/keys".into());
         let mut port = std::env::var("WEBHOOK_PORT").unwrap_or_else(|_| "8080".into());
@@ -91,7 +92,9 @@ struct AppState {
 impl AppState {
     fn receiver(&self) -> MutexGuard<'_, Receiver> {
         // A panic elsewhere while holding the lock leaves consistent data: keep serving.
-        self.receiver.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.receiver
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }
 
@@ -165,7 +168,11 @@ fn load_missing_keys(state: &AppState, headers: &[(&str, &str)]) {
             eprintln!("webhook: no key file {} for {url}", file.display());
             continue;
         };
-        if let Err(error) = state.receiver().verifier_mut().add_public_key_pem(key_path, &pem) {
+        if let Err(error) = state
+            .receiver()
+            .verifier_mut()
+            .add_public_key_pem(key_path, &pem)
+        {
             eprintln!("webhook: {}: {error}", file.display());
         }
     }
@@ -191,15 +198,24 @@ fn report(received: &Received) {
     match received {
         Received::Challenge(challenge) => println!("challenge answered: {challenge}"),
         Received::Validation(request) => match request.url() {
-            Some(url) => println!("validation request: confirm by fetching {url} (check the host first)"),
-            None => println!("validation request with an unusable URL {:?}", request.validation_url),
+            Some(url) => {
+                println!("validation request: confirm by fetching {url} (check the host first)")
+            }
+            None => println!(
+                "validation request with an unusable URL {:?}",
+                request.validation_url
+            ),
         },
         Received::Delivery {
             headers,
             notifications,
         } => {
             for delivered in notifications {
-                let mark = if delivered.duplicate { " (duplicate, skipped)" } else { "" };
+                let mark = if delivered.duplicate {
+                    " (duplicate, skipped)"
+                } else {
+                    ""
+                };
                 println!(
                     "{}{mark} [attempt {}]",
                     summary(&delivered.notification),
@@ -207,7 +223,9 @@ fn report(received: &Received) {
                 );
             }
         }
-        Received::Unreadable { error, .. } => println!("authentic delivery without a flow run: {error}"),
+        Received::Unreadable { error, .. } => {
+            println!("authentic delivery without a flow run: {error}")
+        }
         Received::Rejected(error) => println!("refused ({}): {error}", error.status_code()),
         other => println!("{other:?}"),
     }
@@ -259,7 +277,11 @@ async fn main() -> std::process::ExitCode {
         }
     };
     match listener.local_addr() {
-        Ok(bound) => println!("listening on http://{bound}/ (recipient client id {:?}, keys in {})", config.client_id, config.keys_dir.display()),
+        Ok(bound) => println!(
+            "listening on http://{bound}/ (recipient client id {:?}, keys in {})",
+            config.client_id,
+            config.keys_dir.display()
+        ),
         Err(error) => eprintln!("webhook: {error}"),
     }
     if let Err(error) = serve(listener, config).await {

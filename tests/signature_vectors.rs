@@ -65,12 +65,22 @@ fn every_case_comes_out_as_stated() {
     for case in cases {
         let name = case["name"].as_str().unwrap();
         let result = run_case(&vectors, case);
-        println!("{name}: expected authentic={}, got {result:?}", expected(case));
+        println!(
+            "{name}: expected authentic={}, got {result:?}",
+            expected(case)
+        );
         if result.is_ok() != expected(case) {
-            wrong.push(format!("{name}: expected {}, got {result:?}", expected(case)));
+            wrong.push(format!(
+                "{name}: expected {}, got {result:?}",
+                expected(case)
+            ));
         }
     }
-    assert!(wrong.is_empty(), "cases that came out wrong:\n{}", wrong.join("\n"));
+    assert!(
+        wrong.is_empty(),
+        "cases that came out wrong:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]
@@ -87,10 +97,22 @@ fn refusals_name_the_check_that_failed() {
     };
     let error = |name: &str| run_case(&vectors, &case(name)).unwrap_err();
 
-    assert_eq!(error("both signatures invalid"), WebhookError::SignatureMismatch);
-    assert_eq!(error("body tampered (one byte changed)"), WebhookError::SignatureMismatch);
-    assert_eq!(error("signatures base64 of garbage"), WebhookError::SignatureMismatch);
-    assert_eq!(error("both key paths point at another key"), WebhookError::SignatureMismatch);
+    assert_eq!(
+        error("both signatures invalid"),
+        WebhookError::SignatureMismatch
+    );
+    assert_eq!(
+        error("body tampered (one byte changed)"),
+        WebhookError::SignatureMismatch
+    );
+    assert_eq!(
+        error("signatures base64 of garbage"),
+        WebhookError::SignatureMismatch
+    );
+    assert_eq!(
+        error("both key paths point at another key"),
+        WebhookError::SignatureMismatch
+    );
     assert_eq!(
         error("signatures not base64"),
         WebhookError::InvalidSignatureEncoding {

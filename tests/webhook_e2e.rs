@@ -97,10 +97,16 @@ async fn request(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    let mut stream = timeout(LIMIT, TcpStream::connect(address)).await.unwrap().unwrap();
+    let mut stream = timeout(LIMIT, TcpStream::connect(address))
+        .await
+        .unwrap()
+        .unwrap();
     let mut bytes = head.into_bytes();
     bytes.extend_from_slice(body);
-    timeout(LIMIT, stream.write_all(&bytes)).await.unwrap().unwrap();
+    timeout(LIMIT, stream.write_all(&bytes))
+        .await
+        .unwrap()
+        .unwrap();
     read_reply(stream).await
 }
 
@@ -205,14 +211,20 @@ async fn challenge_is_answered_with_its_value() {
     let reply = request(server, "GET", "/?challenge=8ec8d794%2De0ab+42df", &[], b"").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, "8ec8d794-e0ab 42df");
-    assert!(reply.header("content-type").unwrap().starts_with("text/plain"));
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
 
     let reply = request(server, "GET", "/webhook?challenge=abc", &[], b"").await;
     assert_eq!((reply.status, reply.body.as_str()), (200, "abc"));
 
     let reply = request(server, "GET", "/", &[], b"").await;
     assert_eq!(reply.status, 400);
-    assert_eq!(reply.json(), json!({"error": "no `challenge` query parameter"}));
+    assert_eq!(
+        reply.json(),
+        json!({"error": "no `challenge` query parameter"})
+    );
 }
 
 #[tokio::test]
@@ -223,7 +235,10 @@ async fn signed_single_delivery_is_accepted_then_its_duplicate_marked() {
 
     let reply = request(server, "POST", "/", &headers, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.json(), json!({"received": 1, "new": 1, "duplicates": 0}));
+    assert_eq!(
+        reply.json(),
+        json!({"received": 1, "new": 1, "duplicates": 0})
+    );
 
     // Adobe redelivers the same event (same id), on a retry: acknowledged, marked duplicate.
     let mut retry = headers.clone();
@@ -231,16 +246,29 @@ async fn signed_single_delivery_is_accepted_then_its_duplicate_marked() {
     retry.push(("x-adobe-event-id".into(), "e2e-single-1".into()));
     let reply = request(server, "POST", "/webhook", &retry, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.json(), json!({"received": 1, "new": 0, "duplicates": 1}));
+    assert_eq!(
+        reply.json(),
+        json!({"received": 1, "new": 0, "duplicates": 1})
+    );
 }
 
 #[tokio::test]
 async fn signed_batch_is_accepted() {
     let server = start().await;
     let body = batch_delivery();
-    let reply = request(server, "POST", "/", &json_headers(signed_headers(&body)), &body).await;
+    let reply = request(
+        server,
+        "POST",
+        "/",
+        &json_headers(signed_headers(&body)),
+        &body,
+    )
+    .await;
     assert_eq!(reply.status, 200, "{}", reply.body);
-    assert_eq!(reply.json(), json!({"received": 2, "new": 2, "duplicates": 0}));
+    assert_eq!(
+        reply.json(),
+        json!({"received": 2, "new": 2, "duplicates": 0})
+    );
 }
 
 #[tokio::test]
@@ -259,7 +287,9 @@ async fn tampered_body_is_refused() {
     let server = start().await;
     let body = single_delivery("e2e-tampered", CLIENT_ID);
     let headers = json_headers(signed_headers(&body));
-    let tampered = String::from_utf8(body).unwrap().replace("\"success\"", "\"failed\"");
+    let tampered = String::from_utf8(body)
+        .unwrap()
+        .replace("\"success\"", "\"failed\"");
     let reply = request(server, "POST", "/", &headers, tampered.as_bytes()).await;
     assert_eq!(reply.status, 403);
     assert_eq!(
@@ -272,9 +302,19 @@ async fn tampered_body_is_refused() {
 async fn delivery_for_another_client_is_refused() {
     let server = start().await;
     let body = single_delivery("e2e-wrong-recipient", "someone-else");
-    let reply = request(server, "POST", "/", &json_headers(signed_headers(&body)), &body).await;
+    let reply = request(
+        server,
+        "POST",
+        "/",
+        &json_headers(signed_headers(&body)),
+        &body,
+    )
+    .await;
     assert_eq!(reply.status, 403);
-    assert_eq!(reply.json(), json!({"error": "recipient client id mismatch"}));
+    assert_eq!(
+        reply.json(),
+        json!({"error": "recipient client id mismatch"})
+    );
 
     // In a batch, every element must be ours.
     let mut batch: Value = serde_json::from_slice(&batch_delivery()).unwrap();
@@ -282,7 +322,10 @@ async fn delivery_for_another_client_is_refused() {
     let body = serde_json::to_vec(&batch).unwrap();
     let reply = request(server, "POST", "/", &signed_headers(&body), &body).await;
     assert_eq!(reply.status, 403);
-    assert_eq!(reply.json(), json!({"error": "recipient client id mismatch at batch element 1"}));
+    assert_eq!(
+        reply.json(),
+        json!({"error": "recipient client id mismatch at batch element 1"})
+    );
 }
 
 #[tokio::test]
@@ -292,7 +335,10 @@ async fn unsigned_forged_and_unknown_key_deliveries_are_refused() {
 
     let reply = request(server, "POST", "/", &[], &body).await;
     assert_eq!(reply.status, 400);
-    assert_eq!(reply.json(), json!({"error": "missing header `x-adobe-digital-signature-1`"}));
+    assert_eq!(
+        reply.json(),
+        json!({"error": "missing header `x-adobe-digital-signature-1`"})
+    );
 
     // A key path that would leave Adobe's key host is never fetched.
     let mut headers = signed_headers(&body);
@@ -323,7 +369,10 @@ async fn validation_post_is_acknowledged() {
     let headers = json_headers(Vec::new());
     let reply = request(server, "POST", "/", &headers, body).await;
     assert_eq!(reply.status, 200);
-    assert_eq!(reply.json(), json!({"status": "validation request received"}));
+    assert_eq!(
+        reply.json(),
+        json!({"status": "validation request received"})
+    );
 }
 
 #[tokio::test]
@@ -333,11 +382,17 @@ async fn oversized_body_is_refused_with_413() {
     let expected = json!({"error": "body larger than 2097152 bytes"});
 
     // Announced with Content-Length: refused before the body is read.
-    let mut stream = timeout(LIMIT, TcpStream::connect(server)).await.unwrap().unwrap();
+    let mut stream = timeout(LIMIT, TcpStream::connect(server))
+        .await
+        .unwrap()
+        .unwrap();
     let head = format!(
         "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n"
     );
-    timeout(LIMIT, stream.write_all(head.as_bytes())).await.unwrap().unwrap();
+    timeout(LIMIT, stream.write_all(head.as_bytes()))
+        .await
+        .unwrap()
+        .unwrap();
     let (reader, mut writer) = stream.into_split();
     let sending = tokio::spawn(async move {
         let block = vec![b' '; 64 * 1024];
@@ -356,11 +411,17 @@ async fn oversized_body_is_refused_with_413() {
     assert_eq!(reply.json(), expected);
 
     // Chunked, with no length announced: refused once the limit is passed.
-    let mut stream = timeout(LIMIT, TcpStream::connect(server)).await.unwrap().unwrap();
+    let mut stream = timeout(LIMIT, TcpStream::connect(server))
+        .await
+        .unwrap()
+        .unwrap();
     let head = format!(
         "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
     );
-    timeout(LIMIT, stream.write_all(head.as_bytes())).await.unwrap().unwrap();
+    timeout(LIMIT, stream.write_all(head.as_bytes()))
+        .await
+        .unwrap()
+        .unwrap();
     let (reader, mut writer) = stream.into_split();
     let sending = tokio::spawn(async move {
         let block = vec![b' '; 64 * 1024];

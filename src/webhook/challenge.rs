@@ -27,8 +27,8 @@ const MAX_CHALLENGE_LEN: usize = 1024;
 /// ```
 pub fn challenge_response(query: &str) -> Option<String> {
     let query = query.strip_prefix('?').unwrap_or(query);
-    let (_, value) = url::form_urlencoded::parse(query.as_bytes())
-        .find(|(name, _)| name == "challenge")?;
+    let (_, value) =
+        url::form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "challenge")?;
     if value.is_empty() || value.chars().count() > MAX_CHALLENGE_LEN {
         return None;
     }
@@ -128,10 +128,12 @@ impl<'de> Visitor<'de> for ValidationVisitor {
                 }
             }
         }
-        Ok(validation_url.flatten().map(|validation_url| ValidationRequest {
-            validation_url,
-            challenge: challenge.flatten(),
-        }))
+        Ok(validation_url
+            .flatten()
+            .map(|validation_url| ValidationRequest {
+                validation_url,
+                challenge: challenge.flatten(),
+            }))
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {

@@ -156,8 +156,19 @@ impl TryFrom<&http::HeaderMap> for DeliveryHeaders {
     type Error = WebhookError;
 
     fn try_from(headers: &http::HeaderMap) -> Result<Self, WebhookError> {
-        for name in [EVENT_ID, RETRY_COUNT, DELIVERY_ID, EVENT_CODE, PROVIDER, REQUEST_ID] {
-            if headers.get_all(name).iter().any(|value| value.to_str().is_err()) {
+        for name in [
+            EVENT_ID,
+            RETRY_COUNT,
+            DELIVERY_ID,
+            EVENT_CODE,
+            PROVIDER,
+            REQUEST_ID,
+        ] {
+            if headers
+                .get_all(name)
+                .iter()
+                .any(|value| value.to_str().is_err())
+            {
                 return Err(WebhookError::InvalidHeader {
                     name,
                     reason: "not visible ASCII",

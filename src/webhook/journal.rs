@@ -164,7 +164,10 @@ pub fn read_journal_response(
 pub fn next_link(link_header_value: &str, request_url: &Url) -> Option<Url> {
     parse_links(link_header_value)
         .into_iter()
-        .find(|(_, rels)| rels.split_ascii_whitespace().any(|rel| rel.eq_ignore_ascii_case("next")))
+        .find(|(_, rels)| {
+            rels.split_ascii_whitespace()
+                .any(|rel| rel.eq_ignore_ascii_case("next"))
+        })
         .and_then(|(target, _)| request_url.join(target).ok())
         .filter(|url| matches!(url.scheme(), "http" | "https"))
 }
@@ -338,9 +341,15 @@ mod tests {
     fn link_forms() {
         let base = Url::parse("https://journal.example/events/r?limit=2").unwrap();
         let next = |value: &str| next_link(value, &base).map(|url| url.to_string());
-        assert_eq!(next("<?since=a>; rel=next").as_deref(), Some("https://journal.example/events/r?since=a"));
         assert_eq!(
-            next(r#"<https://a.example/x>; rel="prev", <../y;z>; title="a, \"b\""; REL="last NEXT""#).as_deref(),
+            next("<?since=a>; rel=next").as_deref(),
+            Some("https://journal.example/events/r?since=a")
+        );
+        assert_eq!(
+            next(
+                r#"<https://a.example/x>; rel="prev", <../y;z>; title="a, \"b\""; REL="last NEXT""#
+            )
+            .as_deref(),
             Some("https://journal.example/y;z")
         );
         assert_eq!(next(r#"<javascript:alert(1)>; rel="next""#), None);

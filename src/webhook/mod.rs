@@ -68,6 +68,6 @@ pub use headers::header_pairs;
 pub use headers::{header_names, DeliveryHeaders};
 pub use journal::{next_link, read_journal_response, JournalPage, JournalResponse, PageInfo};
 pub use keys::{public_key_url, MAX_KEY_AGE, PUBLIC_KEY_BASE_URL};
-pub use receiver::{Delivered, Received, Reception, Receiver, Response, MAX_DELIVERY_BYTES};
+pub use receiver::{Delivered, Received, Receiver, Reception, Response, MAX_DELIVERY_BYTES};
 pub use tracker::{RunChange, RunTracker};
 pub use verify::Verifier;

@@ -263,10 +263,11 @@ impl<S: EventIdStore> Receiver<S> {
         let delivered: Vec<Delivered> = notifications
             .into_iter()
             .map(|notification| {
-                let id = notification
-                    .event_id
-                    .as_deref()
-                    .or(if single { metadata.event_id.as_deref() } else { None });
+                let id = notification.event_id.as_deref().or(if single {
+                    metadata.event_id.as_deref()
+                } else {
+                    None
+                });
                 let duplicate = id.is_some_and(|id| !self.seen.insert(id, now));
                 duplicates += usize::from(duplicate);
                 Delivered {

@@ -52,7 +52,9 @@ struct ObjectVerdict {
 impl ObjectVerdict {
     fn at(self, index: Option<usize>) -> Verdict {
         match self {
-            ObjectVerdict { all_ours: false, .. } => Verdict::Other(index),
+            ObjectVerdict {
+                all_ours: false, ..
+            } => Verdict::Other(index),
             ObjectVerdict { named: false, .. } => Verdict::Missing(index),
             _ => Verdict::Ours,
         }
@@ -270,24 +272,45 @@ mod tests {
 
     #[test]
     fn single_and_batch() {
-        assert_eq!(check(r#"{"recipient_client_id": "me", "event": {"recipient_client_id": "x"}}"#), Ok(()));
+        assert_eq!(
+            check(r#"{"recipient_client_id": "me", "event": {"recipient_client_id": "x"}}"#),
+            Ok(())
+        );
         assert_eq!(check(r#"{"recipientclientid": "me"}"#), Ok(()));
         assert_eq!(check(r#"{"recipient\u005fclient_id": "me"}"#), Ok(()));
-        assert_eq!(check(r#"[{"recipient_client_id": "me"}, {"recipientclientid": "me"}]"#), Ok(()));
+        assert_eq!(
+            check(r#"[{"recipient_client_id": "me"}, {"recipientclientid": "me"}]"#),
+            Ok(())
+        );
     }
 
     #[test]
     fn refusals() {
         use WebhookError::*;
-        assert_eq!(check(r#"{"recipient_client_id": "you"}"#), Err(RecipientMismatch { index: None }));
-        assert_eq!(check(r#"{"recipient_client_id": "m"}"#), Err(RecipientMismatch { index: None }));
+        assert_eq!(
+            check(r#"{"recipient_client_id": "you"}"#),
+            Err(RecipientMismatch { index: None })
+        );
+        assert_eq!(
+            check(r#"{"recipient_client_id": "m"}"#),
+            Err(RecipientMismatch { index: None })
+        );
         assert_eq!(
             check(r#"{"recipient_client_id": "me", "recipientclientid": "you"}"#),
             Err(RecipientMismatch { index: None })
         );
-        assert_eq!(check(r#"{"recipient_client_id": 1}"#), Err(RecipientMismatch { index: None }));
-        assert_eq!(check(r#"{"recipient_client_id": null}"#), Err(MissingRecipient { index: None }));
-        assert_eq!(check(r#"{"event": {"recipient_client_id": "me"}}"#), Err(MissingRecipient { index: None }));
+        assert_eq!(
+            check(r#"{"recipient_client_id": 1}"#),
+            Err(RecipientMismatch { index: None })
+        );
+        assert_eq!(
+            check(r#"{"recipient_client_id": null}"#),
+            Err(MissingRecipient { index: None })
+        );
+        assert_eq!(
+            check(r#"{"event": {"recipient_client_id": "me"}}"#),
+            Err(MissingRecipient { index: None })
+        );
         assert_eq!(check("[]"), Err(MissingRecipient { index: None }));
         assert_eq!(check("\"me\""), Err(MissingRecipient { index: None }));
         assert_eq!(
@@ -302,8 +325,17 @@ mod tests {
             check(r#"[{"recipient_client_id": "me"}, {"recipient_client_id": ["me"]}]"#),
             Err(RecipientMismatch { index: Some(1) })
         );
-        assert!(matches!(check(r#"{"recipient_client_id": "me""#), Err(InvalidBody { .. })));
-        assert!(matches!(check(r#"{"recipient_client_id": "me"} x"#), Err(InvalidBody { .. })));
-        assert!(matches!(check_recipients(b"\xff", "me"), Err(InvalidBody { .. })));
+        assert!(matches!(
+            check(r#"{"recipient_client_id": "me""#),
+            Err(InvalidBody { .. })
+        ));
+        assert!(matches!(
+            check(r#"{"recipient_client_id": "me"} x"#),
+            Err(InvalidBody { .. })
+        ));
+        assert!(matches!(
+            check_recipients(b"\xff", "me"),
+            Err(InvalidBody { .. })
+        ));
     }
 }

@@ -178,8 +178,12 @@ mod tests {
 
     #[test]
     fn status_changes_untracked_and_capacity() {
-        let started = run(r#"{"id": "r", "updatedAt": 1700000000, "metrics": {"statusSummary": {"status": "inProgress"}}}"#);
-        let failed = run(r#"{"id": "r", "updatedAt": 1700000001, "metrics": {"statusSummary": {"status": "failed"}}}"#);
+        let started = run(
+            r#"{"id": "r", "updatedAt": 1700000000, "metrics": {"statusSummary": {"status": "inProgress"}}}"#,
+        );
+        let failed = run(
+            r#"{"id": "r", "updatedAt": 1700000001, "metrics": {"statusSummary": {"status": "failed"}}}"#,
+        );
         let mut runs = RunTracker::new(1);
         assert_eq!(runs.observe(&started), RunChange::New);
         assert_eq!(
@@ -189,8 +193,14 @@ mod tests {
                 to: Some(Status::Failed)
             }
         );
-        assert_eq!(runs.observe(&run(r#"{"metrics": {}}"#)), RunChange::Untracked);
-        assert_eq!(runs.observe(&run(r#"{"id": "s", "metrics": {}}"#)), RunChange::New);
+        assert_eq!(
+            runs.observe(&run(r#"{"metrics": {}}"#)),
+            RunChange::Untracked
+        );
+        assert_eq!(
+            runs.observe(&run(r#"{"id": "s", "metrics": {}}"#)),
+            RunChange::New
+        );
         assert_eq!(runs.len(), 1);
         assert!(runs.get("r").is_none());
         // A run without updatedAt is older than one with it.

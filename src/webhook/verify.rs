@@ -213,10 +213,9 @@ impl Verifier {
             reason,
         };
         let pem = pem.trim();
-        let key = RsaPublicKey::from_public_key_pem(pem)
-            .or_else(|spki_error| {
-                RsaPublicKey::from_pkcs1_pem(pem).map_err(|_| invalid(spki_error.to_string()))
-            })?;
+        let key = RsaPublicKey::from_public_key_pem(pem).or_else(|spki_error| {
+            RsaPublicKey::from_pkcs1_pem(pem).map_err(|_| invalid(spki_error.to_string()))
+        })?;
         if key.size() < MIN_KEY_BYTES {
             return Err(invalid(format!(
                 "{}-bit key; at least 2048 bits required",
@@ -307,38 +306,32 @@ impl Verifier {
     }
 
     /// [`verify`](Self::verify), judging key age at `now`.
-    pub fn verify_at<'a, I>(&self, body: &[u8], headers: I, now: SystemTime) -> Result<(), WebhookError>
+    pub fn verify_at<'a, I>(
+        &self,
+        body: &[u8],
+        headers: I,
+        now: SystemTime,
+    ) -> Result<(), WebhookError>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
         let headers = SignatureHeaders::read(headers)?;
-        let mut failures = Vec::with_capacity(2);
-        let mut verified = false;
-        for pair in 0..2 {
-            match self.check_pair(
-                body,
-                SIGNATURE_NAMES[pair],
-                headers.signatures[pair],
-                headers.key_paths[pair],
-                now,
-            ) {
-                Ok(()) => {
-                    verified = true;
-                    break;
-                }
-                Err(failure) => failures.push(failure),
-            }
-        }
-        if !verified {
-            let mut worst: Option<WebhookError> = None;
-            for failure in failures {
-                if worst.as_ref().is_none_or(|w| rank(&failure) > rank(w)) {
-                    worst = Some(failure);
+        let pairs = SIGNATURE_NAMES
+            .into_iter()
+            .zip(headers.signatures)
+            .zip(headers.key_paths);
+        let mut worst: Option<WebhookError> = None;
+        for ((signature_header, signature), key_path) in pairs {
+            match self.check_pair(body, signature_header, signature, key_path, now) {
+                Ok(()) => return check_recipients(body, &self.recipient_client_id),
+                Err(failure) => {
+                    if worst.as_ref().is_none_or(|w| rank(&failure) > rank(w)) {
+                        worst = Some(failure);
+                    }
                 }
             }
-            return Err(worst.unwrap_or(WebhookError::SignatureMismatch));
         }
-        check_recipients(body, &self.recipient_client_id)
+        Err(worst.unwrap_or(WebhookError::SignatureMismatch))
     }
 
     fn check_pair(
@@ -370,8 +363,8 @@ impl Verifier {
                 age: key_age,
             });
         }
-        let signature =
-            Signature::try_from(signature.as_slice()).map_err(|_| WebhookError::SignatureMismatch)?;
+        let signature = Signature::try_from(signature.as_slice())
+            .map_err(|_| WebhookError::SignatureMismatch)?;
         key.key
             .verify(body, &signature)
             .map_err(|_| WebhookError::SignatureMismatch)

@@ -12,7 +12,10 @@ fn plain_key_paths_join_adobes_host() {
         "/x",
     ] {
         let url = public_key_url(path).unwrap_or_else(|error| panic!("{path}: {error}"));
-        assert_eq!(url.as_str(), format!("https://static.adobeioevents.com{path}"));
+        assert_eq!(
+            url.as_str(),
+            format!("https://static.adobeioevents.com{path}")
+        );
         assert_eq!(url.host_str(), Some("static.adobeioevents.com"));
         assert_eq!(url.scheme(), "https");
         assert_eq!(url.port(), None);
@@ -86,7 +89,8 @@ fn every_way_out_is_refused() {
 #[test]
 fn refused_paths_are_never_registered_nor_listed_for_fetching() {
     let pem = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/webhook/keys/e2e/pub-key-1.pem"),
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/webhook/keys/e2e/pub-key-1.pem"),
     )
     .unwrap();
     let mut verifier = Verifier::new("me");
@@ -100,5 +104,8 @@ fn refused_paths_are_never_registered_nor_listed_for_fetching() {
     ];
     let urls = verifier.missing_keys(headers, std::time::SystemTime::now());
     assert_eq!(urls.len(), 1);
-    assert_eq!(urls[0].as_str(), "https://static.adobeioevents.com/prod/keys/k2.pem");
+    assert_eq!(
+        urls[0].as_str(),
+        "https://static.adobeioevents.com/prod/keys/k2.pem"
+    );
 }

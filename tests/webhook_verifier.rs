@@ -23,7 +23,9 @@ hlHCNcKdIBK3aCfT8wIDAQAB
 ";
 
 fn fixture(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/webhook").join(path)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/webhook")
+        .join(path)
 }
 
 fn pem(path: &str) -> String {
@@ -31,8 +33,8 @@ fn pem(path: &str) -> String {
 }
 
 fn sign(key: u8, body: &[u8]) -> String {
-    let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem(&format!("private/test-key-{key}.pem")))
-        .unwrap();
+    let private =
+        rsa::RsaPrivateKey::from_pkcs8_pem(&pem(&format!("private/test-key-{key}.pem"))).unwrap();
     let signature = SigningKey::<sha2::Sha256>::new(private).sign(body);
     base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
 }
@@ -94,7 +96,10 @@ fn keys_are_used_for_24_hours_then_must_be_fetched_again() {
     );
 
     // A clock that went back counts the key as fresh.
-    assert_eq!(verifier.verify_at(body, pairs(&signed), time(0) - Duration::from_secs(5)), Ok(()));
+    assert_eq!(
+        verifier.verify_at(body, pairs(&signed), time(0) - Duration::from_secs(5)),
+        Ok(())
+    );
 
     // Refreshing one key is enough: either pair verifies.
     let mut refreshed = verifier.clone();
@@ -115,7 +120,9 @@ fn keys_are_used_for_24_hours_then_must_be_fetched_again() {
         Err(WebhookError::StaleKey { .. })
     ));
     assert_eq!(
-        Verifier::new("me").with_max_key_age(Duration::from_secs(7 * 86_400)).max_key_age(),
+        Verifier::new("me")
+            .with_max_key_age(Duration::from_secs(7 * 86_400))
+            .max_key_age(),
         MAX_KEY_AGE
     );
 }
@@ -128,7 +135,10 @@ fn keys_must_be_rsa_of_at_least_2048_bits() {
         Err(WebhookError::InvalidPublicKey { ref reason, .. }) if reason.contains("1024-bit")
     ));
     assert!(matches!(
-        verifier.add_public_key_pem("/k/junk.pem", "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"),
+        verifier.add_public_key_pem(
+            "/k/junk.pem",
+            "-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n"
+        ),
         Err(WebhookError::InvalidPublicKey { .. })
     ));
     assert!(matches!(
@@ -156,7 +166,10 @@ fn debug_shows_no_key_material() {
     let body_line = key_text.lines().nth(2).unwrap();
     assert!(!debug.contains(body_line), "{debug}");
     // Nor the modulus, in any radix a derive would print.
-    assert!(!debug.contains("BigUint") && !debug.contains("n:") && !debug.contains("data:"), "{debug}");
+    assert!(
+        !debug.contains("BigUint") && !debug.contains("n:") && !debug.contains("data:"),
+        "{debug}"
+    );
     let mut alternate = format!("{verifier:#?}");
     alternate.retain(|c| !c.is_whitespace());
     assert!(!alternate.contains("BigUint"));
@@ -200,7 +213,10 @@ fn header_names_any_case_values_trimmed_duplicates_refused() {
 fn every_batch_element_must_name_us() {
     let verifier = verifier_at(SystemTime::now());
     let check = |body: &[u8]| verifier.verify(body, pairs(&headers(body)));
-    assert_eq!(check(br#"[{"recipient_client_id": "me"}, {"recipientclientid": "me"}]"#), Ok(()));
+    assert_eq!(
+        check(br#"[{"recipient_client_id": "me"}, {"recipientclientid": "me"}]"#),
+        Ok(())
+    );
     assert_eq!(
         check(br#"[{"recipient_client_id": "me"}, {"event_id": "no recipient"}]"#),
         Err(WebhookError::MissingRecipient { index: Some(1) })
@@ -209,13 +225,25 @@ fn every_batch_element_must_name_us() {
         check(br#"[{"recipient_client_id": "me"}, {"recipient_client_id": "you"}]"#),
         Err(WebhookError::RecipientMismatch { index: Some(1) })
     );
-    assert_eq!(check(b"[]"), Err(WebhookError::MissingRecipient { index: None }));
-    assert_eq!(check(br#"{"event_id": "e"}"#), Err(WebhookError::MissingRecipient { index: None }));
-    assert!(matches!(check(b"not json"), Err(WebhookError::InvalidBody { .. })));
+    assert_eq!(
+        check(b"[]"),
+        Err(WebhookError::MissingRecipient { index: None })
+    );
+    assert_eq!(
+        check(br#"{"event_id": "e"}"#),
+        Err(WebhookError::MissingRecipient { index: None })
+    );
+    assert!(matches!(
+        check(b"not json"),
+        Err(WebhookError::InvalidBody { .. })
+    ));
     // The signature is checked first: a forged body is a mismatch, whatever it names.
     let body = br#"{"recipient_client_id": "you"}"#;
     let forged = headers(br#"{"recipient_client_id": "me"}"#);
-    assert_eq!(verifier.verify(body, pairs(&forged)), Err(WebhookError::SignatureMismatch));
+    assert_eq!(
+        verifier.verify(body, pairs(&forged)),
+        Err(WebhookError::SignatureMismatch)
+    );
 }
 
 #[test]
@@ -226,7 +254,10 @@ fn the_most_telling_pair_failure_is_reported() {
     signed[0].1 = "!!!".into();
     signed[1].1 = sign(1, b"other body");
     // Bad base64 for pair 1, a mismatch for pair 2: the mismatch says more.
-    assert_eq!(verifier.verify(body, pairs(&signed)), Err(WebhookError::SignatureMismatch));
+    assert_eq!(
+        verifier.verify(body, pairs(&signed)),
+        Err(WebhookError::SignatureMismatch)
+    );
     // A key we lack for pair 2: fetching it may make the delivery verify.
     signed[3].1 = "/e2e/unknown.pem".into();
     assert_eq!(

@@ -337,5 +337,12 @@ mod tests {
             check_recipients(b"\xff", "me"),
             Err(InvalidBody { .. })
         ));
+        // Deep nesting is refused by serde_json's recursion limit, not a stack overflow.
+        let deep = format!(
+            r#"{{"recipient_client_id": "me", "x": {}{}}}"#,
+            "[".repeat(100_000),
+            "]".repeat(100_000)
+        );
+        assert!(matches!(check(&deep), Err(InvalidBody { .. })));
     }
 }

@@ -337,12 +337,13 @@ mod tests {
             check_recipients(b"\xff", "me"),
             Err(InvalidBody { .. })
         ));
-        // Deep nesting is refused by serde_json's recursion limit, not a stack overflow.
+        // Values skipped are skipped without recursion (serde_json ignores them iteratively):
+        // deep nesting costs no stack.
         let deep = format!(
             r#"{{"recipient_client_id": "me", "x": {}{}}}"#,
             "[".repeat(100_000),
             "]".repeat(100_000)
         );
-        assert!(matches!(check(&deep), Err(InvalidBody { .. })));
+        assert_eq!(check(&deep), Ok(()));
     }
 }

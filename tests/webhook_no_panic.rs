@@ -42,7 +42,7 @@ impl Rng {
         let len = (self.next() % (max_len as u64 + 1)) as usize;
         let mut out = Vec::with_capacity(len);
         while out.len() < len {
-            if self.next() % 4 == 0 {
+            if self.next() & 3 == 0 {
                 out.extend_from_slice(
                     WORDS[(self.next() % WORDS.len() as u64) as usize].as_bytes(),
                 );

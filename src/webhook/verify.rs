@@ -59,7 +59,7 @@ const MIN_KEY_BYTES: usize = 256;
 /// use std::time::SystemTime;
 /// use aep_flow_run::webhook::{Verifier, WebhookError};
 ///
-/// let mut verifier = Verifier::new("my-client-id");
+/// let verifier = Verifier::new("my-client-id");
 /// let headers = [
 ///     ("x-adobe-digital-signature-1", "c2ln"),
 ///     ("X-Adobe-Digital-Signature-2", "c2ln"),

@@ -47,6 +47,14 @@
 //!
 //! The crate makes no network calls and never panics on input: any bytes give a value or an
 //! [`Error`] that says where and what.
+//!
+//! # Receiving webhooks
+//!
+//! With the cargo feature `webhook` (off by default), the `webhook` module receives Adobe I/O
+//! Events deliveries safely: signature and recipient verification, public-key URLs and their
+//! 24-hour cache, the registration challenge, typed delivery headers, deduplication, run-state
+//! tracking, journal paging, and a framework-agnostic `webhook::Receiver`. The `http` feature
+//! adds `http::HeaderMap` conversions. `examples/webhook.rs` is a complete receiver on axum.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
@@ -65,6 +73,8 @@ mod number;
 mod run;
 mod status;
 mod timestamp;
+#[cfg(feature = "webhook")]
+pub mod webhook;
 mod wire;
 
 pub use count::Count;

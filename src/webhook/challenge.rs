@@ -1,0 +1,166 @@
+//! Registration: the challenge `GET` and the asynchronous-validation `POST`.
+
+use std::fmt;
+
+use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::Deserializer;
+use url::Url;
+
+use crate::wire::Key;
+
+/// The longest challenge echoed back (Adobe's are UUIDs).
+const MAX_CHALLENGE_LEN: usize = 1024;
+
+/// The value to answer a registration challenge with, from the request's raw query string
+/// (`challenge=VALUE`, percent-decoded; a leading `?` is allowed).
+///
+/// When Adobe I/O Events registers a webhook it sends `GET ?challenge=VALUE` and expects
+/// `200` with `VALUE` as the body. `None` when the query holds no `challenge` parameter, an
+/// empty one, or one longer than 1024 characters; the first `challenge` counts.
+///
+/// ```
+/// use aep_flow_run::webhook::challenge_response;
+///
+/// assert_eq!(challenge_response("challenge=8ec8d794-e0ab-42df").as_deref(), Some("8ec8d794-e0ab-42df"));
+/// assert_eq!(challenge_response("?a=1&challenge=x%20y+z").as_deref(), Some("x y z"));
+/// assert_eq!(challenge_response("other=1"), None);
+/// ```
+pub fn challenge_response(query: &str) -> Option<String> {
+    let query = query.strip_prefix('?').unwrap_or(query);
+    let (_, value) =
+        url::form_urlencoded::parse(query.as_bytes()).find(|(name, _)| name == "challenge")?;
+    if value.is_empty() || value.chars().count() > MAX_CHALLENGE_LEN {
+        return None;
+    }
+    Some(value.into_owned())
+}
+
+/// An asynchronous-validation request: a `POST` whose body is `{"validationUrl": ...}`
+/// (possibly with a `challenge`), sent instead of a challenge `GET` to webhooks that cannot
+/// answer synchronously. The receiver answers `200` and then sends a `GET` to the
+/// validation URL itself.
+///
+/// The request is not signed: check the URL's host is Adobe's before fetching it, or
+/// confirm the registration by hand, so that a stranger cannot make your service fetch a URL
+/// of their choosing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ValidationRequest {
+    /// The `validationUrl` value, as sent.
+    pub validation_url: String,
+    /// The `challenge` value, when the body carries one.
+    pub challenge: Option<String>,
+}
+
+impl ValidationRequest {
+    /// The validation URL, when it is an absolute `https` URL (`http` is refused: the
+    /// answer confirms a registration).
+    pub fn url(&self) -> Option<Url> {
+        Url::parse(&self.validation_url)
+            .ok()
+            .filter(|url| url.scheme() == "https" && url.host().is_some())
+    }
+}
+
+/// Recognises an asynchronous-validation body: a JSON object with a string `validationUrl`
+/// at top level. Anything else (a delivery, invalid JSON) is `None`; never an error.
+///
+/// ```
+/// use aep_flow_run::webhook::validation_request;
+///
+/// let body = br#"{"validationUrl": "https://csm.adobe.io/csm/registrations/validate?id=1&challenge=2"}"#;
+/// let request = validation_request(body).unwrap();
+/// assert_eq!(request.url().unwrap().host_str(), Some("csm.adobe.io"));
+/// assert!(validation_request(br#"{"event_id": "e", "event": {}}"#).is_none());
+/// ```
+pub fn validation_request(body: &[u8]) -> Option<ValidationRequest> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let found = deserializer.deserialize_any(ValidationVisitor).ok()?;
+    deserializer.end().ok()?;
+    found
+}
+
+/// The URL of an asynchronous-validation body, when it is one and its URL is an absolute
+/// `https` URL; see [`validation_request`].
+///
+/// ```
+/// let body = br#"{"validationUrl": "https://csm.adobe.io/csm/registrations/validate?id=1"}"#;
+/// let url = aep_flow_run::webhook::validation_url(body).unwrap();
+/// assert_eq!(url.path(), "/csm/registrations/validate");
+/// ```
+pub fn validation_url(body: &[u8]) -> Option<Url> {
+    validation_request(body)?.url()
+}
+
+/// The next value when it is a string; any other JSON value is read and dropped.
+fn string_value<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    match map.next_value::<serde_json::Value>()? {
+        serde_json::Value::String(text) => Ok(Some(text)),
+        _ => Ok(None),
+    }
+}
+
+struct ValidationVisitor;
+
+impl<'de> Visitor<'de> for ValidationVisitor {
+    type Value = Option<ValidationRequest>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut validation_url: Option<Option<String>> = None;
+        let mut challenge = None;
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "validationUrl" if validation_url.is_none() => {
+                    validation_url = Some(string_value(&mut map)?);
+                }
+                "challenge" if challenge.is_none() => {
+                    challenge = Some(string_value(&mut map)?);
+                }
+                "validationUrl" | "challenge" => {
+                    return Err(de::Error::custom(format_args!("duplicate field `{key}`")))
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(validation_url
+            .flatten()
+            .map(|validation_url| ValidationRequest {
+                validation_url,
+                challenge: challenge.flatten(),
+            }))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| None)
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}

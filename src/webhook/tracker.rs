@@ -1,0 +1,212 @@
+//! Keeping the latest state of each run: deliveries come in no particular order.
+
+use std::cmp::Ordering;
+use std::collections::{HashMap, VecDeque};
+
+use crate::{FlowRun, Status};
+
+/// What a delivery changed in the state a [`RunTracker`] keeps.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RunChange {
+    /// The first state seen for this run.
+    New,
+    /// A newer state with another status (`None` when a state carries no status).
+    StatusChanged {
+        /// The status kept before.
+        from: Option<Status>,
+        /// The status now kept.
+        to: Option<Status>,
+    },
+    /// A newer state with the same status (metrics grew, activities were added, ...).
+    Updated,
+    /// An older state than the one kept (it arrived late): ignored.
+    Stale,
+    /// The same version (same `updatedAt` and `etag`) as the one kept: ignored.
+    Duplicate,
+    /// The run has no `id`, so it cannot be tracked: not kept.
+    Untracked,
+}
+
+/// The latest state of each run, by run id.
+///
+/// Adobe I/O Events delivers at least once and in no particular order, so an older state of
+/// a run may arrive after a newer one. The tracker orders the states of one run by
+/// `updatedAt` (read with [`Timestamp::to_millis`](crate::Timestamp::to_millis); a missing or
+/// implausible time counts as the oldest), then by `etag` as text: etags are opaque, but
+/// breaking ties the same way everywhere means every replica keeps the same state whatever
+/// order the deliveries came in. An older state never replaces a newer one.
+///
+/// Memory is bounded: beyond `capacity` runs, the run first seen longest ago is forgotten.
+///
+/// ```
+/// use aep_flow_run::webhook::{RunChange, RunTracker};
+/// use aep_flow_run::{parse_runs, Status};
+///
+/// let started = &parse_runs(br#"{"id": "r1", "updatedAt": 1700000000000, "metrics": {"statusSummary": {"status": "inProgress"}}}"#)?[0];
+/// let done = &parse_runs(br#"{"id": "r1", "updatedAt": 1700000060000, "metrics": {"statusSummary": {"status": "success"}}}"#)?[0];
+///
+/// let mut runs = RunTracker::new(10_000);
+/// assert_eq!(runs.observe(done), RunChange::New);
+/// assert_eq!(runs.observe(started), RunChange::Stale); // late: ignored
+/// assert_eq!(runs.observe(done), RunChange::Duplicate);
+/// assert_eq!(runs.get("r1").unwrap().status(), Some(&Status::Success));
+/// # Ok::<(), aep_flow_run::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RunTracker {
+    capacity: usize,
+    runs: HashMap<String, (u64, FlowRun)>,
+    /// Run ids in first-seen order, with the sequence number of their entry.
+    order: VecDeque<(String, u64)>,
+    next_sequence: u64,
+}
+
+impl Default for RunTracker {
+    fn default() -> Self {
+        RunTracker::new(Self::DEFAULT_CAPACITY)
+    }
+}
+
+impl RunTracker {
+    /// The default capacity: 100 000 runs.
+    pub const DEFAULT_CAPACITY: usize = 100_000;
+
+    /// A tracker keeping at most `capacity` runs (at least 1).
+    pub fn new(capacity: usize) -> Self {
+        RunTracker {
+            capacity: capacity.max(1),
+            runs: HashMap::new(),
+            order: VecDeque::new(),
+            next_sequence: 0,
+        }
+    }
+
+    /// Takes a delivered state of a run into account, and says what it changed.
+    pub fn observe(&mut self, run: &FlowRun) -> RunChange {
+        let Some(id) = run.id.as_deref() else {
+            return RunChange::Untracked;
+        };
+        let Some((_, kept)) = self.runs.get_mut(id) else {
+            self.insert_new(id, run.clone());
+            return RunChange::New;
+        };
+        match compare_versions(run, kept) {
+            Ordering::Less => RunChange::Stale,
+            Ordering::Equal => RunChange::Duplicate,
+            Ordering::Greater => {
+                let from = kept.status().cloned();
+                let to = run.status().cloned();
+                *kept = run.clone();
+                if from == to {
+                    RunChange::Updated
+                } else {
+                    RunChange::StatusChanged { from, to }
+                }
+            }
+        }
+    }
+
+    fn insert_new(&mut self, id: &str, run: FlowRun) {
+        let sequence = self.next_sequence;
+        self.next_sequence += 1;
+        self.runs.insert(id.to_owned(), (sequence, run));
+        self.order.push_back((id.to_owned(), sequence));
+        while self.runs.len() > self.capacity || self.order.len() > self.capacity {
+            let Some((old, old_sequence)) = self.order.pop_front() else {
+                break;
+            };
+            if self.runs.get(&old).is_some_and(|(s, _)| *s == old_sequence) {
+                self.runs.remove(&old);
+            }
+        }
+    }
+
+    /// The latest state kept for a run id.
+    pub fn get(&self, run_id: &str) -> Option<&FlowRun> {
+        self.runs.get(run_id).map(|(_, run)| run)
+    }
+
+    /// Forgets a run (when it reached its final state and was handled, say); returns the
+    /// state kept.
+    pub fn remove(&mut self, run_id: &str) -> Option<FlowRun> {
+        self.runs.remove(run_id).map(|(_, run)| run)
+    }
+
+    /// How many runs are kept.
+    pub fn len(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// Whether no run is kept.
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+}
+
+/// Orders two states of one run: by `updatedAt`, then `etag` (absent sorts first).
+fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
+    let version = |run: &FlowRun| {
+        (
+            run.updated_at.as_ref().and_then(|time| time.to_millis()),
+            run.etag.clone(),
+        )
+    };
+    version(a).cmp(&version(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(json: &str) -> FlowRun {
+        crate::parse_runs(json.as_bytes()).unwrap().remove(0)
+    }
+
+    #[test]
+    fn etag_breaks_ties_the_same_way_in_any_order() {
+        let a = run(r#"{"id": "r", "updatedAt": 1700000000000, "etag": "\"a\"", "metrics": {}}"#);
+        let b = run(r#"{"id": "r", "updatedAt": 1700000000000, "etag": "\"b\"", "metrics": {}}"#);
+        let mut one = RunTracker::new(4);
+        one.observe(&a);
+        assert_eq!(one.observe(&b), RunChange::Updated);
+        let mut two = RunTracker::new(4);
+        two.observe(&b);
+        assert_eq!(two.observe(&a), RunChange::Stale);
+        assert_eq!(one.get("r"), two.get("r"));
+    }
+
+    #[test]
+    fn status_changes_untracked_and_capacity() {
+        let started = run(
+            r#"{"id": "r", "updatedAt": 1700000000, "metrics": {"statusSummary": {"status": "inProgress"}}}"#,
+        );
+        let failed = run(
+            r#"{"id": "r", "updatedAt": 1700000001, "metrics": {"statusSummary": {"status": "failed"}}}"#,
+        );
+        let mut runs = RunTracker::new(1);
+        assert_eq!(runs.observe(&started), RunChange::New);
+        assert_eq!(
+            runs.observe(&failed),
+            RunChange::StatusChanged {
+                from: Some(Status::InProgress),
+                to: Some(Status::Failed)
+            }
+        );
+        assert_eq!(
+            runs.observe(&run(r#"{"metrics": {}}"#)),
+            RunChange::Untracked
+        );
+        assert_eq!(
+            runs.observe(&run(r#"{"id": "s", "metrics": {}}"#)),
+            RunChange::New
+        );
+        assert_eq!(runs.len(), 1);
+        assert!(runs.get("r").is_none());
+        // A run without updatedAt is older than one with it.
+        let timeless = run(r#"{"id": "s", "metrics": {}}"#);
+        let timed = run(r#"{"id": "s", "updatedAt": 1700000000000, "metrics": {}}"#);
+        assert_eq!(runs.observe(&timed), RunChange::Updated);
+        assert_eq!(runs.observe(&timeless), RunChange::Stale);
+    }
+}

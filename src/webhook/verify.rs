@@ -1,0 +1,387 @@
+//! Checking that a delivery comes from Adobe I/O Events and is meant for us.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine;
+use rsa::pkcs1::DecodeRsaPublicKey;
+use rsa::pkcs1v15::{Signature, VerifyingKey};
+use rsa::pkcs8::DecodePublicKey;
+use rsa::signature::Verifier as _;
+use rsa::traits::PublicKeyParts;
+use rsa::RsaPublicKey;
+use sha2::Sha256;
+use url::Url;
+
+use super::error::clip;
+use super::headers::header_names::{
+    DIGITAL_SIGNATURE_1, DIGITAL_SIGNATURE_2, PUBLIC_KEY_1_PATH, PUBLIC_KEY_2_PATH,
+};
+use super::keys::{public_key_url, MAX_KEY_AGE};
+use super::recipient::check_recipients;
+use super::WebhookError;
+
+/// Standard base64, padded or not.
+const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+/// The longest signature header read: a 4096-bit signature is 684 base64 characters.
+const MAX_SIGNATURE_LEN: usize = 1024;
+
+/// The smallest key accepted, in bytes of modulus (2048 bits).
+const MIN_KEY_BYTES: usize = 256;
+
+/// Verifies Adobe I/O Events deliveries: the recipient client id they must be meant for,
+/// and the public keys that sign them, by key path.
+///
+/// A delivery carries two signatures (`x-adobe-digital-signature-1` and `-2`, base64 RSA
+/// PKCS#1 v1.5 SHA-256 over the raw body) and the paths of the two keys that made them
+/// (`x-adobe-public-key1-path`, `-key2-path`). It is authentic when signature 1 verifies
+/// with key 1 *or* signature 2 with key 2 (this is how Adobe rotates keys) and the body's
+/// recipient client id (`recipient_client_id` or `recipientclientid`; in a batch, every
+/// element's) is ours; a body that names none is refused.
+///
+/// **All four headers are required**, as Adobe's Java SDK requires them: Adobe always sends
+/// both pairs, so a delivery missing one is not as Adobe sends it, and is refused with
+/// [`WebhookError::MissingHeader`] even when the other pair would verify.
+///
+/// Keys are fetched by the caller (the crate makes no network calls) from
+/// [`public_key_url`]`(key_path)`, and kept at most [`MAX_KEY_AGE`] (24 h, as Adobe asks):
+/// [`Verifier::missing_keys`] lists the URLs a delivery needs that the verifier lacks or holds
+/// stale, and a stale key no longer verifies ([`WebhookError::StaleKey`]).
+///
+/// ```
+/// use std::time::SystemTime;
+/// use aep_flow_run::webhook::{Verifier, WebhookError};
+///
+/// let verifier = Verifier::new("my-client-id");
+/// let headers = [
+///     ("x-adobe-digital-signature-1", "c2ln"),
+///     ("X-Adobe-Digital-Signature-2", "c2ln"),
+///     ("x-adobe-public-key1-path", "/prod/keys/pub-key-1.pem"),
+///     ("x-adobe-public-key2-path", "/prod/keys/pub-key-2.pem"),
+/// ];
+/// // Which keys to fetch before this delivery can verify:
+/// let urls = verifier.missing_keys(headers, SystemTime::now());
+/// assert_eq!(urls[0].as_str(), "https://static.adobeioevents.com/prod/keys/pub-key-1.pem");
+/// // Until then it cannot.
+/// let error = verifier.verify(br#"{"recipient_client_id": "my-client-id"}"#, headers).unwrap_err();
+/// assert!(matches!(error, WebhookError::UnknownKey { .. }));
+/// assert_eq!(error.status_code(), 503); // Adobe retries; by then the key is here.
+/// ```
+///
+/// `Debug` shows the key paths, sizes and fetch times, never key material.
+#[derive(Clone)]
+pub struct Verifier {
+    recipient_client_id: String,
+    keys: HashMap<String, StoredKey>,
+    max_key_age: Duration,
+}
+
+#[derive(Clone)]
+struct StoredKey {
+    key: VerifyingKey<Sha256>,
+    bits: usize,
+    fetched_at: SystemTime,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        struct Keys<'a>(&'a HashMap<String, StoredKey>);
+
+        impl fmt::Debug for Keys<'_> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                let mut paths: Vec<_> = self.0.iter().collect();
+                paths.sort_by(|a, b| a.0.cmp(b.0));
+                f.debug_map()
+                    .entries(paths.into_iter().map(|(path, key)| {
+                        (
+                            path,
+                            format!("{}-bit RSA key fetched at {:?}", key.bits, key.fetched_at),
+                        )
+                    }))
+                    .finish()
+            }
+        }
+
+        f.debug_struct("Verifier")
+            .field("recipient_client_id", &self.recipient_client_id)
+            .field("keys", &Keys(&self.keys))
+            .field("max_key_age", &self.max_key_age)
+            .finish()
+    }
+}
+
+/// The four signature headers of a delivery.
+struct SignatureHeaders<'a> {
+    signatures: [&'a str; 2],
+    key_paths: [&'a str; 2],
+}
+
+const SIGNATURE_NAMES: [&str; 2] = [DIGITAL_SIGNATURE_1, DIGITAL_SIGNATURE_2];
+const KEY_PATH_NAMES: [&str; 2] = [PUBLIC_KEY_1_PATH, PUBLIC_KEY_2_PATH];
+
+impl<'a> SignatureHeaders<'a> {
+    /// Reads the four headers (names ignoring ASCII case, values trimmed); each must come
+    /// exactly once and not be empty.
+    fn read<I>(headers: I) -> Result<Self, WebhookError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let names = [
+            DIGITAL_SIGNATURE_1,
+            DIGITAL_SIGNATURE_2,
+            PUBLIC_KEY_1_PATH,
+            PUBLIC_KEY_2_PATH,
+        ];
+        let mut values: [Option<&str>; 4] = [None; 4];
+        for (name, value) in headers {
+            if let Some(slot) = names.iter().position(|n| name.eq_ignore_ascii_case(n)) {
+                if values[slot].is_some() {
+                    return Err(WebhookError::DuplicateHeader { name: names[slot] });
+                }
+                values[slot] = Some(value.trim());
+            }
+        }
+        let mut present = [""; 4];
+        for (slot, value) in values.into_iter().enumerate() {
+            match value {
+                Some(value) if !value.is_empty() => present[slot] = value,
+                _ => return Err(WebhookError::MissingHeader { name: names[slot] }),
+            }
+        }
+        Ok(SignatureHeaders {
+            signatures: [present[0], present[1]],
+            key_paths: [present[2], present[3]],
+        })
+    }
+}
+
+impl Verifier {
+    /// A verifier for deliveries meant for `recipient_client_id` (the client id, or API key,
+    /// of the Adobe Developer Console project that registered the webhook), with no keys yet.
+    pub fn new(recipient_client_id: impl Into<String>) -> Self {
+        Verifier {
+            recipient_client_id: recipient_client_id.into(),
+            keys: HashMap::new(),
+            max_key_age: MAX_KEY_AGE,
+        }
+    }
+
+    /// Keeps keys for at most `max_key_age` instead of 24 hours; longer is capped at
+    /// [`MAX_KEY_AGE`].
+    pub fn with_max_key_age(mut self, max_key_age: Duration) -> Self {
+        self.max_key_age = max_key_age.min(MAX_KEY_AGE);
+        self
+    }
+
+    /// The recipient client id deliveries must name.
+    pub fn recipient_client_id(&self) -> &str {
+        &self.recipient_client_id
+    }
+
+    /// How long a key is used after it was fetched.
+    pub fn max_key_age(&self) -> Duration {
+        self.max_key_age
+    }
+
+    /// Registers the PEM (SubjectPublicKeyInfo, `-----BEGIN PUBLIC KEY-----`; PKCS#1
+    /// `BEGIN RSA PUBLIC KEY` is accepted too) key served at this key path, fetched now.
+    ///
+    /// The key path must pass [`public_key_url`]; the key must be RSA of 2048 to 4096 bits.
+    /// A key already held for the path is replaced.
+    pub fn add_public_key_pem(&mut self, key_path: &str, pem: &str) -> Result<(), WebhookError> {
+        self.add_public_key_pem_at(key_path, pem, SystemTime::now())
+    }
+
+    /// [`add_public_key_pem`](Self::add_public_key_pem) for a key fetched at `fetched_at`
+    /// (from a cache shared with other replicas, or in tests).
+    pub fn add_public_key_pem_at(
+        &mut self,
+        key_path: &str,
+        pem: &str,
+        fetched_at: SystemTime,
+    ) -> Result<(), WebhookError> {
+        public_key_url(key_path)?;
+        let invalid = |reason: String| WebhookError::InvalidPublicKey {
+            key_path: key_path.to_owned(),
+            reason,
+        };
+        let pem = pem.trim();
+        let key = RsaPublicKey::from_public_key_pem(pem).or_else(|spki_error| {
+            RsaPublicKey::from_pkcs1_pem(pem).map_err(|_| invalid(spki_error.to_string()))
+        })?;
+        if key.size() < MIN_KEY_BYTES {
+            return Err(invalid(format!(
+                "{}-bit key; at least 2048 bits required",
+                key.size() * 8
+            )));
+        }
+        let bits = key.size() * 8;
+        self.keys.insert(
+            key_path.to_owned(),
+            StoredKey {
+                key: VerifyingKey::new(key),
+                bits,
+                fetched_at,
+            },
+        );
+        Ok(())
+    }
+
+    /// Forgets the key of a key path; `true` when one was held.
+    pub fn remove_key(&mut self, key_path: &str) -> bool {
+        self.keys.remove(key_path).is_some()
+    }
+
+    /// Forgets every key older than the maximum age at `now`; returns how many.
+    pub fn remove_stale_keys(&mut self, now: SystemTime) -> usize {
+        let before = self.keys.len();
+        let max_age = self.max_key_age;
+        self.keys
+            .retain(|_, key| age(key.fetched_at, now) <= max_age);
+        before - self.keys.len()
+    }
+
+    /// The key paths held, in no particular order.
+    pub fn key_paths(&self) -> impl Iterator<Item = &str> + '_ {
+        self.keys.keys().map(String::as_str)
+    }
+
+    /// When the key of a key path was fetched, if one is held.
+    pub fn key_fetched_at(&self, key_path: &str) -> Option<SystemTime> {
+        self.keys.get(key_path).map(|key| key.fetched_at)
+    }
+
+    /// The key URLs this delivery's headers name that the verifier lacks or holds stale at
+    /// `now`: fetch these (each at most once), add them, and the delivery can be verified.
+    ///
+    /// Key paths that [`public_key_url`] refuses are left out (nothing should be fetched
+    /// for them; [`verify`](Self::verify) refuses the delivery). Header names are matched
+    /// ignoring ASCII case.
+    pub fn missing_keys<'a, I>(&self, headers: I, now: SystemTime) -> Vec<Url>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let mut urls: Vec<Url> = Vec::new();
+        for (name, value) in headers {
+            if !KEY_PATH_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)) {
+                continue;
+            }
+            let path = value.trim();
+            let fresh = self
+                .keys
+                .get(path)
+                .is_some_and(|key| age(key.fetched_at, now) <= self.max_key_age);
+            if fresh {
+                continue;
+            }
+            if let Ok(url) = public_key_url(path) {
+                if !urls.contains(&url) {
+                    urls.push(url);
+                }
+            }
+        }
+        urls
+    }
+
+    /// Ok when signature 1 verifies with key 1 or signature 2 with key 2, over the raw body,
+    /// and the body's recipient client id (every element's, for a batch) is ours. Header
+    /// names are matched case-insensitively. Keys older than the maximum age are refused
+    /// ([`WebhookError::StaleKey`]); see [`verify_at`](Self::verify_at).
+    ///
+    /// When neither pair verifies, the error is the most telling of the two failures: a
+    /// refused key path, then a missing or stale key (fetch it: [`missing_keys`](Self::missing_keys)),
+    /// then a signature mismatch, then a signature that is no base64; pair 1's on a tie.
+    pub fn verify<'a, I>(&self, body: &[u8], headers: I) -> Result<(), WebhookError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        self.verify_at(body, headers, SystemTime::now())
+    }
+
+    /// [`verify`](Self::verify), judging key age at `now`.
+    pub fn verify_at<'a, I>(
+        &self,
+        body: &[u8],
+        headers: I,
+        now: SystemTime,
+    ) -> Result<(), WebhookError>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
+        let headers = SignatureHeaders::read(headers)?;
+        let pairs = SIGNATURE_NAMES
+            .into_iter()
+            .zip(headers.signatures)
+            .zip(headers.key_paths);
+        let mut worst: Option<WebhookError> = None;
+        for ((signature_header, signature), key_path) in pairs {
+            match self.check_pair(body, signature_header, signature, key_path, now) {
+                Ok(()) => return check_recipients(body, &self.recipient_client_id),
+                Err(failure) => {
+                    if worst.as_ref().is_none_or(|w| rank(&failure) > rank(w)) {
+                        worst = Some(failure);
+                    }
+                }
+            }
+        }
+        Err(worst.unwrap_or(WebhookError::SignatureMismatch))
+    }
+
+    fn check_pair(
+        &self,
+        body: &[u8],
+        signature_header: &'static str,
+        signature: &str,
+        key_path: &str,
+        now: SystemTime,
+    ) -> Result<(), WebhookError> {
+        public_key_url(key_path)?;
+        let not_base64 = || WebhookError::InvalidSignatureEncoding {
+            header: signature_header,
+        };
+        if signature.len() > MAX_SIGNATURE_LEN {
+            return Err(not_base64());
+        }
+        let signature = BASE64.decode(signature).map_err(|_| not_base64())?;
+        let key = self
+            .keys
+            .get(key_path)
+            .ok_or_else(|| WebhookError::UnknownKey {
+                key_path: clip(key_path, 200),
+            })?;
+        let key_age = age(key.fetched_at, now);
+        if key_age > self.max_key_age {
+            return Err(WebhookError::StaleKey {
+                key_path: key_path.to_owned(),
+                age: key_age,
+            });
+        }
+        let signature = Signature::try_from(signature.as_slice())
+            .map_err(|_| WebhookError::SignatureMismatch)?;
+        key.key
+            .verify(body, &signature)
+            .map_err(|_| WebhookError::SignatureMismatch)
+    }
+}
+
+/// How long ago `then` was at `now` (zero when the clock went back).
+fn age(then: SystemTime, now: SystemTime) -> Duration {
+    now.duration_since(then).unwrap_or(Duration::ZERO)
+}
+
+/// How telling a pair's failure is, to pick the one to report.
+fn rank(error: &WebhookError) -> u8 {
+    match error {
+        WebhookError::InvalidKeyPath { .. } => 4,
+        WebhookError::UnknownKey { .. } | WebhookError::StaleKey { .. } => 3,
+        WebhookError::SignatureMismatch => 2,
+        _ => 1,
+    }
+}

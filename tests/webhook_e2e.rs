@@ -1,0 +1,445 @@
+//! End to end: the webhook example's server on a loopback port, and real HTTP/1.1 requests
+//! to it, signed with the test key pair of `fixtures/webhook` (test use only). Nothing here
+//! touches the network beyond 127.0.0.1, and every wait is bounded.
+#![cfg(feature = "webhook")]
+
+#[path = "../examples/webhook.rs"]
+#[allow(dead_code)]
+mod webhook_example;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use base64::Engine;
+use rsa::pkcs1v15::SigningKey;
+use rsa::pkcs8::DecodePrivateKey;
+use rsa::signature::{SignatureEncoding, Signer};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::time::timeout;
+
+const CLIENT_ID: &str = "e2e-client";
+const KEY_1_PATH: &str = "/e2e/pub-key-1.pem";
+const KEY_2_PATH: &str = "/e2e/pub-key-2.pem";
+const LIMIT: Duration = Duration::from_secs(20);
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
+
+/// Starts the example's server on 127.0.0.1, on a port the system picks.
+async fn start() -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    assert!(address.ip().is_loopback());
+    let config = webhook_example::Config {
+        client_id: CLIENT_ID.to_owned(),
+        keys_dir: fixtures().join("webhook/keys"),
+    };
+    tokio::spawn(webhook_example::serve(listener, config));
+    address
+}
+
+/// Base64 RSA PKCS#1 v1.5 SHA-256 signature of `body` with test key 1 or 2.
+fn sign(key: u8, body: &[u8]) -> String {
+    let file = fixtures().join(format!("webhook/private/test-key-{key}.pem"));
+    let pem = std::fs::read_to_string(file).unwrap();
+    let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).unwrap();
+    let signature = SigningKey::<sha2::Sha256>::new(private).sign(body);
+    base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
+}
+
+/// The four signature headers, as Adobe sends them, for a body signed with both keys.
+fn signed_headers(body: &[u8]) -> Vec<(String, String)> {
+    vec![
+        ("x-adobe-digital-signature-1".into(), sign(1, body)),
+        ("x-adobe-digital-signature-2".into(), sign(2, body)),
+        ("x-adobe-public-key1-path".into(), KEY_1_PATH.into()),
+        ("x-adobe-public-key2-path".into(), KEY_2_PATH.into()),
+    ]
+}
+
+struct Reply {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Reply {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|error| panic!("body {:?} is not JSON: {error}", self.body))
+    }
+}
+
+/// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole response.
+async fn request(
+    address: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Reply {
+    let mut head = format!(
+        "{method} {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
+        body.len()
+    );
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let mut stream = timeout(LIMIT, TcpStream::connect(address))
+        .await
+        .unwrap()
+        .unwrap();
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    timeout(LIMIT, stream.write_all(&bytes))
+        .await
+        .unwrap()
+        .unwrap();
+    read_reply(stream).await
+}
+
+/// Reads a response until the server closes; a reset after the response arrived (the
+/// server refused to read the rest of a large body) ends the read too.
+async fn read_reply(mut stream: impl AsyncReadExt + Unpin) -> Reply {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 8192];
+    loop {
+        match timeout(LIMIT, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) => break,
+            Ok(Ok(n)) => raw.extend_from_slice(&chunk[..n]),
+            Ok(Err(_)) if !raw.is_empty() => break,
+            Ok(Err(error)) => panic!("reading the response: {error}"),
+            Err(_) => panic!("no complete response within {LIMIT:?}"),
+        }
+    }
+    parse_reply(&raw)
+}
+
+fn parse_reply(raw: &[u8]) -> Reply {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
+    let head = std::str::from_utf8(&raw[..split]).unwrap();
+    let mut lines = head.split("\r\n");
+    let status_line = lines.next().unwrap();
+    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|line| line.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
+    let mut body = raw[split + 4..].to_vec();
+    let chunked = headers
+        .iter()
+        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    } else if let Some((_, length)) = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+    {
+        let length: usize = length.parse().unwrap();
+        assert_eq!(body.len(), length, "truncated response body");
+    }
+    Reply {
+        status,
+        headers,
+        body: String::from_utf8(body).unwrap(),
+    }
+}
+
+fn dechunk(mut data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for _ in 0..10_000 {
+        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
+        let size_text = std::str::from_utf8(&data[..line_end]).unwrap();
+        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
+        data = &data[line_end + 2..];
+        if size == 0 {
+            return out;
+        }
+        out.extend_from_slice(&data[..size]);
+        data = &data[size + 2..];
+    }
+    panic!("too many chunks");
+}
+
+/// A single I/O Events delivery: Adobe's example of a successful run, addressed to us.
+fn single_delivery(event_id: &str, recipient: &str) -> Vec<u8> {
+    let path = fixtures().join("adobe-docs/io-event-sources-flow-run-success.json");
+    let mut body: Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    body["event_id"] = json!(event_id);
+    body["recipient_client_id"] = json!(recipient);
+    serde_json::to_vec(&body).unwrap()
+}
+
+fn batch_delivery() -> Vec<u8> {
+    serde_json::to_vec(&json!([
+        {"event_id": "batch-1", "recipient_client_id": CLIENT_ID,
+         "event": {"id": "run-b1", "flowId": "flow-1",
+                   "metrics": {"statusSummary": {"status": "success"}},
+                   "header": {"_adobeio": {"eventCode": "sources_flow_run_success"}}}},
+        {"specversion": "1.0", "type": "sources_flow_run_failed", "id": "batch-2",
+         "source": "urn:uuid:x", "time": "2024-05-01T10:00:00Z", "recipientclientid": CLIENT_ID,
+         "data": {"id": "run-b2", "flowId": "flow-1",
+                  "metrics": {"statusSummary": {"status": "failed",
+                      "errors": [{"code": "CONNECTOR-1001-500", "message": "copy failed"}]}}}}
+    ]))
+    .unwrap()
+}
+
+fn json_headers(mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    headers.push(("content-type".into(), "application/json".into()));
+    headers
+}
+
+#[tokio::test]
+async fn challenge_is_answered_with_its_value() {
+    let server = start().await;
+    let reply = request(server, "GET", "/?challenge=8ec8d794%2De0ab+42df", &[], b"").await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body, "8ec8d794-e0ab 42df");
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/plain"));
+
+    let reply = request(server, "GET", "/webhook?challenge=abc", &[], b"").await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "abc"));
+
+    let reply = request(server, "GET", "/", &[], b"").await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "no `challenge` query parameter"})
+    );
+}
+
+#[tokio::test]
+async fn signed_single_delivery_is_accepted_then_its_duplicate_marked() {
+    let server = start().await;
+    let body = single_delivery("e2e-single-1", CLIENT_ID);
+    let headers = json_headers(signed_headers(&body));
+
+    let reply = request(server, "POST", "/", &headers, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({"received": 1, "new": 1, "duplicates": 0})
+    );
+
+    // Adobe redelivers the same event (same id), on a retry: acknowledged, marked duplicate.
+    let mut retry = headers.clone();
+    retry.push(("x-adobe-retry-count".into(), "1".into()));
+    retry.push(("x-adobe-event-id".into(), "e2e-single-1".into()));
+    let reply = request(server, "POST", "/webhook", &retry, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({"received": 1, "new": 0, "duplicates": 1})
+    );
+}
+
+#[tokio::test]
+async fn signed_batch_is_accepted() {
+    let server = start().await;
+    let body = batch_delivery();
+    let reply = request(
+        server,
+        "POST",
+        "/",
+        &json_headers(signed_headers(&body)),
+        &body,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({"received": 2, "new": 2, "duplicates": 0})
+    );
+}
+
+#[tokio::test]
+async fn one_valid_pair_is_enough_during_key_rotation() {
+    let server = start().await;
+    let body = single_delivery("e2e-rotation", CLIENT_ID);
+    let mut headers = signed_headers(&body);
+    // Signature 1 made with the wrong key; signature 2 is good.
+    headers[0].1 = sign(2, &body);
+    let reply = request(server, "POST", "/", &headers, &body).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+}
+
+#[tokio::test]
+async fn tampered_body_is_refused() {
+    let server = start().await;
+    let body = single_delivery("e2e-tampered", CLIENT_ID);
+    let headers = json_headers(signed_headers(&body));
+    let tampered = String::from_utf8(body)
+        .unwrap()
+        .replace("\"success\"", "\"failed\"");
+    let reply = request(server, "POST", "/", &headers, tampered.as_bytes()).await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "signature mismatch: neither signature verifies over the body"})
+    );
+}
+
+#[tokio::test]
+async fn delivery_for_another_client_is_refused() {
+    let server = start().await;
+    let body = single_delivery("e2e-wrong-recipient", "someone-else");
+    let reply = request(
+        server,
+        "POST",
+        "/",
+        &json_headers(signed_headers(&body)),
+        &body,
+    )
+    .await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "recipient client id mismatch"})
+    );
+
+    // In a batch, every element must be ours.
+    let mut batch: Value = serde_json::from_slice(&batch_delivery()).unwrap();
+    batch[1]["recipientclientid"] = json!("someone-else");
+    let body = serde_json::to_vec(&batch).unwrap();
+    let reply = request(server, "POST", "/", &signed_headers(&body), &body).await;
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "recipient client id mismatch at batch element 1"})
+    );
+}
+
+#[tokio::test]
+async fn unsigned_forged_and_unknown_key_deliveries_are_refused() {
+    let server = start().await;
+    let body = single_delivery("e2e-forged", CLIENT_ID);
+
+    let reply = request(server, "POST", "/", &[], &body).await;
+    assert_eq!(reply.status, 400);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "missing header `x-adobe-digital-signature-1`"})
+    );
+
+    // A key path that would leave Adobe's key host is never fetched.
+    let mut headers = signed_headers(&body);
+    headers[2].1 = "@evil.example/x.pem".into();
+    headers[3].1 = "@evil.example/x.pem".into();
+    let reply = request(server, "POST", "/", &headers, &body).await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+
+    // A key the server does not have (yet): 503, so that Adobe retries.
+    let mut headers = signed_headers(&body);
+    headers[2].1 = "/e2e/not-there-1.pem".into();
+    headers[3].1 = "/e2e/not-there-2.pem".into();
+    let reply = request(server, "POST", "/", &headers, &body).await;
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({"error": "no public key registered for key path \"/e2e/not-there-1.pem\""})
+    );
+
+    let reply = request(server, "PUT", "/", &[], &body).await;
+    assert_eq!(reply.status, 405);
+}
+
+#[tokio::test]
+async fn validation_post_is_acknowledged() {
+    let server = start().await;
+    let body = br#"{"challenge": "c1", "validationUrl": "https://csm.adobe.io/csm/registrations/validate?id=r1&challenge=c1"}"#;
+    let headers = json_headers(Vec::new());
+    let reply = request(server, "POST", "/", &headers, body).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(
+        reply.json(),
+        json!({"status": "validation request received"})
+    );
+}
+
+#[tokio::test]
+async fn oversized_body_is_refused_with_413() {
+    let server = start().await;
+    let size = 2 * 1024 * 1024 + 1;
+    let expected = json!({"error": "body larger than 2097152 bytes"});
+
+    // Announced with Content-Length: refused before the body is read.
+    let mut stream = timeout(LIMIT, TcpStream::connect(server))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n"
+    );
+    timeout(LIMIT, stream.write_all(head.as_bytes()))
+        .await
+        .unwrap()
+        .unwrap();
+    let (reader, mut writer) = stream.into_split();
+    let sending = tokio::spawn(async move {
+        let block = vec![b' '; 64 * 1024];
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(block.len());
+            if timeout(LIMIT, writer.write_all(&block[..n])).await.is_err() {
+                return;
+            }
+            left -= n;
+        }
+    });
+    let reply = read_reply(reader).await;
+    sending.abort();
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json(), expected);
+
+    // Chunked, with no length announced: refused once the limit is passed.
+    let mut stream = timeout(LIMIT, TcpStream::connect(server))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
+    );
+    timeout(LIMIT, stream.write_all(head.as_bytes()))
+        .await
+        .unwrap()
+        .unwrap();
+    let (reader, mut writer) = stream.into_split();
+    let sending = tokio::spawn(async move {
+        let block = vec![b' '; 64 * 1024];
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(block.len());
+            let mut chunk = format!("{n:x}\r\n").into_bytes();
+            chunk.extend_from_slice(&block[..n]);
+            chunk.extend_from_slice(b"\r\n");
+            match timeout(LIMIT, writer.write_all(&chunk)).await {
+                Ok(Ok(())) => left -= n,
+                _ => return,
+            }
+        }
+        let _ = timeout(LIMIT, writer.write_all(b"0\r\n\r\n")).await;
+    });
+    let reply = read_reply(reader).await;
+    sending.abort();
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.json(), expected);
+}

@@ -1,0 +1,114 @@
+//! The I/O Events journal: pages, `Link: <...>; rel="next"`, and the 204 end of journal.
+#![cfg(feature = "webhook")]
+
+use aep_flow_run::webhook::{
+    next_link, read_journal_response, JournalPage, JournalResponse, WebhookError,
+};
+use url::Url;
+
+const PAGE: &[u8] = br#"{
+  "events": [
+    {"position": "v2:p1", "event": {"event_id": "e1", "recipient_client_id": "me",
+      "event": {"id": "run-1", "metrics": {"statusSummary": {"status": "success"}},
+                "header": {"_adobeio": {"eventCode": "sources_flow_run_success"}}}}},
+    {"position": "v2:p2", "event": {"specversion": "1.0", "type": "sources_flow_run_failed",
+      "id": "e2", "data": {"id": "run-2", "activities": []}}}
+  ],
+  "_page": {"last": "v2:p2", "count": 2}
+}"#;
+
+fn request_url() -> Url {
+    Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r?limit=2")
+        .unwrap()
+}
+
+#[test]
+fn a_page_with_its_positions_and_next_link() {
+    let link = "</events/organizations/o/integrations/i/r?since=v2:p2&limit=2>; rel=\"next\"";
+    let JournalResponse::Page { page, next } =
+        read_journal_response(200, Some(link), &request_url(), PAGE).unwrap()
+    else {
+        panic!("expected a page")
+    };
+    let positions: Vec<_> = page
+        .events
+        .iter()
+        .map(|event| {
+            (
+                event.event_id.as_deref().unwrap(),
+                event.journal_position.as_deref().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(positions, [("e1", "v2:p1"), ("e2", "v2:p2")]);
+    assert_eq!(page.page.last.as_deref(), Some("v2:p2"));
+    assert_eq!(page.page.count, Some(2));
+    assert_eq!(page.last_position(), Some("v2:p2"));
+    assert_eq!(
+        next.unwrap().as_str(),
+        "https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2&limit=2"
+    );
+}
+
+#[test]
+fn no_content_is_the_end_of_the_journal_for_now() {
+    let link = "<https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2>; rel=\"next\"";
+    assert_eq!(
+        read_journal_response(204, Some(link), &request_url(), b"").unwrap(),
+        JournalResponse::End {
+            next: Some(
+                Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2")
+                    .unwrap()
+            )
+        }
+    );
+    assert_eq!(
+        read_journal_response(204, None, &request_url(), b"").unwrap(),
+        JournalResponse::End { next: None }
+    );
+    assert_eq!(
+        read_journal_response(401, None, &request_url(), b"{}"),
+        Err(WebhookError::UnexpectedStatus { status: 401 })
+    );
+}
+
+#[test]
+fn pages_are_checked() {
+    assert!(JournalPage::parse(b"{\"events\": [{\"position\": 1, \"event\": 5}]}").is_err());
+    assert!(JournalPage::parse(b"[]").is_err());
+    assert!(JournalPage::parse(b"{\"_page\": {}}").is_err());
+    assert!(JournalPage::parse(b"{\"events\": [], \"_page\": \"x\"}").is_err());
+    let page = JournalPage::parse(b"{\"events\": []}").unwrap();
+    assert!(page.events.is_empty() && page.last_position().is_none());
+    // Without `_page`, the last event's position is where to resume.
+    let mut without_page = String::from_utf8(PAGE.to_vec()).unwrap();
+    let cut = without_page.find(",\n  \"_page\"").unwrap();
+    without_page.replace_range(cut..without_page.rfind('}').unwrap(), "\n");
+    assert_eq!(
+        JournalPage::parse(without_page.as_bytes())
+            .unwrap()
+            .last_position(),
+        Some("v2:p2")
+    );
+}
+
+#[test]
+fn link_header_values() {
+    let base = request_url();
+    let next = |value: &str| next_link(value, &base).map(String::from);
+    // Several links; rel unquoted, several types, any case; relative targets.
+    assert_eq!(
+        next("<https://a.example/first>; rel=first, <?since=p3>; rel=\"prev NEXT\"").as_deref(),
+        Some("https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=p3")
+    );
+    assert_eq!(
+        next("<page2>;rel=next").as_deref(),
+        Some("https://events-va6.adobe.io/events/organizations/o/integrations/i/page2")
+    );
+    assert_eq!(next("<https://a.example/x>; rel=\"last\""), None);
+    assert_eq!(next("<mailto:a@b.example>; rel=next"), None);
+    assert_eq!(next("https://a.example/x; rel=next"), None);
+    assert_eq!(next("<unterminated; rel=next"), None);
+    assert_eq!(next("<x>; rel=\"unterminated"), None);
+    assert_eq!(next(""), None);
+}

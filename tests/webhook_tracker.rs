@@ -1,0 +1,100 @@
+//! `RunTracker` and `Deduplicator`: at-least-once, unordered delivery made safe.
+#![cfg(feature = "webhook")]
+
+use std::time::{Duration, SystemTime};
+
+use aep_flow_run::webhook::{Deduplicator, EventIdStore, RunChange, RunTracker};
+use aep_flow_run::{parse_runs, FlowRun, Status};
+
+fn state(updated_at: u64, etag: &str, status: &str) -> FlowRun {
+    let body = format!(
+        r#"{{"id": "run-1", "updatedAt": {updated_at}, "etag": "{etag}", "metrics": {{"statusSummary": {{"status": "{status}"}}}}}}"#
+    );
+    parse_runs(body.as_bytes()).unwrap().remove(0)
+}
+
+fn permutations(items: &[usize]) -> Vec<Vec<usize>> {
+    if items.len() <= 1 {
+        return vec![items.to_vec()];
+    }
+    let mut out = Vec::new();
+    for (i, &first) in items.iter().enumerate() {
+        let mut rest = items.to_vec();
+        rest.remove(i);
+        for mut tail in permutations(&rest) {
+            tail.insert(0, first);
+            out.push(tail);
+        }
+    }
+    out
+}
+
+#[test]
+fn any_arrival_order_ends_on_the_newest_state() {
+    let states = [
+        state(1_700_000_000_000, "a", "inProgress"),
+        state(1_700_000_030_000, "b", "inProgress"),
+        // Same time as the next: the etag breaks the tie.
+        state(1_700_000_060_000, "c", "success"),
+        state(1_700_000_060_000, "d", "success"),
+    ];
+    for order in permutations(&[0, 1, 2, 3]) {
+        let mut runs = RunTracker::new(16);
+        let mut newest_so_far: Option<usize> = None;
+        for &i in &order {
+            let change = runs.observe(&states[i]);
+            match newest_so_far {
+                None => assert_eq!(change, RunChange::New),
+                Some(kept) if i < kept => assert_eq!(change, RunChange::Stale, "{order:?}"),
+                Some(_) => assert!(
+                    matches!(change, RunChange::Updated | RunChange::StatusChanged { .. }),
+                    "{order:?}: {change:?}"
+                ),
+            }
+            newest_so_far = Some(newest_so_far.map_or(i, |kept| kept.max(i)));
+            // Every redelivery of the kept state is a duplicate.
+            assert_eq!(
+                runs.observe(&states[newest_so_far.unwrap()]),
+                RunChange::Duplicate
+            );
+        }
+        assert_eq!(runs.get("run-1"), Some(&states[3]), "{order:?}");
+    }
+}
+
+#[test]
+fn status_changes_are_reported() {
+    let mut runs = RunTracker::default();
+    runs.observe(&state(1_700_000_000_000, "a", "inProgress"));
+    assert_eq!(
+        runs.observe(&state(1_700_000_060_000, "b", "failed")),
+        RunChange::StatusChanged {
+            from: Some(Status::InProgress),
+            to: Some(Status::Failed)
+        }
+    );
+    assert_eq!(
+        runs.remove("run-1").unwrap().status(),
+        Some(&Status::Failed)
+    );
+    assert!(runs.is_empty());
+}
+
+#[test]
+fn deduplicator_window_and_capacity() {
+    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let mut seen = Deduplicator::default();
+    assert_eq!(seen.max_age(), Duration::from_secs(25 * 3600));
+    assert!(seen.insert("e1", start));
+    // Adobe retries for 24 hours: a retry a day later is still a duplicate.
+    assert!(!seen.insert("e1", start + Duration::from_secs(24 * 3600)));
+    assert!(seen.contains("e1", start + Duration::from_secs(24 * 3600)));
+    assert!(seen.insert("e1", start + Duration::from_secs(26 * 3600)));
+
+    let mut small = Deduplicator::new(1000, Duration::from_secs(60));
+    for i in 0..100_000u32 {
+        small.insert(&i.to_string(), start);
+    }
+    assert_eq!(small.len(), 1000);
+    assert!(small.contains("99999", start) && !small.contains("0", start));
+}

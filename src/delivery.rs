@@ -16,7 +16,7 @@ use serde_json::Value;
 
 use crate::error::from_body;
 use crate::wire::{
-    duplicate, fill_by_value, unique_keys, wire_object, Absent, Fill, Hook, Key, ObjectFill,
+    duplicate, fill_by_value, scalars_give, unique_keys, wire_object, Absent, Fill, Hook, Key, ObjectFill,
     WireObject,
 };
 use crate::{Error, EventCode, Extra, FlowRun, Format, Notification, Timestamp};
@@ -202,30 +202,6 @@ impl NotFound {
             found,
         }
     }
-}
-
-/// Visitor methods for every scalar, all giving `$value`.
-macro_rules! scalars_give {
-    ($value:expr) => {
-        fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
-            Ok($value)
-        }
-    };
 }
 
 /// Reads an object into an [`Item`], in place.

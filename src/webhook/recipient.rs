@@ -183,29 +183,7 @@ impl<'de> Visitor<'de> for ElementSeed<'_> {
         IgnoredAny.visit_seq(seq).map(|_| NAMES_NONE)
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<ObjectVerdict, E> {
-        Ok(NAMES_NONE)
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<ObjectVerdict, E> {
-        Ok(NAMES_NONE)
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<ObjectVerdict, E> {
-        Ok(NAMES_NONE)
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<ObjectVerdict, E> {
-        Ok(NAMES_NONE)
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<ObjectVerdict, E> {
-        Ok(NAMES_NONE)
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<ObjectVerdict, E> {
-        Ok(NAMES_NONE)
-    }
+    crate::wire::scalars_give!(NAMES_NONE);
 }
 
 /// A recipient field's value: `None` for `null`, else whether it is our id (a value that is

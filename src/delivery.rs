@@ -16,8 +16,8 @@ use serde_json::Value;
 
 use crate::error::from_body;
 use crate::wire::{
-    duplicate, fill_by_value, scalars_give, unique_keys, wire_object, Absent, Fill, Hook, Key, ObjectFill,
-    WireObject,
+    duplicate, fill_by_value, scalars_give, unique_keys, wire_object, Absent, Fill, Hook, Key,
+    ObjectFill, WireObject,
 };
 use crate::{Error, EventCode, Extra, FlowRun, Format, Notification, Timestamp};
 

@@ -1,7 +1,7 @@
 //! Prints what a flow-run notification body says.
 //!
 //! ```text
-//! cargo run --example inspect [--json] [FILE]
+//! cargo run --example inspect [--json] [FILE | -]
 //! ```
 //!
 //! Reads FILE, or standard input; with no FILE and a terminal on standard input, reads a
@@ -26,8 +26,13 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--json" => json = true,
             "-h" | "--help" => {
-                println!("usage: inspect [--json] [FILE]");
+                println!("usage: inspect [--json] [FILE | -]");
                 return ExitCode::SUCCESS;
+            }
+            "-" if file.is_none() => file = Some(arg),
+            _ if arg.starts_with('-') => {
+                eprintln!("inspect: unknown option {arg:?}; usage: inspect [--json] [FILE | -]");
+                return ExitCode::from(2);
             }
             _ if file.is_none() => file = Some(arg),
             _ => {
@@ -53,6 +58,9 @@ fn main() -> ExitCode {
         }
     };
 
+    if notifications.is_empty() {
+        eprintln!("inspect: the body holds no notification (an empty batch or journal page)");
+    }
     for (index, notification) in notifications.iter().enumerate() {
         if json {
             match serde_json::to_string(notification) {
@@ -74,6 +82,7 @@ fn main() -> ExitCode {
 
 fn read_body(file: Option<&str>) -> Result<Vec<u8>, String> {
     match file {
+        Some("-") => read_stdin(),
         Some(path) => std::fs::read(path).map_err(|error| format!("cannot read {path}: {error}")),
         None if std::io::stdin().is_terminal() => {
             eprintln!(
@@ -81,14 +90,16 @@ fn read_body(file: Option<&str>) -> Result<Vec<u8>, String> {
             );
             Ok(BUNDLED.to_vec())
         }
-        None => {
-            let mut body = Vec::new();
-            std::io::stdin()
-                .read_to_end(&mut body)
-                .map_err(|error| format!("cannot read standard input: {error}"))?;
-            Ok(body)
-        }
+        None => read_stdin(),
     }
+}
+
+fn read_stdin() -> Result<Vec<u8>, String> {
+    let mut body = Vec::new();
+    std::io::stdin()
+        .read_to_end(&mut body)
+        .map_err(|error| format!("cannot read standard input: {error}"))?;
+    Ok(body)
 }
 
 /// A delivery's notifications, or the runs of a Flow Service run list, one notification each.

@@ -342,7 +342,7 @@ impl<'de> Visitor<'de> for ElementSeed<'_> {
 
 /// A run candidate: an object read as a run, and whether it had what makes a run (a
 /// `metrics` object or an `activities` array).
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct MaybeRun {
     run: FlowRun,
     is_run: bool,
@@ -358,6 +358,12 @@ impl MaybeRun {
     }
 }
 
+/// Whether a field makes its object a run: a `metrics` object or an `activities` array (the
+/// typed fields refuse any other JSON type).
+fn marks_a_run(wire_name: &str) -> bool {
+    wire_name == "metrics" || wire_name == "activities"
+}
+
 /// Notes whether a run's marker fields arrived.
 #[derive(Default)]
 struct RunMarkers {
@@ -366,9 +372,7 @@ struct RunMarkers {
 
 impl<'de> Hook<'de> for RunMarkers {
     fn present(&mut self, wire_name: &'static str) {
-        if wire_name == "metrics" || wire_name == "activities" {
-            self.seen = true;
-        }
+        self.seen |= marks_a_run(wire_name);
     }
 }
 
@@ -514,16 +518,51 @@ struct Shapes {
     /// The object under `event` or `data`, and which of the two it was.
     nested: MaybeRun,
     nested_key: Option<&'static str>,
+    /// The other of the two, in the rare object that has both (boxed: it costs nothing in
+    /// the common case). Which one holds the run is decided when the object ends.
+    second: Option<(&'static str, Box<MaybeRun>)>,
     items: Option<Vec<MaybeRun>>,
     events: Option<Vec<JournalEntry>>,
     messages: Option<Vec<Message>>,
 }
 
+impl Shapes {
+    /// Whether an object stands under `key` (`event` or `data`).
+    fn has_nested(&self, key: &str) -> bool {
+        self.nested_key == Some(key) || matches!(&self.second, Some((other, _)) if *other == key)
+    }
+
+    /// Takes the object under `key` (`event` or `data`), leaving the other in place.
+    fn take_nested(&mut self, key: &str) -> Option<MaybeRun> {
+        if self.nested_key == Some(key) {
+            self.nested_key = None;
+            return Some(std::mem::take(&mut self.nested));
+        }
+        match self.second.take() {
+            Some((other, run)) if other == key => Some(*run),
+            second => {
+                self.second = second;
+                None
+            }
+        }
+    }
+
+    /// Puts the objects under `event` and `data` that no shape used back among the
+    /// attributes, as the values they were.
+    fn release_nested(&mut self) {
+        for key in ["event", "data"] {
+            if let Some(unused) = self.take_nested(key) {
+                if let Ok(value) = serde_json::to_value(&unused.run) {
+                    self.attributes.insert(key, value);
+                }
+            }
+        }
+    }
+}
+
 impl<'de> Hook<'de> for Shapes {
     fn present(&mut self, wire_name: &'static str) {
-        if wire_name == "metrics" || wire_name == "activities" {
-            self.is_run = true;
-        }
+        self.is_run |= marks_a_run(wire_name);
     }
 
     fn take<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
@@ -533,8 +572,15 @@ impl<'de> Hook<'de> for Shapes {
                 let key: &'static str = if key == "event" { "event" } else { "data" };
                 match self.nested_key {
                     Some(taken) if taken == key => return Err(duplicate(key)),
-                    // The other container key is an ordinary field once one holds the run.
-                    Some(_) => attributes.push_unchecked(key.to_owned(), map.next_value()?),
+                    Some(_) => {
+                        if self.second.is_some() {
+                            return Err(duplicate(key));
+                        }
+                        let mut other = Box::<MaybeRun>::default();
+                        if read_container::<_, _, false>(&mut *other, attributes, key, map)? {
+                            self.second = Some((key, other));
+                        }
+                    }
                     None => {
                         if read_container::<_, _, false>(&mut self.nested, attributes, key, map)? {
                             self.nested_key = Some(key);
@@ -562,12 +608,15 @@ struct Item {
 }
 
 impl Item {
-    /// How many shape markers the object carries; more than one is ambiguous.
+    /// How many shape markers the object carries; more than one is ambiguous, and so is a
+    /// run (an object with `metrics` or `activities`) that also carries one.
     fn marker_count(&self) -> usize {
         let shapes = &self.shapes;
+        let cloud_event = shapes.attributes.contains_key("specversion");
         [
-            shapes.nested_key == Some("event"),
-            shapes.attributes.contains_key("specversion"),
+            // In a CloudEvent, `event` is just another attribute.
+            shapes.has_nested("event") && !cloud_event,
+            cloud_event,
             shapes.items.is_some(),
             shapes.events.is_some(),
             shapes.messages.is_some(),
@@ -584,14 +633,12 @@ impl Item {
     /// The object as a run of its own: envelope attributes, and a `data` object outside a
     /// CloudEvent, are just more fields.
     fn into_bare_run(self) -> FlowRun {
-        let Item { mut run, shapes } = self;
-        let mut attributes = shapes.attributes;
-        if let Some(key) = shapes.nested_key {
-            if let Ok(value) = serde_json::to_value(&shapes.nested.run) {
-                attributes.insert(key.to_owned(), value);
-            }
-        }
-        run.extra.append(&mut attributes);
+        let Item {
+            mut run,
+            mut shapes,
+        } = self;
+        shapes.release_nested();
+        run.extra.append(&mut shapes.attributes);
         run
     }
 
@@ -601,7 +648,7 @@ impl Item {
         }
         let single_shape = self.marker_count() == 1;
         match self.shapes.items {
-            Some(items) if single_shape => {
+            Some(items) if single_shape && !self.shapes.is_run => {
                 let items_path = path.child(Step::Key("items"));
                 items
                     .into_iter()
@@ -619,7 +666,8 @@ impl Item {
         path: &Path<'_>,
         journal_position: Option<&str>,
     ) -> Result<(), NotFound> {
-        if self.marker_count() > 1 {
+        let markers = self.marker_count();
+        if markers > 1 || (markers == 1 && self.shapes.is_run) {
             return Err(NotFound::at(path, SINGLE_SHAPE));
         }
         if self.is_bare_run() {
@@ -634,11 +682,18 @@ impl Item {
             out.push(notification);
             return Ok(());
         }
-        let Item { mut run, shapes } = self;
+        let Item {
+            mut run,
+            mut shapes,
+        } = self;
+        let (event, data) = if shapes.attributes.contains_key("specversion") {
+            (None, shapes.take_nested("data"))
+        } else {
+            (shapes.take_nested("event"), None)
+        };
+        shapes.release_nested();
         let Shapes {
             mut attributes,
-            nested,
-            nested_key,
             items,
             events,
             messages,
@@ -657,18 +712,17 @@ impl Item {
             run,
         };
 
-        if nested_key == Some("event") {
-            let event = nested.into_run(&path.child(Step::Key("event")), RUN)?;
+        if let Some(event) = event {
+            let event = event.into_run(&path.child(Step::Key("event")), RUN)?;
             merge_fields(&mut attributes, &run);
             let code = header_code(&event);
             let mut io_event = notification(Format::IoEvent, code, attributes, event);
             take_ids(&mut io_event);
             out.push(io_event);
         } else if attributes.contains_key("specversion") {
-            if nested_key != Some("data") {
-                return Err(NotFound::at(path, CLOUD_EVENT));
-            }
-            let data = nested.into_run(&path.child(Step::Key("data")), RUN)?;
+            let data = data
+                .ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?
+                .into_run(&path.child(Step::Key("data")), RUN)?;
             let cloud_event_id = run.id.take();
             merge_fields(&mut attributes, &run);
             let code = match take_string(&mut attributes, &["type"]) {
@@ -720,10 +774,16 @@ impl Item {
                 if !meta.extra.is_empty() {
                     envelope.insert("_eventNotificationMeta", Value::Object(meta.extra.into()));
                 }
-                for (key, value) in &attributes {
-                    if !envelope.contains_key(key) {
-                        envelope.insert(key, value.clone());
-                    }
+                if !attributes.is_empty() {
+                    let own: std::collections::HashSet<&str> = envelope.keys().collect();
+                    let shared: Vec<_> = attributes
+                        .iter()
+                        .filter(|(key, _)| !own.contains(key))
+                        .map(|(key, value)| (key.to_owned(), value.clone()))
+                        .collect();
+                    shared
+                        .into_iter()
+                        .for_each(|(key, value)| envelope.push_unchecked(key, value));
                 }
                 let mut message = notification(Format::Message, code, envelope, run);
                 message.published_at = timestamp;
@@ -784,14 +844,19 @@ fn merge_fields(envelope: &mut Extra, stray: &FlowRun) {
         return;
     }
     if let Ok(Value::Object(fields)) = serde_json::to_value(stray) {
-        envelope.extend(fields);
+        // The run's keys and the envelope's are disjoint: no merging needed.
+        for (key, value) in fields {
+            envelope.push_unchecked(key, value);
+        }
     }
 }
 
-fn position_text(position: &Value) -> String {
+/// A journal position as text; `null` is no position.
+fn position_text(position: &Value) -> Option<String> {
     match position {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
+        Value::Null => None,
+        Value::String(text) => Some(text.clone()),
+        other => Some(other.to_string()),
     }
 }
 
@@ -837,7 +902,7 @@ impl<'de> Deserialize<'de> for JournalEntry {
                         }
                     }
                 }
-                let position = position.as_ref().map(position_text);
+                let position = position.as_ref().and_then(position_text);
                 let event_path = Path::Root.child(Step::Key("event"));
                 let mut notifications = Vec::new();
                 let read = match event_seen {
@@ -893,6 +958,29 @@ struct Describe<'p> {
 
 /// Keys named in a description before it ends with "…".
 const KEYS_SHOWN: usize = 8;
+/// Characters of a key shown in a description.
+const KEY_CHARS_SHOWN: usize = 64;
+
+/// A key as an error message shows it: control characters escaped (an error message must not
+/// carry a forged log line), and cut short if long.
+fn shown_key(key: &str) -> String {
+    let mut shown: String = key
+        .chars()
+        .take(KEY_CHARS_SHOWN)
+        .flat_map(|c| {
+            let escaped: Vec<char> = if c.is_control() {
+                c.escape_debug().collect()
+            } else {
+                vec![c]
+            };
+            escaped
+        })
+        .collect();
+    if key.chars().nth(KEY_CHARS_SHOWN).is_some() {
+        shown.push('…');
+    }
+    shown
+}
 
 impl<'de> DeserializeSeed<'de> for Describe<'_> {
     type Value = Option<String>;
@@ -912,6 +1000,7 @@ impl<'de> Visitor<'de> for Describe<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut found = None;
         let mut keys = Vec::new();
+        let mut count = 0usize;
         while let Some(Key(key)) = map.next_key()? {
             match self.path {
                 [Step::Key(wanted), rest @ ..] if found.is_none() && key == *wanted => {
@@ -919,8 +1008,9 @@ impl<'de> Visitor<'de> for Describe<'_> {
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
-                    if self.path.is_empty() {
-                        keys.push(key.into_owned());
+                    count += 1;
+                    if self.path.is_empty() && keys.len() < KEYS_SHOWN {
+                        keys.push(shown_key(&key));
                     }
                 }
             }
@@ -928,13 +1018,12 @@ impl<'de> Visitor<'de> for Describe<'_> {
         if !self.path.is_empty() {
             return Ok(found);
         }
-        Ok(Some(match keys.len() {
+        Ok(Some(match count {
             0 => "an empty object".to_owned(),
-            count => {
-                let shown = keys[..count.min(KEYS_SHOWN)].join(", ");
+            1 => format!("an object with key {}", keys.join("")),
+            _ => {
                 let more = if count > KEYS_SHOWN { ", …" } else { "" };
-                let noun = if count == 1 { "key" } else { "keys" };
-                format!("an object with {noun} {shown}{more}")
+                format!("an object with keys {}{more}", keys.join(", "))
             }
         }))
     }

@@ -1,6 +1,6 @@
 //! The crate's error type.
 
-use serde::de::DeserializeSeed;
+use serde::de::{DeserializeSeed, IgnoredAny};
 use serde::Deserialize;
 use serde_json::error::Category;
 
@@ -20,7 +20,7 @@ pub enum Error {
     },
     /// A known field holds a value it cannot hold (a string where an object belongs, a count
     /// that is no integer, a key given twice, ...).
-    #[error("invalid value at `{path}` (line {line}, column {column}): {message}")]
+    #[error("invalid value{} (line {line}, column {column}): {message}", at(path))]
     InvalidField {
         /// The JSON path of the field, such as `event.metrics.sizeSummary.inputBytes`.
         path: String,
@@ -87,7 +87,12 @@ where
         Err(error) => error,
     };
     if let Some(stopped) = stopped() {
-        return Err(stopped);
+        // The read stopped at the first object that is no notification; a syntax error
+        // further on still comes first, as it would have without stopping.
+        return Err(match serde_json::from_str::<IgnoredAny>(text) {
+            Err(syntax) if syntax.classify() != Category::Data => syntax_error(body, &syntax),
+            _ => stopped,
+        });
     }
     Err(match error.classify() {
         Category::Data => {
@@ -112,17 +117,20 @@ where
                 },
             }
         }
-        _ if body.iter().all(u8::is_ascii_whitespace) => Error::Syntax {
-            line: error.line(),
-            column: error.column(),
-            message: "empty body".to_owned(),
-        },
-        _ => Error::Syntax {
-            line: error.line(),
-            column: error.column(),
-            message: message_of(&error),
-        },
+        _ => syntax_error(body, &error),
     })
+}
+
+fn syntax_error(body: &[u8], error: &serde_json::Error) -> Error {
+    Error::Syntax {
+        line: error.line(),
+        column: error.column(),
+        message: if body.iter().all(u8::is_ascii_whitespace) {
+            "empty body".to_owned()
+        } else {
+            message_of(error)
+        },
+    }
 }
 
 /// The error for a body that is not UTF-8 (JSON exchanged between systems must be).

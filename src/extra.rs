@@ -1,5 +1,6 @@
 //! The unknown fields of a wire object.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Index;
 
@@ -101,11 +102,30 @@ impl Extra {
         self.entries.retain_mut(|(key, value)| keep(key, value));
     }
 
-    /// Moves every field of `other` to the end of `self`, replacing fields of the same name.
+    /// Moves every field of `other` to `self`: new names at the end, names `self` already has
+    /// replaced in place.
     pub fn append(&mut self, other: &mut Extra) {
-        for (key, value) in other.entries.drain(..) {
-            self.insert(key, value);
+        self.extend(other.entries.drain(..));
+    }
+
+    /// Merges fields that came twice, keeping the first place and the last value, in one
+    /// pass (so adding many fields stays linear).
+    fn merge_repeated(&mut self) {
+        if self.repeated_key().is_none() {
+            return;
         }
+        let mut first_place: HashMap<String, usize> = HashMap::with_capacity(self.len());
+        let mut merged: Vec<(String, Value)> = Vec::with_capacity(self.len());
+        for (key, value) in self.entries.drain(..) {
+            match first_place.get(&key) {
+                Some(&place) => merged[place].1 = value,
+                None => {
+                    first_place.insert(key.clone(), merged.len());
+                    merged.push((key, value));
+                }
+            }
+        }
+        self.entries = merged;
     }
 
     /// Adds a field read from the wire without looking for an earlier one; the reader calls
@@ -167,6 +187,8 @@ impl PartialEq for Extra {
     }
 }
 
+impl Eq for Extra {}
+
 impl fmt::Debug for Extra {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map().entries(self.iter()).finish()
@@ -181,11 +203,11 @@ impl FromIterator<(String, Value)> for Extra {
     }
 }
 
+/// Adds the fields in order; a name already present keeps its place and takes the new value.
 impl Extend<(String, Value)> for Extra {
     fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
-        for (key, value) in iter {
-            self.insert(key, value);
-        }
+        self.entries.extend(iter);
+        self.merge_repeated();
     }
 }
 

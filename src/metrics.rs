@@ -43,18 +43,17 @@ pub struct DurationSummary expecting "a durationSummary object" {
 }
 
 impl DurationSummary {
-    /// Completion (or stop) minus start, when both are plausible times.
+    /// Completion (or, failing a plausible one, stop) minus start, when both are plausible
+    /// times and the end does not come before the start.
     ///
     /// Adobe's own example carries equal start and completion seconds, so a zero duration is
     /// a real answer here, not a placeholder.
     pub fn duration(&self) -> Option<TimeDelta> {
         let started = self.started_at_utc.as_ref()?.to_utc()?;
-        let ended = self
-            .completed_at_utc
-            .as_ref()
-            .or(self.stopped_at_utc.as_ref())?
-            .to_utc()?;
-        Some(ended - started)
+        let ended = [&self.completed_at_utc, &self.stopped_at_utc]
+            .into_iter()
+            .find_map(|end| end.as_ref()?.to_utc())?;
+        (ended >= started).then(|| ended - started)
     }
 }
 

@@ -21,7 +21,7 @@ use crate::{EventCode, Extra, FlowRun, Status, Timestamp};
 /// assert!(!notification.is_success());
 /// # Ok::<(), aep_flow_run::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(rename_all = "camelCase")]
 pub struct Notification {

@@ -74,12 +74,14 @@ impl FlowRun {
         self.metrics.status_summary.status.as_ref()
     }
 
-    /// Every error entry of the run, each once, in document order: the run's
+    /// Every error entry of the run, in document order, each entry once: the run's
     /// `statusSummary.errors`, `statusSummary.extensions.errors` and `recordSummary.failedInfo`,
     /// then the same lists of each activity.
     ///
-    /// The same code often stands at run level and in the activity it came from: both entries
-    /// are listed, with where each was found.
+    /// Platform often repeats an activity's error at run level: both entries are listed, each
+    /// with where it was found ([`FoundError::activity_index`] is `None` for the run level).
+    /// Count the activity entries, or use [`FlowRun::error_codes`], to avoid counting one
+    /// failure twice.
     pub fn errors(&self) -> impl Iterator<Item = FoundError<'_>> + '_ {
         let own = summary_errors(&self.metrics.status_summary, &self.metrics.record_summary).map(
             |(site, index, error)| FoundError {
@@ -110,13 +112,11 @@ impl FlowRun {
 
     /// The distinct error codes of the run, in order of first appearance.
     pub fn error_codes(&self) -> Vec<&ErrorCode> {
-        let mut codes: Vec<&ErrorCode> = Vec::new();
-        for found in self.errors() {
-            if !codes.contains(&&found.error.code) {
-                codes.push(&found.error.code);
-            }
-        }
-        codes
+        let mut seen = std::collections::HashSet::new();
+        self.errors()
+            .map(|found| &found.error.code)
+            .filter(|code| seen.insert(*code))
+            .collect()
     }
 
     /// How the run ended. A `success` status with error entries or failed records is

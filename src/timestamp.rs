@@ -47,7 +47,7 @@ impl Timestamp {
     /// Numbers (and strings of digits) below 10^11 are epoch seconds, larger ones epoch
     /// milliseconds; the result must fall between 2001 and 2100, so `0`, negative values and
     /// misread units (Adobe's example `updatedAtUTC: 87473822`) give `None`. Other strings are
-    /// read as RFC 3339.
+    /// read as RFC 3339, within the same window.
     pub fn to_utc(&self) -> Option<DateTime<Utc>> {
         if let Some(value) = self.0.value() {
             let millis = if value < SECONDS_BELOW {
@@ -61,12 +61,13 @@ impl Timestamp {
             }
             return DateTime::from_timestamp_millis(millis);
         }
-        match &self.0 {
-            WireInt::Text(text) => DateTime::parse_from_rfc3339(text)
-                .ok()
-                .map(|time| time.with_timezone(&Utc)),
-            _ => None,
-        }
+        let WireInt::Text(text) = &self.0 else {
+            return None;
+        };
+        let time = DateTime::parse_from_rfc3339(text).ok()?.with_timezone(&Utc);
+        (EARLIEST_MILLIS..LATEST_MILLIS)
+            .contains(&time.timestamp_millis())
+            .then_some(time)
     }
 
     /// The instant in epoch milliseconds, when [`to_utc`](Self::to_utc) gives one.

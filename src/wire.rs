@@ -112,8 +112,9 @@ where
 
 /// Refuses an object whose unknown fields repeat a key.
 ///
-/// Duplicate keys are refused everywhere: two readers of the same body must never disagree
-/// about which value counted.
+/// Duplicate keys are refused in every object the crate reads field by field (values kept
+/// whole in `extra` follow serde_json, last one wins): two readers of the same body must
+/// never disagree about which value counted.
 pub(crate) fn unique_keys<E: de::Error>(extra: &Extra) -> Result<(), E> {
     match extra.repeated_key() {
         Some(key) => Err(duplicate(key)),
@@ -204,10 +205,13 @@ impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
         // Each element is filled in a scratch value, then moved once: pushing a default and
-        // popping it at the end would grow the list past its length for nothing.
+        // popping it at the end would grow the list past its length for nothing. A `null`
+        // element is skipped rather than turned into an empty string or object.
         let mut scratch = T::default();
-        while seq.next_element_seed(FillSeed(&mut scratch))?.is_some() {
-            self.0.push(std::mem::take(&mut scratch));
+        while let Some(present) = seq.next_element_seed(FillSeed(&mut scratch))? {
+            if present {
+                self.0.push(std::mem::take(&mut scratch));
+            }
         }
         Ok(true)
     }
@@ -271,7 +275,7 @@ macro_rules! wire_object {
         }
     ) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Default, PartialEq)]
+        #[derive(Debug, Clone, Default, PartialEq, Eq)]
         #[non_exhaustive]
         $vis struct $name {
             $(
@@ -293,6 +297,8 @@ macro_rules! wire_object {
             {
                 #[allow(non_camel_case_types, clippy::enum_variant_names)]
                 enum Bit { $($field,)* }
+                // One bit per field in `seen`.
+                const _: () = assert!([$(Bit::$field),*].len() <= 64);
 
                 let mut seen: u64 = 0;
                 while let Some($crate::wire::Key(key)) = map.next_key()? {

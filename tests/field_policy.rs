@@ -982,3 +982,115 @@ fn links_are_urls_where_they_parse_and_text_where_they_do_not() {
     ));
     assert_eq!(path, "metrics.fileSummary.extensions.manifest.fileInfo");
 }
+
+// --- Cases found in review ---------------------------------------------------------------------
+
+#[test]
+fn a_run_that_also_holds_a_list_container_is_ambiguous_not_dropped() {
+    for body in [
+        &br#"{"id":"r","metrics":{},"events":[]}"#[..],
+        br#"{"id":"r","metrics":{},"messages":[]}"#,
+        br#"{"id":"r","activities":[],"event":{"metrics":{}}}"#,
+    ] {
+        match parse_notifications(body).unwrap_err() {
+            Error::Unrecognized { path, expected, .. } => {
+                assert_eq!(path, "");
+                assert!(expected.contains("one shape"), "{expected}");
+            }
+            other => panic!("expected Unrecognized, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn event_and_data_are_told_apart_whatever_their_order() {
+    let cloud_event = br#"{"specversion":"1.0","type":"sources_flow_run_success","id":"c",
+        "event":{"note":1},"data":{"id":"run","metrics":{}}}"#;
+    let notification = parse_notification(cloud_event).unwrap();
+    assert_eq!(notification.format, Format::CloudEvent);
+    assert_eq!(notification.run.id.as_deref(), Some("run"));
+    assert_eq!(notification.envelope["event"]["note"], 1);
+
+    let envelope = br#"{"event_id":"e","data":{"note":2},"event":{"id":"run","metrics":{}}}"#;
+    let notification = parse_notification(envelope).unwrap();
+    assert_eq!(notification.format, Format::IoEvent);
+    assert_eq!(notification.run.id.as_deref(), Some("run"));
+    assert_eq!(notification.envelope["data"]["note"], 2);
+}
+
+#[test]
+fn a_syntax_error_after_the_first_bad_element_is_still_a_syntax_error() {
+    for body in [&br#"[{"x":1}, {"bad json"#[..], br#"{"id":"x"} trailing"#] {
+        assert!(
+            matches!(parse_notifications(body), Err(Error::Syntax { .. })),
+            "{}",
+            String::from_utf8_lossy(body)
+        );
+    }
+}
+
+#[test]
+fn null_list_elements_are_skipped_not_invented() {
+    let body = br#"{"metrics":{"fileSummary":{"activityRefs":["a",null]},
+        "statusSummary":{"status":"failed","errors":[null,{"code":"133"}]}},"activities":[null]}"#;
+    let run = parse_runs(body).unwrap().remove(0);
+    assert_eq!(run.metrics.file_summary.activity_refs, ["a"]);
+    assert!(run.activities.is_empty());
+    let codes: Vec<_> = run.errors().map(|e| e.error.code.as_str()).collect();
+    assert_eq!(codes, ["133"]);
+}
+
+#[test]
+fn a_null_journal_position_is_no_position() {
+    let body = br#"{"events":[{"position":null,"event":{"event_id":"e","event":{"metrics":{}}}}]}"#;
+    assert_eq!(parse_notification(body).unwrap().journal_position, None);
+}
+
+#[test]
+fn error_messages_show_a_bounded_escaped_key_list() {
+    let long = "k".repeat(1000);
+    let body =
+        format!(r#"{{"a\nINFO forged":1,"{long}":2,"c":3,"d":4,"e":5,"f":6,"g":7,"h":8,"i":9}}"#);
+    let message = parse_notification(body.as_bytes()).unwrap_err().to_string();
+    assert!(message.contains(r"a\nINFO forged"), "{message}");
+    assert!(!message.contains('\n'));
+    assert!(message.len() < 300, "{} bytes", message.len());
+    assert!(message.ends_with(", …"), "{message}");
+}
+
+#[test]
+fn implausible_rfc3339_times_give_none_like_numbers() {
+    let times: Vec<Option<i64>> = [
+        "1970-01-01T00:00:01Z",
+        "2300-01-01T00:00:00Z",
+        "2020-08-12T06:25:29.158Z",
+    ]
+    .into_iter()
+    .map(|text| {
+        serde_json::from_value::<aep_flow_run::Timestamp>(serde_json::Value::from(text))
+            .unwrap()
+            .to_millis()
+    })
+    .collect();
+    assert_eq!(times, [None, None, Some(1597213529158)]);
+}
+
+#[test]
+fn duration_falls_back_to_the_stop_time_and_is_never_negative() {
+    let run = |summary: &str| {
+        let body = format!(r#"{{"metrics":{{"durationSummary":{summary}}}}}"#);
+        parse_runs(body.as_bytes())
+            .unwrap()
+            .remove(0)
+            .duration()
+            .map(|d| d.num_seconds())
+    };
+    assert_eq!(
+        run(r#"{"startedAtUTC":1597213529000,"completedAtUTC":0,"stoppedAtUTC":1597213589000}"#),
+        Some(60)
+    );
+    assert_eq!(
+        run(r#"{"startedAtUTC":1597213589000,"completedAtUTC":1597213529000}"#),
+        None
+    );
+}

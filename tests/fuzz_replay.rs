@@ -6,6 +6,9 @@
 mod checks;
 #[path = "support/mutate.rs"]
 mod mutate;
+#[cfg(feature = "webhook")]
+#[path = "support/webhook_input.rs"]
+mod webhook_input;
 
 use std::path::Path;
 
@@ -42,6 +45,17 @@ fn every_kept_fuzz_input_and_regression_holds_the_invariants() {
             let bytes = std::fs::read(&file).unwrap();
             if let Some(mutation) = mutate::Mutation::from_bytes(&bytes) {
                 checks::check_body(&mutation.body());
+            }
+            replayed += 1;
+        }
+    }
+    #[cfg(feature = "webhook")]
+    for folder in ["corpus/webhook", "regressions/webhook"] {
+        for file in files_under(&root.join(folder)) {
+            if let Some(request) =
+                webhook_input::Request::from_bytes(&std::fs::read(&file).unwrap())
+            {
+                request.check();
             }
             replayed += 1;
         }

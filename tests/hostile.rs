@@ -23,13 +23,14 @@ fn every_adversarial_body_gives_a_value_or_an_error() {
 #[test]
 fn what_each_adversarial_body_gives() {
     let read = |build: fn(usize) -> Vec<u8>| parse_notifications(&build(TWO_MB));
-    let [tiny, keys, string, number, escapes, nested, activities] = <[_; 7]>::try_from(
-        hostile::GENERATORS
-            .iter()
-            .map(|(_, build)| read(*build))
-            .collect::<Vec<_>>(),
-    )
-    .unwrap();
+    let [tiny, keys, string, number, escapes, nested, activities, envelope, messages] =
+        <[_; 9]>::try_from(
+            hostile::GENERATORS
+                .iter()
+                .map(|(_, build)| read(*build))
+                .collect::<Vec<_>>(),
+        )
+        .unwrap();
 
     // `{}` is no notification: the first element is named.
     assert!(matches!(tiny, Err(Error::Unrecognized { ref path, .. }) if path == "[0]"));
@@ -50,6 +51,12 @@ fn what_each_adversarial_body_gives() {
     assert!(matches!(escapes, Err(Error::Syntax { .. })), "{escapes:?}");
     // Arrays nested a million deep are valid JSON without a run.
     assert!(matches!(nested, Err(Error::Unrecognized { .. })));
+    // Tens of thousands of stray envelope attributes are kept, each once.
+    let envelope = envelope.unwrap();
+    assert!(envelope[0].envelope.len() > 50_000);
+    let messages = messages.unwrap();
+    assert_eq!(messages.len(), 3);
+    assert_eq!(messages[2].envelope.len(), messages[0].envelope.len());
     let activities = activities.unwrap();
     assert!(activities[0].run.activities.len() > 10_000);
     assert_eq!(

@@ -13,6 +13,8 @@ pub const GENERATORS: &[Generator] = &[
     ("every escape form", escapes),
     ("nested arrays past the depth limit", nested_arrays),
     ("a long list of activities", many_activities),
+    ("unknown attributes beside an envelope", envelope_attributes),
+    ("unknown attributes beside messages", message_attributes),
 ];
 
 fn repeat_to(size: usize, head: &str, item: &str, separator: &str, tail: &str) -> Vec<u8> {
@@ -78,5 +80,29 @@ fn many_activities(size: usize) -> Vec<u8> {
         r#"{"id": "a", "statusSummary": {"status": "failed", "errors": [{"code": "CONNECTOR-1001-500"}]}}"#,
         ",",
         "]}}",
+    )
+}
+
+fn stray_keys(size: usize, head: &str, tail: &str) -> Vec<u8> {
+    let mut body = String::from(head);
+    let mut index = 0u64;
+    while body.len() + tail.len() + 24 < size {
+        body.push_str(&format!(r#""s{index}": {index}, "#));
+        index += 1;
+    }
+    body.push_str(tail);
+    body.into_bytes()
+}
+
+fn envelope_attributes(size: usize) -> Vec<u8> {
+    stray_keys(size, "{", r#""event_id": "e", "event": {"metrics": {}}}"#)
+}
+
+fn message_attributes(size: usize) -> Vec<u8> {
+    let message = r#"{"_eventNotificationMeta": {"type": "sources_flow_run_failed"}, "value": {"metrics": {}}}"#;
+    stray_keys(
+        size,
+        "[{",
+        &format!(r#""messages": [{message}, {message}, {message}]}}]"#),
     )
 }

@@ -55,10 +55,7 @@ impl From<u64> for Count {
 
 impl fmt::Debug for Count {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            WireInt::Text(text) => write!(f, "Count({text:?})"),
-            other => write!(f, "Count({other})"),
-        }
+        self.0.debug_as("Count", f)
     }
 }
 

@@ -715,7 +715,7 @@ impl Item {
         if let Some(event) = event {
             let event = event.into_run(&path.child(Step::Key("event")), RUN)?;
             merge_fields(&mut attributes, &run);
-            let code = header_code(&event);
+            let code = EventCode::of_run(&event);
             let mut io_event = notification(Format::IoEvent, code, attributes, event);
             take_ids(&mut io_event);
             out.push(io_event);
@@ -727,7 +727,7 @@ impl Item {
             merge_fields(&mut attributes, &run);
             let code = match take_string(&mut attributes, &["type"]) {
                 Some(code) => EventCode::from(code),
-                None => header_code(&data),
+                None => EventCode::of_run(&data),
             };
             let published_at = take_timestamp(&mut attributes, "time");
             let mut cloud_event = notification(Format::CloudEvent, code, attributes, data);
@@ -769,7 +769,7 @@ impl Item {
                 let mut meta = meta.unwrap_or_default();
                 let code = match meta.event_type.take() {
                     Some(code) => EventCode::from(code),
-                    None => header_code(&run),
+                    None => EventCode::of_run(&run),
                 };
                 if !meta.extra.is_empty() {
                     envelope.insert("_eventNotificationMeta", Value::Object(meta.extra.into()));
@@ -794,13 +794,6 @@ impl Item {
         }
         Ok(())
     }
-}
-
-/// The run's header event code, typed.
-fn header_code(run: &FlowRun) -> EventCode {
-    run.header_event_code()
-        .map(EventCode::from)
-        .unwrap_or_default()
 }
 
 /// Moves the I/O Events ids from the envelope map to their notification fields.

@@ -46,6 +46,13 @@ impl Default for EventCode {
 }
 
 impl EventCode {
+    /// The code in a run's I/O Events header, or [`EventCode::Missing`].
+    pub(crate) fn of_run(run: &crate::FlowRun) -> Self {
+        run.header_event_code()
+            .map(EventCode::from)
+            .unwrap_or_default()
+    }
+
     /// `Some(true)` for the success code, `Some(false)` for the failure and error codes, `None`
     /// for codes that do not tell the outcome (info, missing, unknown).
     pub(crate) fn outcome_hint(&self) -> Option<bool> {

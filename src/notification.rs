@@ -76,10 +76,7 @@ impl Notification {
     pub fn from_run(run: FlowRun) -> Self {
         Notification {
             event_id: None,
-            event_code: run
-                .header_event_code()
-                .map(EventCode::from)
-                .unwrap_or_default(),
+            event_code: EventCode::of_run(&run),
             recipient_client_id: None,
             format: Format::BareRun,
             published_at: None,

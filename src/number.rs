@@ -51,6 +51,17 @@ impl WireInt {
     }
 }
 
+impl WireInt {
+    /// `Name(2048)` for a number, `Name("2048")` for a string: the `Debug` of the types that
+    /// wrap a wire integer.
+    pub(crate) fn debug_as(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WireInt::Text(text) => write!(f, "{name}({text:?})"),
+            other => write!(f, "{name}({other})"),
+        }
+    }
+}
+
 impl fmt::Display for WireInt {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

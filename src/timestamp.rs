@@ -85,10 +85,7 @@ impl From<DateTime<Utc>> for Timestamp {
 
 impl fmt::Debug for Timestamp {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            WireInt::Text(text) => write!(f, "Timestamp({text:?})"),
-            other => write!(f, "Timestamp({other})"),
-        }
+        self.0.debug_as("Timestamp", f)
     }
 }
 

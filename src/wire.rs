@@ -413,7 +413,7 @@ macro_rules! open_enum {
             type Err = std::convert::Infallible;
 
             fn from_str(value: &str) -> Result<Self, Self::Err> {
-                Ok(Self::known(value).unwrap_or_else(|| Self::Other(value.to_owned())))
+                Ok(Self::from(value))
             }
         }
 

@@ -375,6 +375,44 @@ async fn validation_post_is_acknowledged() {
     );
 }
 
+/// Sends a POST with `framing` in its head, then `size` bytes of body in 64 KB pieces, each
+/// passed through `frame`; gives the reply, which may come before the body is all sent.
+async fn stream_body(
+    server: SocketAddr,
+    framing: &str,
+    size: usize,
+    frame: fn(&[u8]) -> Vec<u8>,
+    trailer: &'static [u8],
+) -> Reply {
+    let mut stream = timeout(LIMIT, TcpStream::connect(server))
+        .await
+        .unwrap()
+        .unwrap();
+    let head = format!(
+        "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\n{framing}\r\n\r\n"
+    );
+    timeout(LIMIT, stream.write_all(head.as_bytes()))
+        .await
+        .unwrap()
+        .unwrap();
+    let (reader, mut writer) = stream.into_split();
+    let sending = tokio::spawn(async move {
+        let block = vec![b' '; 64 * 1024];
+        let mut left = size;
+        while left > 0 {
+            let n = left.min(block.len());
+            match timeout(LIMIT, writer.write_all(&frame(&block[..n]))).await {
+                Ok(Ok(())) => left -= n,
+                _ => return,
+            }
+        }
+        let _ = timeout(LIMIT, writer.write_all(trailer)).await;
+    });
+    let reply = read_reply(reader).await;
+    sending.abort();
+    reply
+}
+
 #[tokio::test]
 async fn oversized_body_is_refused_with_413() {
     let server = start().await;
@@ -382,64 +420,26 @@ async fn oversized_body_is_refused_with_413() {
     let expected = json!({"error": "body larger than 2097152 bytes"});
 
     // Announced with Content-Length: refused before the body is read.
-    let mut stream = timeout(LIMIT, TcpStream::connect(server))
-        .await
-        .unwrap()
-        .unwrap();
-    let head = format!(
-        "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\ncontent-length: {size}\r\n\r\n"
-    );
-    timeout(LIMIT, stream.write_all(head.as_bytes()))
-        .await
-        .unwrap()
-        .unwrap();
-    let (reader, mut writer) = stream.into_split();
-    let sending = tokio::spawn(async move {
-        let block = vec![b' '; 64 * 1024];
-        let mut left = size;
-        while left > 0 {
-            let n = left.min(block.len());
-            if timeout(LIMIT, writer.write_all(&block[..n])).await.is_err() {
-                return;
-            }
-            left -= n;
-        }
-    });
-    let reply = read_reply(reader).await;
-    sending.abort();
+    let framing = format!("content-length: {size}");
+    let reply = stream_body(server, &framing, size, <[u8]>::to_vec, b"").await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.json(), expected);
 
     // Chunked, with no length announced: refused once the limit is passed.
-    let mut stream = timeout(LIMIT, TcpStream::connect(server))
-        .await
-        .unwrap()
-        .unwrap();
-    let head = format!(
-        "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\n"
-    );
-    timeout(LIMIT, stream.write_all(head.as_bytes()))
-        .await
-        .unwrap()
-        .unwrap();
-    let (reader, mut writer) = stream.into_split();
-    let sending = tokio::spawn(async move {
-        let block = vec![b' '; 64 * 1024];
-        let mut left = size;
-        while left > 0 {
-            let n = left.min(block.len());
-            let mut chunk = format!("{n:x}\r\n").into_bytes();
-            chunk.extend_from_slice(&block[..n]);
-            chunk.extend_from_slice(b"\r\n");
-            match timeout(LIMIT, writer.write_all(&chunk)).await {
-                Ok(Ok(())) => left -= n,
-                _ => return,
-            }
-        }
-        let _ = timeout(LIMIT, writer.write_all(b"0\r\n\r\n")).await;
-    });
-    let reply = read_reply(reader).await;
-    sending.abort();
+    let chunk = |piece: &[u8]| {
+        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+        chunk.extend_from_slice(piece);
+        chunk.extend_from_slice(b"\r\n");
+        chunk
+    };
+    let reply = stream_body(
+        server,
+        "transfer-encoding: chunked",
+        size,
+        chunk,
+        b"0\r\n\r\n",
+    )
+    .await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.json(), expected);
 }

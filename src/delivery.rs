@@ -106,8 +106,9 @@ where
     F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
 {
     let stopped = Cell::new(None);
+    let mut item = Item::default();
     let seed = BodySeed {
-        item: Item::default(),
+        item: &mut item,
         handle: &mut handle,
         stopped: &stopped,
     };
@@ -213,7 +214,9 @@ fn read_item<'de, A: MapAccess<'de>>(item: &mut Item, map: A) -> Result<(), A::E
 
 /// Reads a whole body, handing each top-level object to `handle` (see [`read`]).
 struct BodySeed<'a, F> {
-    item: Item,
+    /// The scratch object, borrowed: the seed is passed by value through serde's layers, and
+    /// an object 4 KB large would be copied at each.
+    item: &'a mut Item,
     handle: &'a mut F,
     /// Set when `handle` refused an object; the read then stops with a placeholder error.
     stopped: &'a Cell<Option<NotFound>>,
@@ -253,15 +256,15 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
-        read_item(&mut self.item, map)?;
-        let item = std::mem::take(&mut self.item);
+        read_item(self.item, map)?;
+        let item = std::mem::take(self.item);
         self.handle(Some(item), &Path::Root)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
-        while let Some(is_object) = seq.next_element_seed(ElementSeed(&mut self.item))? {
-            let element = is_object.then(|| std::mem::take(&mut self.item));
+        while let Some(is_object) = seq.next_element_seed(ElementSeed(self.item))? {
+            let element = is_object.then(|| std::mem::take(self.item));
             self.handle(element, &Path::Root.child(Step::Index(index)))?;
             index += 1;
         }
@@ -302,7 +305,7 @@ impl<'de> Deserialize<'de> for SlowBody {
         let stopped = Cell::new(None);
         let mut accept = |_: Option<Item>, _: &Path<'_>| Ok(());
         BodySeed {
-            item: Item::default(),
+            item: &mut Item::default(),
             handle: &mut accept,
             stopped: &stopped,
         }

@@ -4,6 +4,8 @@ use serde::de::{DeserializeSeed, IgnoredAny};
 use serde::Deserialize;
 use serde_json::error::Category;
 
+use crate::reader::Reader;
+
 /// Why a body could not be read. Every variant says where and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -57,14 +59,14 @@ fn at(path: &str) -> String {
     }
 }
 
-/// Deserialises a whole body; on a data error, reads it again to learn the field's path.
+/// Deserialises a whole body; when that fails, reads it again with serde_json to say where
+/// and what.
 ///
-/// The body is checked for UTF-8 once, up front, so that serde_json need not check each
-/// string again; and the fast path carries no path bookkeeping: the second read happens only
-/// on failure.
-///
-/// `seed` reads the body on the fast path; on a data error, `Slow` reads it again through
-/// `serde_path_to_error` (the same visitors, so the same error, now with its path).
+/// The body is checked for UTF-8 once, up front, then read by the crate's own [`Reader`],
+/// which keeps no error detail and no path: the second read, through serde_json and
+/// `serde_path_to_error`, happens only on failure. `Slow` is that second reader: the same
+/// visitors as `seed`, every object accepted, so it stops at the same fault (a syntax error,
+/// or a field of the wrong type, now with its path).
 ///
 /// When the seed stops the read itself (it found valid JSON that is no notification), `stopped`
 /// gives that error instead.
@@ -78,14 +80,13 @@ where
     Slow: Deserialize<'de>,
 {
     let text = std::str::from_utf8(body).map_err(|error| not_utf8(body, error.valid_up_to()))?;
-    let mut deserializer = serde_json::Deserializer::from_str(text);
-    let read = seed
-        .deserialize(&mut deserializer)
-        .and_then(|value| deserializer.end().map(|()| value));
-    let error = match read {
-        Ok(value) => return Ok(value),
-        Err(error) => error,
-    };
+    let mut reader = Reader::new(text);
+    if let Ok(value) = seed
+        .deserialize(&mut reader)
+        .and_then(|value| reader.end().map(|()| value))
+    {
+        return Ok(value);
+    }
     if let Some(stopped) = stopped() {
         // The read stopped at the first object that is no notification; a syntax error
         // further on still comes first, as it would have without stopping.
@@ -94,11 +95,11 @@ where
             _ => stopped,
         });
     }
-    Err(match error.classify() {
-        Category::Data => {
-            let mut deserializer = serde_json::Deserializer::from_str(text);
-            match serde_path_to_error::deserialize::<_, Slow>(&mut deserializer) {
-                Err(located) => Error::InvalidField {
+    let mut deserializer = serde_json::Deserializer::from_str(text);
+    Err(
+        match serde_path_to_error::deserialize::<_, Slow>(&mut deserializer) {
+            Err(located) if located.inner().classify() == Category::Data => {
+                Error::InvalidField {
                     path: match located.path().to_string() {
                         // serde_path_to_error writes the root as "."; the crate writes "".
                         root if root == "." => String::new(),
@@ -107,18 +108,23 @@ where
                     line: located.inner().line(),
                     column: located.inner().column(),
                     message: message_of(located.inner()),
-                },
-                // Unreachable for a deterministic parse; keep the first error rather than panic.
-                Ok(_) => Error::InvalidField {
-                    path: String::new(),
-                    line: error.line(),
-                    column: error.column(),
-                    message: message_of(&error),
-                },
+                }
             }
-        }
-        _ => syntax_error(body, &error),
-    })
+            Err(located) => syntax_error(body, located.inner()),
+            Ok(_) => match deserializer.end() {
+                Err(trailing) => syntax_error(body, &trailing),
+                // The reader accepts exactly what serde_json accepts (tests/reader.rs checks
+                // it on every corpus); should they ever disagree, say so rather than panic.
+                Ok(()) => Error::Syntax {
+                    line: 0,
+                    column: 0,
+                    message: "the crate's reader refused JSON that serde_json accepts; \
+                              please report this body as a bug"
+                        .to_owned(),
+                },
+            },
+        },
+    )
 }
 
 fn syntax_error(body: &[u8], error: &serde_json::Error) -> Error {

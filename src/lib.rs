@@ -70,6 +70,7 @@ mod link;
 mod metrics;
 mod notification;
 mod number;
+mod reader;
 mod run;
 mod status;
 mod timestamp;

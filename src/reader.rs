@@ -1,0 +1,885 @@
+//! The JSON reader behind the parse functions: a [`serde::Deserializer`] over a body already
+//! checked to be UTF-8.
+//!
+//! serde_json's reader is general: it serves any source, tracks lines and columns for its
+//! errors, and steps over whitespace a byte at a time. This one reads a whole body held in
+//! memory and reports no detail when it fails: [`from_body`](crate::error::from_body) then
+//! reads the body again with serde_json to say where and what. That leaves it free to step
+//! over indentation and plain string content eight bytes at a time.
+//!
+//! It accepts exactly the texts serde_json accepts and makes the same `visit_*` calls with the
+//! same values (borrowed strings when there is no escape, `u64`/`i64`/`f64` numbers by the
+//! same rules, no nesting limit for ignored values); `tests/reader.rs` holds it to that on
+//! every corpus the crate has.
+
+use std::fmt;
+
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+
+/// serde_json's nesting limit: the 128th level of arrays and objects is refused.
+const DEPTH_LIMIT: u8 = 128;
+
+/// Eight spaces, the usual run of indentation.
+const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
+
+/// The reader refused the body; serde_json, reading it again, says why.
+#[derive(Debug)]
+pub(crate) struct Rejected;
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a body the crate reads")
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+impl de::Error for Rejected {
+    fn custom<T: fmt::Display>(_: T) -> Self {
+        Rejected
+    }
+}
+
+type Result<T> = std::result::Result<T, Rejected>;
+
+/// Reads one JSON text.
+pub(crate) struct Reader<'de> {
+    text: &'de str,
+    bytes: &'de [u8],
+    pos: usize,
+    depth_left: u8,
+    /// A string with escapes, unescaped.
+    scratch: String,
+}
+
+/// A string as read: borrowed from the body, or unescaped into the scratch buffer.
+enum Text<'de, 's> {
+    Borrowed(&'de str),
+    Unescaped(&'s str),
+}
+
+/// A number as serde_json classifies it.
+enum Number {
+    U64(u64),
+    I64(i64),
+    F64(f64),
+}
+
+/// Where a number stands, and its digits when it is an integer that fits `u64`.
+struct ScannedNumber {
+    start: usize,
+    negative: bool,
+    integer: Option<u64>,
+}
+
+impl<'de> Reader<'de> {
+    pub(crate) fn new(text: &'de str) -> Self {
+        Reader {
+            text,
+            bytes: text.as_bytes(),
+            pos: 0,
+            depth_left: DEPTH_LIMIT,
+            scratch: String::new(),
+        }
+    }
+
+    /// Refuses anything but whitespace after the value.
+    pub(crate) fn end(&mut self) -> Result<()> {
+        match self.peek() {
+            None => Ok(()),
+            Some(_) => Err(Rejected),
+        }
+    }
+
+    /// The next byte that is not whitespace, left unread.
+    #[inline]
+    fn peek(&mut self) -> Option<u8> {
+        let byte = *self.bytes.get(self.pos)?;
+        if byte > b' ' {
+            return Some(byte);
+        }
+        self.peek_past_whitespace()
+    }
+
+    /// [`Reader::peek`] when whitespace comes first. Plain comparisons rather than a `match`,
+    /// which compiles to a jump table whose indirect jumps mispredict on every byte.
+    fn peek_past_whitespace(&mut self) -> Option<u8> {
+        loop {
+            let byte = *self.bytes.get(self.pos)?;
+            if byte == b'\n' {
+                self.pos += 1;
+                // Pretty-printed bodies indent every line: count the spaces a word at a time.
+                while let Some(word) = self.word(self.pos) {
+                    let spaces = (word ^ SPACES).trailing_zeros() / 8;
+                    self.pos += spaces as usize;
+                    if spaces < 8 {
+                        break;
+                    }
+                }
+            } else if byte == b' ' || byte == b'\t' || byte == b'\r' {
+                self.pos += 1;
+            } else {
+                return Some(byte);
+            }
+        }
+    }
+
+    /// Consumes `byte` as the next non-whitespace byte, or refuses.
+    #[inline]
+    fn expect(&mut self, byte: u8) -> Result<()> {
+        if self.peek() == Some(byte) {
+            self.pos += 1;
+            Ok(())
+        } else {
+            Err(Rejected)
+        }
+    }
+
+    /// The eight bytes at `at`, if there are eight.
+    #[inline]
+    fn word(&self, at: usize) -> Option<u64> {
+        let chunk = self.bytes.get(at..at.checked_add(8)?)?;
+        <[u8; 8]>::try_from(chunk).ok().map(u64::from_le_bytes)
+    }
+
+    fn literal(&mut self, word: &[u8]) -> Result<()> {
+        match self.bytes.get(self.pos..) {
+            Some(rest) if rest.starts_with(word) => {
+                self.pos += word.len();
+                Ok(())
+            }
+            _ => Err(Rejected),
+        }
+    }
+
+    /// The first quote, backslash or control character at or after `at` (or the end).
+    #[inline]
+    fn string_stop(&self, mut at: usize) -> usize {
+        const ONES: u64 = u64::from_le_bytes([0x01; 8]);
+        const HIGHS: u64 = u64::from_le_bytes([0x80; 8]);
+        // Bytes at or above 0x80 (UTF-8 sequences) never stop a string.
+        const fn zero_bytes(word: u64) -> u64 {
+            word.wrapping_sub(ONES) & !word & HIGHS
+        }
+        while let Some(word) = self.word(at) {
+            let quote = zero_bytes(word ^ u64::from_le_bytes([b'"'; 8]));
+            let backslash = zero_bytes(word ^ u64::from_le_bytes([b'\\'; 8]));
+            let control = word.wrapping_sub(u64::from_le_bytes([0x20; 8])) & !word & HIGHS;
+            let stops = quote | backslash | control;
+            if stops != 0 {
+                // Little-endian order: the lowest flagged byte is the first stop; the flags
+                // above it may be spurious (borrows), the lowest never is.
+                return at + (stops.trailing_zeros() / 8) as usize;
+            }
+            at += 8;
+        }
+        while let Some(&byte) = self.bytes.get(at) {
+            if byte == b'"' || byte == b'\\' || byte < 0x20 {
+                return at;
+            }
+            at += 1;
+        }
+        at
+    }
+
+    /// Reads a string whose opening quote was just consumed.
+    fn string(&mut self) -> Result<Text<'de, '_>> {
+        let start = self.pos;
+        let stop = self.string_stop(start);
+        match self.bytes.get(stop) {
+            Some(b'"') => {
+                self.pos = stop + 1;
+                self.text
+                    .get(start..stop)
+                    .map(Text::Borrowed)
+                    .ok_or(Rejected)
+            }
+            Some(b'\\') => {
+                self.unescape(start, stop)?;
+                Ok(Text::Unescaped(&self.scratch))
+            }
+            _ => Err(Rejected),
+        }
+    }
+
+    /// Unescapes a string into `scratch`, from `start`, with the first backslash at `stop`.
+    fn unescape(&mut self, start: usize, mut stop: usize) -> Result<()> {
+        self.scratch.clear();
+        let mut plain = start;
+        loop {
+            self.scratch
+                .push_str(self.text.get(plain..stop).ok_or(Rejected)?);
+            match self.bytes.get(stop) {
+                Some(b'"') => {
+                    self.pos = stop + 1;
+                    return Ok(());
+                }
+                Some(b'\\') => plain = self.escape(stop + 1)?,
+                _ => return Err(Rejected),
+            }
+            stop = self.string_stop(plain);
+        }
+    }
+
+    /// Unescapes the escape whose backslash precedes `at`; gives the position after it.
+    fn escape(&mut self, at: usize) -> Result<usize> {
+        let unescaped = match self.bytes.get(at) {
+            Some(b'"') => '"',
+            Some(b'\\') => '\\',
+            Some(b'/') => '/',
+            Some(b'b') => '\u{8}',
+            Some(b'f') => '\u{c}',
+            Some(b'n') => '\n',
+            Some(b'r') => '\r',
+            Some(b't') => '\t',
+            Some(b'u') => {
+                let unit = self.hex4(at + 1)?;
+                let (code, after) = match unit {
+                    // A leading surrogate must be followed by an escaped trailing one (like
+                    // serde_json reading a string; lone surrogates are no text).
+                    0xD800..=0xDBFF => {
+                        if self.bytes.get(at + 5..at + 7) != Some(b"\\u") {
+                            return Err(Rejected);
+                        }
+                        let trailing = self.hex4(at + 7)?;
+                        if !(0xDC00..=0xDFFF).contains(&trailing) {
+                            return Err(Rejected);
+                        }
+                        let high = u32::from(unit - 0xD800) << 10;
+                        (0x1_0000 + (high | u32::from(trailing - 0xDC00)), at + 11)
+                    }
+                    0xDC00..=0xDFFF => return Err(Rejected),
+                    _ => (u32::from(unit), at + 5),
+                };
+                self.scratch.push(char::from_u32(code).ok_or(Rejected)?);
+                return Ok(after);
+            }
+            _ => return Err(Rejected),
+        };
+        self.scratch.push(unescaped);
+        Ok(at + 1)
+    }
+
+    /// Four hex digits at `at`, as serde_json reads them after `\u`.
+    fn hex4(&self, at: usize) -> Result<u16> {
+        let digits = self.bytes.get(at..at + 4).ok_or(Rejected)?;
+        digits.iter().try_fold(0u16, |unit, &digit| {
+            let value = char::from(digit).to_digit(16).ok_or(Rejected)?;
+            Ok(unit << 4 | value as u16)
+        })
+    }
+
+    /// Steps over a string whose opening quote was just consumed, checking it as serde_json
+    /// does for a value it ignores (a lone surrogate escape passes there).
+    fn skip_string(&mut self) -> Result<()> {
+        let mut at = self.pos;
+        loop {
+            at = self.string_stop(at);
+            match self.bytes.get(at) {
+                Some(b'"') => {
+                    self.pos = at + 1;
+                    return Ok(());
+                }
+                Some(b'\\') => match self.bytes.get(at + 1) {
+                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 2,
+                    Some(b'u') => {
+                        self.hex4(at + 2)?;
+                        at += 6;
+                    }
+                    _ => return Err(Rejected),
+                },
+                _ => return Err(Rejected),
+            }
+        }
+    }
+
+    /// The position after the run of digits from `at`.
+    fn digits_end(&self, mut at: usize) -> usize {
+        while self.bytes.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+        at
+    }
+
+    /// The position after the run of digits from `at`, refusing an empty run.
+    fn some_digits(&self, at: usize) -> Result<usize> {
+        match self.digits_end(at) {
+            end if end > at => Ok(end),
+            _ => Err(Rejected),
+        }
+    }
+
+    /// Steps over a number with JSON's grammar, keeping its value when it is an integer that
+    /// fits `u64`.
+    fn scan_number(&mut self) -> Result<ScannedNumber> {
+        let start = self.pos;
+        let negative = self.bytes.get(start) == Some(&b'-');
+        let digits_start = start + usize::from(negative);
+        let mut at = self.some_digits(digits_start)?;
+        let digits = self.bytes.get(digits_start..at).ok_or(Rejected)?;
+        // One leading zero, no more digits.
+        if digits.len() > 1 && digits[0] == b'0' {
+            return Err(Rejected);
+        }
+        let mut integer = if digits.len() < 20 {
+            // Nineteen digits never overflow a u64.
+            Some(
+                digits
+                    .iter()
+                    .fold(0u64, |value, &digit| value * 10 + u64::from(digit - b'0')),
+            )
+        } else {
+            digits.iter().try_fold(0u64, |value, &digit| {
+                value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
+            })
+        };
+        if self.bytes.get(at) == Some(&b'.') {
+            at = self.some_digits(at + 1)?;
+            integer = None;
+        }
+        if let Some(b'e' | b'E') = self.bytes.get(at) {
+            at += 1;
+            if let Some(b'+' | b'-') = self.bytes.get(at) {
+                at += 1;
+            }
+            at = self.some_digits(at)?;
+            integer = None;
+        }
+        self.pos = at;
+        Ok(ScannedNumber {
+            start,
+            negative,
+            integer,
+        })
+    }
+
+    /// Reads a number as serde_json does: `u64` when it fits, `i64` when negative and it
+    /// fits, `f64` otherwise (and for `-0`).
+    fn number(&mut self) -> Result<Number> {
+        let scanned = self.scan_number()?;
+        match (scanned.integer, scanned.negative) {
+            (Some(value), false) => Ok(Number::U64(value)),
+            (Some(value), true) => {
+                let negated = (value as i64).wrapping_neg();
+                Ok(if negated >= 0 {
+                    Number::F64(-(value as f64))
+                } else {
+                    Number::I64(negated)
+                })
+            }
+            // Fractions, exponents and integers beyond u64 are rare in runs: serde_json itself
+            // converts them, so the value (and its range check) are exactly its own.
+            (None, _) => {
+                let text = self.text.get(scanned.start..self.pos).ok_or(Rejected)?;
+                serde_json::from_str(text)
+                    .map(Number::F64)
+                    .map_err(|_| Rejected)
+            }
+        }
+    }
+
+    /// Enters an array or object.
+    fn descend(&mut self) -> Result<()> {
+        self.depth_left = self
+            .depth_left
+            .checked_sub(1)
+            .filter(|&left| left > 0)
+            .ok_or(Rejected)?;
+        Ok(())
+    }
+
+    /// Expects the key of an object entry and its colon, for a value being skipped.
+    fn skip_key(&mut self) -> Result<()> {
+        self.expect(b'"')?;
+        self.skip_string()?;
+        self.expect(b':')
+    }
+
+    /// Steps over one value, checking it as serde_json's `IgnoredAny` does: with its own
+    /// stack rather than recursion, and so with no nesting limit.
+    fn skip_value(&mut self) -> Result<()> {
+        let mut open: Vec<u8> = Vec::new();
+        loop {
+            match self.peek().ok_or(Rejected)? {
+                b'"' => {
+                    self.pos += 1;
+                    self.skip_string()?;
+                }
+                b'n' => self.literal(b"null")?,
+                b't' => self.literal(b"true")?,
+                b'f' => self.literal(b"false")?,
+                b'-' | b'0'..=b'9' => {
+                    self.scan_number()?;
+                }
+                bracket @ (b'[' | b'{') => {
+                    self.pos += 1;
+                    // `]` and `}` stand two code points after `[` and `{`.
+                    let close = bracket + 2;
+                    if self.peek() == Some(close) {
+                        self.pos += 1;
+                    } else {
+                        open.push(close);
+                        if bracket == b'{' {
+                            self.skip_key()?;
+                        }
+                        continue;
+                    }
+                }
+                _ => return Err(Rejected),
+            }
+            // A value is complete: close what it completes, or step to the next element.
+            loop {
+                let Some(&close) = open.last() else {
+                    return Ok(());
+                };
+                match self.peek() {
+                    Some(b',') => {
+                        self.pos += 1;
+                        if close == b'}' {
+                            self.skip_key()?;
+                        }
+                        break;
+                    }
+                    Some(byte) if byte == close => {
+                        self.pos += 1;
+                        open.pop();
+                    }
+                    _ => return Err(Rejected),
+                }
+            }
+        }
+    }
+}
+
+/// `deserialize_*` methods that read a value only when its first byte matches, and refuse
+/// anything else before the visitor sees it.
+macro_rules! typed {
+    ($($method:ident: $first:pat,)*) => {$(
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+            match self.peek() {
+                Some($first) => self.deserialize_any(visitor),
+                _ => Err(Rejected),
+            }
+        }
+    )*};
+}
+
+/// `deserialize_*` methods the reader refuses.
+macro_rules! refused {
+    ($($method:ident,)*) => {$(
+        fn $method<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value> {
+            Err(Rejected)
+        }
+    )*};
+}
+
+impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
+    type Error = Rejected;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.peek().ok_or(Rejected)? {
+            b'{' => {
+                self.pos += 1;
+                self.descend()?;
+                let value = visitor.visit_map(Entries {
+                    reader: &mut *self,
+                    first: true,
+                })?;
+                self.depth_left += 1;
+                self.expect(b'}')?;
+                Ok(value)
+            }
+            b'[' => {
+                self.pos += 1;
+                self.descend()?;
+                let value = visitor.visit_seq(Elements {
+                    reader: &mut *self,
+                    first: true,
+                })?;
+                self.depth_left += 1;
+                self.expect(b']')?;
+                Ok(value)
+            }
+            b'"' => {
+                self.pos += 1;
+                match self.string()? {
+                    Text::Borrowed(text) => visitor.visit_borrowed_str(text),
+                    Text::Unescaped(text) => visitor.visit_str(text),
+                }
+            }
+            b'-' | b'0'..=b'9' => match self.number()? {
+                Number::U64(value) => visitor.visit_u64(value),
+                Number::I64(value) => visitor.visit_i64(value),
+                Number::F64(value) => visitor.visit_f64(value),
+            },
+            b't' => {
+                self.literal(b"true")?;
+                visitor.visit_bool(true)
+            }
+            b'f' => {
+                self.literal(b"false")?;
+                visitor.visit_bool(false)
+            }
+            b'n' => {
+                self.literal(b"null")?;
+                visitor.visit_unit()
+            }
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// Unit variants, written as strings; the crate's wire objects hold no other enum.
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.expect(b'"')?;
+        match self.string()? {
+            Text::Borrowed(text) => visitor.visit_enum(text.into_deserializer()),
+            Text::Unescaped(text) => visitor.visit_enum(text.into_deserializer()),
+        }
+    }
+
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        self.skip_value()?;
+        visitor.visit_unit()
+    }
+
+    /// serde_json reads a struct from an object or an array.
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        match self.peek() {
+            Some(b'{' | b'[') => self.deserialize_any(visitor),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_unit_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_unit(visitor)
+    }
+
+    fn deserialize_tuple<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    fn deserialize_tuple_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.deserialize_seq(visitor)
+    }
+
+    typed! {
+        // As serde_json: each type is read from its own JSON type only.
+        deserialize_bool: b't' | b'f',
+        deserialize_i8: b'-' | b'0'..=b'9',
+        deserialize_i16: b'-' | b'0'..=b'9',
+        deserialize_i32: b'-' | b'0'..=b'9',
+        deserialize_i64: b'-' | b'0'..=b'9',
+        deserialize_u8: b'-' | b'0'..=b'9',
+        deserialize_u16: b'-' | b'0'..=b'9',
+        deserialize_u32: b'-' | b'0'..=b'9',
+        deserialize_u64: b'-' | b'0'..=b'9',
+        deserialize_f32: b'-' | b'0'..=b'9',
+        deserialize_f64: b'-' | b'0'..=b'9',
+        deserialize_char: b'"',
+        deserialize_str: b'"',
+        deserialize_string: b'"',
+        deserialize_identifier: b'"',
+        deserialize_unit: b'n',
+        deserialize_seq: b'[',
+        deserialize_map: b'{',
+    }
+
+    refused! {
+        // No body the crate reads holds these: serde_json gives 128-bit integers and byte
+        // strings values of their own, which this reader does not reproduce.
+        deserialize_i128, deserialize_u128, deserialize_bytes, deserialize_byte_buf,
+    }
+}
+
+/// The entries of an object being read.
+struct Entries<'a, 'de> {
+    reader: &'a mut Reader<'de>,
+    first: bool,
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+    type Error = Rejected;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        match self.reader.peek() {
+            Some(b'}') => return Ok(None),
+            Some(b',') if !self.first => {
+                self.reader.pos += 1;
+                if self.reader.peek() != Some(b'"') {
+                    return Err(Rejected);
+                }
+            }
+            Some(b'"') if self.first => {}
+            _ => return Err(Rejected),
+        }
+        self.first = false;
+        seed.deserialize(&mut *self.reader).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
+        self.reader.expect(b':')?;
+        seed.deserialize(&mut *self.reader)
+    }
+}
+
+/// The elements of an array being read.
+struct Elements<'a, 'de> {
+    reader: &'a mut Reader<'de>,
+    first: bool,
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+    type Error = Rejected;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        match self.reader.peek() {
+            Some(b']') => return Ok(None),
+            Some(b',') if !self.first => {
+                self.reader.pos += 1;
+                // `[1,]` is no JSON.
+                if self.reader.peek() == Some(b']') {
+                    return Err(Rejected);
+                }
+            }
+            Some(_) if self.first => {}
+            _ => return Err(Rejected),
+        }
+        self.first = false;
+        seed.deserialize(&mut *self.reader).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The reader against serde_json, on every body the crate has and on generated ones: both
+    //! accept the same texts and give the same values.
+
+    use std::path::Path;
+
+    use proptest::prelude::*;
+    use serde::de::IgnoredAny;
+    use serde::Deserialize;
+    use serde_json::Value;
+
+    use super::Reader;
+    use crate::FlowRun;
+
+    /// Reads one value and then only whitespace, as `serde_json::from_str` does.
+    fn read<'de, T: Deserialize<'de>>(text: &'de str) -> Option<T> {
+        let mut reader = Reader::new(text);
+        let value = T::deserialize(&mut reader).ok()?;
+        reader.end().ok().map(|()| value)
+    }
+
+    /// Whether the reader and serde_json agree on `text`, read as each of several types.
+    fn disagreement(text: &str) -> Option<String> {
+        fn same<'de, T: Deserialize<'de> + PartialEq + std::fmt::Debug>(
+            text: &'de str,
+            what: &str,
+        ) -> Option<String> {
+            let ours = read::<T>(text);
+            let theirs = serde_json::from_str::<T>(text).ok();
+            (ours != theirs).then(|| format!("as {what}: reader {ours:?}, serde_json {theirs:?}"))
+        }
+        let ignored = (
+            read::<IgnoredAny>(text).is_some(),
+            serde_json::from_str::<IgnoredAny>(text).is_ok(),
+        );
+        if ignored.0 != ignored.1 {
+            return Some(format!(
+                "as IgnoredAny: reader {}, serde_json {}",
+                ignored.0, ignored.1
+            ));
+        }
+        same::<Value>(text, "Value")
+            .or_else(|| same::<FlowRun>(text, "FlowRun"))
+            .or_else(|| same::<String>(text, "String"))
+            .or_else(|| same::<Vec<Option<f64>>>(text, "Vec<Option<f64>>"))
+            .or_else(|| same::<Vec<crate::Count>>(text, "Vec<Count>"))
+    }
+
+    fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                files_under(&path, out);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_every_stored_body() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let mut files = Vec::new();
+        for dir in [
+            "fixtures",
+            "fuzz/corpus",
+            "fuzz/regressions",
+            "../shared/jsontestsuite/test_parsing",
+        ] {
+            files_under(&root.join(dir), &mut files);
+        }
+        let mut compared = 0;
+        for file in &files {
+            let Ok(text) = std::fs::read_to_string(file) else {
+                continue;
+            };
+            if let Some(difference) = disagreement(&text) {
+                panic!("{}: {difference}", file.display());
+            }
+            compared += 1;
+        }
+        // The fixtures alone hold dozens; the fuzz corpora thousands.
+        assert!(compared > 1000, "only {compared} bodies compared");
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_the_edges_of_the_grammar() {
+        let deep = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));
+        let cases = [
+            // Numbers: the u64/i64/f64 split, -0, overflow, range, grammar.
+            "0",
+            "-0",
+            "-0.0",
+            "7",
+            "-7",
+            "18446744073709551615",
+            "18446744073709551616",
+            "-9223372036854775808",
+            "-9223372036854775809",
+            "99999999999999999999999",
+            "1.5",
+            "1e2",
+            "1E+2",
+            "1e-2",
+            "1e400",
+            "-1e400",
+            "1e-400",
+            "0e999999",
+            "01",
+            "-",
+            "1.",
+            ".5",
+            "1e",
+            "1e+",
+            "+1",
+            "1.0e",
+            "[1,2.5,-3e2]",
+            "1x",
+            "0x10",
+            "-01",
+            "12345678901234567890",
+            "1597213529158",
+            "[-1, \"2048\", 2048]",
+            // Strings: escapes, surrogates, control characters.
+            r#""plain""#,
+            r#""a\"b\\c\/d\b\f\n\r\t""#,
+            r#""\u00e9\u4e2d""#,
+            r#""\ud83d\ude00""#,
+            r#""\ud83d""#,
+            r#""\ude00""#,
+            r#""\ud83dx""#,
+            r#""\ud83d\u0041""#,
+            r#""\ud83d\n""#,
+            r#""\u12""#,
+            r#""\uzzzz""#,
+            r#""\x""#,
+            "\"tab\there\"",
+            "\"line\nbreak\"",
+            "\"\u{7f}\"",
+            r#""unterminated"#,
+            r#"["\ud800"]"#,
+            r#"{"\ud800": 1}"#,
+            // Structure.
+            "[]",
+            "{}",
+            "[1,]",
+            "[,1]",
+            "{\"a\":1,}",
+            "{,}",
+            "{\"a\" 1}",
+            "{\"a\":}",
+            "{1:2}",
+            "[1 2]",
+            "{\"a\":1 \"b\":2}",
+            " \n\t\r[ 1 , 2 ] \n",
+            "[1]x",
+            "",
+            "  ",
+            "null",
+            "nul",
+            "true",
+            "tru",
+            "false",
+            "[null,true,false]",
+            "{\"a\":{\"b\":[{}]}}",
+            "{\"a\":1,\"a\":2}",
+            "\u{feff}[]",
+            // A run, with a field of the wrong type and one sent as a string.
+            r#"{"id":"r","metrics":{"sizeSummary":{"inputBytes":"2048"}}}"#,
+            r#"{"id":"r","metrics":{"sizeSummary":{"inputBytes":true}}}"#,
+            r#"{"id":5}"#,
+            r#"{"activities":[null,{"id":"a"}],"extra":[1.5,{"x":null}]}"#,
+        ];
+        for case in cases {
+            assert_eq!(disagreement(case), None, "{case:?}");
+        }
+        // serde_json refuses the 128th level of nesting for values it reads, and has no limit
+        // for values it ignores.
+        for levels in [1, 126, 127, 128, 129, 5000] {
+            assert_eq!(disagreement(&deep(levels)), None, "{levels} levels");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn agrees_with_serde_json_on_generated_text(
+            text in r#"[\[\]{}:, \n"\\/a-z0-9.eE+\-]{0,24}|"([a-z\\"/]|\\u[0-9a-fA-F]{4}|\\[bfnrtu])*""#
+        ) {
+            prop_assert_eq!(disagreement(&text), None, "{:?}", text);
+        }
+    }
+}

@@ -103,7 +103,7 @@ pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
 /// stops at the first element that is no notification.
 fn read<F>(body: &[u8], mut handle: F) -> Result<(), Error>
 where
-    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
 {
     let stopped = Cell::new(None);
     let mut item = Item::default();
@@ -224,9 +224,15 @@ struct BodySeed<'a, F> {
 
 impl<F> BodySeed<'_, F>
 where
-    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
 {
-    fn handle<E: de::Error>(&mut self, element: Option<Item>, path: &Path<'_>) -> Result<(), E> {
+    /// Hands the scratch item (when the value read was an object) to the handler.
+    fn handle<E: de::Error>(&mut self, is_object: bool, path: &Path<'_>) -> Result<(), E> {
+        let element = if is_object {
+            Some(&mut *self.item)
+        } else {
+            None
+        };
         (self.handle)(element, path).map_err(|missing| {
             self.stopped.set(Some(missing));
             E::custom("no flow-run notification")
@@ -236,7 +242,7 @@ where
 
 impl<'de, F> DeserializeSeed<'de> for BodySeed<'_, F>
 where
-    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
 {
     type Value = ();
 
@@ -247,7 +253,7 @@ where
 
 impl<'de, F> Visitor<'de> for BodySeed<'_, F>
 where
-    F: FnMut(Option<Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
 {
     type Value = ();
 
@@ -257,42 +263,48 @@ where
 
     fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
         read_item(self.item, map)?;
-        let item = std::mem::take(self.item);
-        self.handle(Some(item), &Path::Root)
+        self.handle(true, &Path::Root)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
         let mut index = 0;
-        while let Some(is_object) = seq.next_element_seed(ElementSeed(self.item))? {
-            let element = is_object.then(|| std::mem::take(self.item));
-            self.handle(element, &Path::Root.child(Step::Index(index)))?;
+        let mut used = false;
+        loop {
+            if used {
+                // The handler took what it needed; the rest must not leak into the next.
+                *self.item = Item::default();
+            }
+            let Some(is_object) = seq.next_element_seed(ElementSeed(self.item))? else {
+                return Ok(());
+            };
+            self.handle(is_object, &Path::Root.child(Step::Index(index)))?;
+            used = is_object;
             index += 1;
         }
-        Ok(())
     }
 
     fn visit_bool<E: de::Error>(mut self, _: bool) -> Result<(), E> {
-        self.handle(None, &Path::Root)
+        self.handle(false, &Path::Root)
     }
 
     fn visit_i64<E: de::Error>(mut self, _: i64) -> Result<(), E> {
-        self.handle(None, &Path::Root)
+        self.handle(false, &Path::Root)
     }
 
     fn visit_u64<E: de::Error>(mut self, _: u64) -> Result<(), E> {
-        self.handle(None, &Path::Root)
+        self.handle(false, &Path::Root)
     }
 
     fn visit_f64<E: de::Error>(mut self, _: f64) -> Result<(), E> {
-        self.handle(None, &Path::Root)
+        self.handle(false, &Path::Root)
     }
 
     fn visit_str<E: de::Error>(mut self, _: &str) -> Result<(), E> {
-        self.handle(None, &Path::Root)
+        self.handle(false, &Path::Root)
     }
 
     fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
-        self.handle(None, &Path::Root)
+        self.handle(false, &Path::Root)
     }
 }
 
@@ -303,7 +315,7 @@ struct SlowBody;
 impl<'de> Deserialize<'de> for SlowBody {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let stopped = Cell::new(None);
-        let mut accept = |_: Option<Item>, _: &Path<'_>| Ok(());
+        let mut accept = |_: Option<&mut Item>, _: &Path<'_>| Ok(());
         BodySeed {
             item: &mut Item::default(),
             handle: &mut accept,
@@ -535,31 +547,41 @@ impl Shapes {
         self.nested_key == Some(key) || matches!(&self.second, Some((other, _)) if *other == key)
     }
 
-    /// Takes the object under `key` (`event` or `data`), leaving the other in place.
-    fn take_nested(&mut self, key: &str) -> Option<MaybeRun> {
+    /// The object under `key` (`event` or `data`), in place.
+    fn nested_mut(&mut self, key: &str) -> Option<&mut MaybeRun> {
         if self.nested_key == Some(key) {
-            self.nested_key = None;
-            return Some(std::mem::take(&mut self.nested));
+            return Some(&mut self.nested);
         }
-        match self.second.take() {
-            Some((other, run)) if other == key => Some(*run),
-            second => {
-                self.second = second;
-                None
-            }
+        match &mut self.second {
+            Some((other, run)) if *other == key => Some(run),
+            _ => None,
         }
     }
 
-    /// Puts the objects under `event` and `data` that no shape used back among the
-    /// attributes, as the values they were.
-    fn release_nested(&mut self) {
+    /// Takes the object under `key` (`event` or `data`), leaving the other in place.
+    fn take_nested(&mut self, key: &str) -> Option<MaybeRun> {
+        self.nested_mut(key).map(std::mem::take)
+    }
+
+    /// Puts the object under `event` or `data` that no shape uses (all but `keep`) back among
+    /// the attributes, as the value it was.
+    fn release_nested_except(&mut self, keep: &str) {
         for key in ["event", "data"] {
+            if key == keep || !self.has_nested(key) {
+                continue;
+            }
             if let Some(unused) = self.take_nested(key) {
                 if let Ok(value) = serde_json::to_value(&unused.run) {
                     self.attributes.insert(key, value);
                 }
             }
         }
+    }
+
+    /// Puts the objects under `event` and `data` back among the attributes, as the values
+    /// they were.
+    fn release_nested(&mut self) {
+        self.release_nested_except("");
     }
 }
 
@@ -635,22 +657,18 @@ impl Item {
 
     /// The object as a run of its own: envelope attributes, and a `data` object outside a
     /// CloudEvent, are just more fields.
-    fn into_bare_run(self) -> FlowRun {
-        let Item {
-            mut run,
-            mut shapes,
-        } = self;
-        shapes.release_nested();
-        run.extra.append(&mut shapes.attributes);
-        run
+    fn into_bare_run(&mut self) -> FlowRun {
+        self.shapes.release_nested();
+        self.run.extra.append(&mut self.shapes.attributes);
+        std::mem::take(&mut self.run)
     }
 
-    fn into_runs(self, path: &Path<'_>) -> Result<Vec<FlowRun>, NotFound> {
+    fn into_runs(&mut self, path: &Path<'_>) -> Result<Vec<FlowRun>, NotFound> {
         if self.is_bare_run() {
             return Ok(vec![self.into_bare_run()]);
         }
         let single_shape = self.marker_count() == 1;
-        match self.shapes.items {
+        match self.shapes.items.take() {
             Some(items) if single_shape && !self.shapes.is_run => {
                 let items_path = path.child(Step::Key("items"));
                 items
@@ -664,7 +682,7 @@ impl Item {
     }
 
     fn into_notifications(
-        self,
+        &mut self,
         out: &mut impl Sink,
         path: &Path<'_>,
         journal_position: Option<&str>,
@@ -685,23 +703,16 @@ impl Item {
             out.push(notification);
             return Ok(());
         }
-        let Item {
-            mut run,
-            mut shapes,
-        } = self;
-        let (event, data) = if shapes.attributes.contains_key("specversion") {
-            (None, shapes.take_nested("data"))
-        } else {
-            (shapes.take_nested("event"), None)
-        };
-        shapes.release_nested();
-        let Shapes {
-            mut attributes,
-            items,
-            events,
-            messages,
-            ..
-        } = shapes;
+        let Item { run, shapes } = self;
+        let cloud_event = shapes.attributes.contains_key("specversion");
+        let key = if cloud_event { "data" } else { "event" };
+        shapes.release_nested_except(key);
+        let mut attributes = std::mem::take(&mut shapes.attributes);
+        let (items, events, messages) = (
+            shapes.items.take(),
+            shapes.events.take(),
+            shapes.messages.take(),
+        );
         // An envelope attribute that is null is absent, like any other field.
         attributes.retain(|_, value| !value.is_null());
         let notification = |format, event_code, envelope, run| Notification {
@@ -714,26 +725,32 @@ impl Item {
             envelope,
             run,
         };
+        // The run is taken straight from where it was read: a run is 2 KB, and each move
+        // through a local costs a copy.
+        let nested_run = |nested: &mut MaybeRun| -> Result<FlowRun, NotFound> {
+            if nested.is_run {
+                Ok(std::mem::take(&mut nested.run))
+            } else {
+                Err(NotFound::at(&path.child(Step::Key(key)), RUN))
+            }
+        };
 
-        if let Some(event) = event {
-            let event = event.into_run(&path.child(Step::Key("event")), RUN)?;
-            merge_fields(&mut attributes, &run);
-            let code = EventCode::of_run(&event);
-            let mut io_event = notification(Format::IoEvent, code, attributes, event);
-            take_ids(&mut io_event);
-            out.push(io_event);
-        } else if attributes.contains_key("specversion") {
-            let data = data
-                .ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?
-                .into_run(&path.child(Step::Key("data")), RUN)?;
+        if cloud_event {
+            let data = shapes
+                .nested_mut("data")
+                .ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?;
+            if !data.is_run {
+                return Err(NotFound::at(&path.child(Step::Key("data")), RUN));
+            }
             let cloud_event_id = run.id.take();
-            merge_fields(&mut attributes, &run);
+            merge_fields(&mut attributes, run);
             let code = match take_string(&mut attributes, &["type"]) {
                 Some(code) => EventCode::from(code),
-                None => EventCode::of_run(&data),
+                None => EventCode::of_run(&data.run),
             };
             let published_at = take_timestamp(&mut attributes, "time");
-            let mut cloud_event = notification(Format::CloudEvent, code, attributes, data);
+            let mut cloud_event =
+                notification(Format::CloudEvent, code, attributes, nested_run(data)?);
             cloud_event.published_at = published_at;
             take_ids(&mut cloud_event);
             match (&cloud_event.event_id, cloud_event_id) {
@@ -744,6 +761,13 @@ impl Item {
                 (Some(_), None) => {}
             }
             out.push(cloud_event);
+        } else if let Some(event) = shapes.nested_mut("event") {
+            let event = nested_run(event)?;
+            merge_fields(&mut attributes, run);
+            let code = EventCode::of_run(&event);
+            let mut io_event = notification(Format::IoEvent, code, attributes, event);
+            take_ids(&mut io_event);
+            out.push(io_event);
         } else if let Some(events) = events {
             let events_path = path.child(Step::Key("events"));
             for (index, entry) in events.into_iter().enumerate() {

@@ -378,6 +378,50 @@ impl<'de> Reader<'de> {
         }
     }
 
+    /// Reads the string at the next byte, a quote, into `visitor`.
+    fn visit_string<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.pos += 1;
+        match self.string()? {
+            Text::Borrowed(text) => visitor.visit_borrowed_str(text),
+            Text::Unescaped(text) => visitor.visit_str(text),
+        }
+    }
+
+    /// Reads the number at the next byte into `visitor`.
+    fn visit_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        match self.number()? {
+            Number::U64(value) => visitor.visit_u64(value),
+            Number::I64(value) => visitor.visit_i64(value),
+            Number::F64(value) => visitor.visit_f64(value),
+        }
+    }
+
+    /// Reads the object at the next byte, `{`, into `visitor`.
+    fn visit_object<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.pos += 1;
+        self.descend()?;
+        let value = visitor.visit_map(Entries {
+            reader: &mut *self,
+            first: true,
+        })?;
+        self.depth_left += 1;
+        self.expect(b'}')?;
+        Ok(value)
+    }
+
+    /// Reads the array at the next byte, `[`, into `visitor`.
+    fn visit_array<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+        self.pos += 1;
+        self.descend()?;
+        let value = visitor.visit_seq(Elements {
+            reader: &mut *self,
+            first: true,
+        })?;
+        self.depth_left += 1;
+        self.expect(b']')?;
+        Ok(value)
+    }
+
     /// Enters an array or object.
     fn descend(&mut self) -> Result<()> {
         self.depth_left = self
@@ -454,10 +498,10 @@ impl<'de> Reader<'de> {
 /// `deserialize_*` methods that read a value only when its first byte matches, and refuse
 /// anything else before the visitor sees it.
 macro_rules! typed {
-    ($($method:ident: $first:pat,)*) => {$(
+    ($($method:ident: $first:pat => $read:ident,)*) => {$(
         fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
             match self.peek() {
-                Some($first) => self.deserialize_any(visitor),
+                Some($first) => self.$read(visitor),
                 _ => Err(Rejected),
             }
         }
@@ -478,40 +522,10 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
         match self.peek().ok_or(Rejected)? {
-            b'{' => {
-                self.pos += 1;
-                self.descend()?;
-                let value = visitor.visit_map(Entries {
-                    reader: &mut *self,
-                    first: true,
-                })?;
-                self.depth_left += 1;
-                self.expect(b'}')?;
-                Ok(value)
-            }
-            b'[' => {
-                self.pos += 1;
-                self.descend()?;
-                let value = visitor.visit_seq(Elements {
-                    reader: &mut *self,
-                    first: true,
-                })?;
-                self.depth_left += 1;
-                self.expect(b']')?;
-                Ok(value)
-            }
-            b'"' => {
-                self.pos += 1;
-                match self.string()? {
-                    Text::Borrowed(text) => visitor.visit_borrowed_str(text),
-                    Text::Unescaped(text) => visitor.visit_str(text),
-                }
-            }
-            b'-' | b'0'..=b'9' => match self.number()? {
-                Number::U64(value) => visitor.visit_u64(value),
-                Number::I64(value) => visitor.visit_i64(value),
-                Number::F64(value) => visitor.visit_f64(value),
-            },
+            b'"' => self.visit_string(visitor),
+            b'-' | b'0'..=b'9' => self.visit_number(visitor),
+            b'{' => self.visit_object(visitor),
+            b'[' => self.visit_array(visitor),
             b't' => {
                 self.literal(b"true")?;
                 visitor.visit_bool(true)
@@ -600,24 +614,24 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
 
     typed! {
         // As serde_json: each type is read from its own JSON type only.
-        deserialize_bool: b't' | b'f',
-        deserialize_i8: b'-' | b'0'..=b'9',
-        deserialize_i16: b'-' | b'0'..=b'9',
-        deserialize_i32: b'-' | b'0'..=b'9',
-        deserialize_i64: b'-' | b'0'..=b'9',
-        deserialize_u8: b'-' | b'0'..=b'9',
-        deserialize_u16: b'-' | b'0'..=b'9',
-        deserialize_u32: b'-' | b'0'..=b'9',
-        deserialize_u64: b'-' | b'0'..=b'9',
-        deserialize_f32: b'-' | b'0'..=b'9',
-        deserialize_f64: b'-' | b'0'..=b'9',
-        deserialize_char: b'"',
-        deserialize_str: b'"',
-        deserialize_string: b'"',
-        deserialize_identifier: b'"',
-        deserialize_unit: b'n',
-        deserialize_seq: b'[',
-        deserialize_map: b'{',
+        deserialize_bool: b't' | b'f' => deserialize_any,
+        deserialize_i8: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_i16: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_i32: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_i64: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_u8: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_u16: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_u32: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_u64: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_f32: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_f64: b'-' | b'0'..=b'9' => visit_number,
+        deserialize_char: b'"' => visit_string,
+        deserialize_str: b'"' => visit_string,
+        deserialize_string: b'"' => visit_string,
+        deserialize_identifier: b'"' => visit_string,
+        deserialize_unit: b'n' => deserialize_any,
+        deserialize_seq: b'[' => visit_array,
+        deserialize_map: b'{' => visit_object,
     }
 
     refused! {

@@ -71,7 +71,7 @@ impl Sink for Single {
 /// Parses any delivery body into its notifications.
 pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
     read(body, |element, path| match element {
-        Some(item) => item.into_notifications(out, path, None),
+        Some(item) => item.take_notifications(out, path, None),
         None => Err(NotFound::at(path, NOTIFICATION)),
     })
 }
@@ -82,11 +82,11 @@ pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
     read(body, |element, path| match element {
         // A top-level object may be a run list; an array element must be a run.
         Some(item) if matches!(path, Path::Root) => {
-            runs.extend(item.into_runs(path)?);
+            runs.extend(item.take_runs(path)?);
             Ok(())
         }
         Some(item) if item.is_bare_run() => {
-            runs.push(item.into_bare_run());
+            runs.push(item.take_bare_run());
             Ok(())
         }
         Some(_) => Err(NotFound::at(path, RUN)),
@@ -657,15 +657,15 @@ impl Item {
 
     /// The object as a run of its own: envelope attributes, and a `data` object outside a
     /// CloudEvent, are just more fields.
-    fn into_bare_run(&mut self) -> FlowRun {
+    fn take_bare_run(&mut self) -> FlowRun {
         self.shapes.release_nested();
         self.run.extra.append(&mut self.shapes.attributes);
         std::mem::take(&mut self.run)
     }
 
-    fn into_runs(&mut self, path: &Path<'_>) -> Result<Vec<FlowRun>, NotFound> {
+    fn take_runs(&mut self, path: &Path<'_>) -> Result<Vec<FlowRun>, NotFound> {
         if self.is_bare_run() {
-            return Ok(vec![self.into_bare_run()]);
+            return Ok(vec![self.take_bare_run()]);
         }
         let single_shape = self.marker_count() == 1;
         match self.shapes.items.take() {
@@ -681,7 +681,7 @@ impl Item {
         }
     }
 
-    fn into_notifications(
+    fn take_notifications(
         &mut self,
         out: &mut impl Sink,
         path: &Path<'_>,
@@ -692,7 +692,7 @@ impl Item {
             return Err(NotFound::at(path, SINGLE_SHAPE));
         }
         if self.is_bare_run() {
-            let run = self.into_bare_run();
+            let run = self.take_bare_run();
             let mut notification = Notification::from_run(run);
             notification.event_id = clone_string(&notification.run.extra, &["event_id", "eventid"]);
             notification.recipient_client_id = clone_string(
@@ -927,7 +927,7 @@ impl<'de> Deserialize<'de> for JournalEntry {
                 let mut notifications = Vec::new();
                 let read = match event_seen {
                     Some(true) => event
-                        .into_notifications(&mut notifications, &event_path, position.as_deref())
+                        .take_notifications(&mut notifications, &event_path, position.as_deref())
                         .map(|()| notifications),
                     _ => Err(NotFound::at(&event_path, NOTIFICATION)),
                 };

@@ -783,7 +783,7 @@ impl Item {
             return Err(NotFound::at(path, NOT_A_LIST));
         } else if let Some(messages) = messages {
             let messages_path = path.child(Step::Key("messages"));
-            merge_fields(&mut attributes, &run);
+            merge_fields(&mut attributes, run);
             for (index, message) in messages.into_iter().enumerate() {
                 let message_path = messages_path.child(Step::Index(index));
                 let Message {

@@ -148,6 +148,9 @@ impl<'de, T: Fill<'de>> DeserializeSeed<'de> for FillSeed<'_, T> {
 }
 
 impl<'de, T: Deserialize<'de>> Fill<'de> for Option<T> {
+    // Not inlined into each field of each object: one copy per type serves them all, which
+    // keeps the code a parse runs through small enough for the instruction cache.
+    #[inline(never)]
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
         *place = Option::deserialize(deserializer)?;
         Ok(place.is_some())
@@ -158,6 +161,7 @@ impl<'de, T: Deserialize<'de>> Fill<'de> for Option<T> {
 macro_rules! fill_by_value {
     ($($ty:ty),*) => {$(
         impl<'de> Fill<'de> for $ty {
+            #[inline(never)]
             fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
                 match Option::deserialize(deserializer)? {
                     Some(value) => {
@@ -176,6 +180,7 @@ fill_by_value!(String, Extra, crate::ErrorCode);
 pub(crate) use fill_by_value;
 
 impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
+    #[inline(never)]
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
         deserializer.deserialize_option(ListFill(place))
     }
@@ -329,6 +334,7 @@ macro_rules! wire_object {
         }
 
         impl<'de> $crate::wire::Fill<'de> for $name {
+            #[inline(never)]
             fn fill<D: serde::Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
                 deserializer.deserialize_option($crate::wire::ObjectFill { place, hook: &mut $crate::wire::NoHook })
             }

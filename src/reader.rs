@@ -315,24 +315,30 @@ impl<'de> Reader<'de> {
         let start = self.pos;
         let negative = self.bytes.get(start) == Some(&b'-');
         let digits_start = start + usize::from(negative);
-        let mut at = self.some_digits(digits_start)?;
-        let digits = self.bytes.get(digits_start..at).ok_or(Rejected)?;
-        // One leading zero, no more digits.
-        if digits.len() > 1 && digits[0] == b'0' {
+        // One pass over the integer digits: value and count together.
+        let mut at = digits_start;
+        let mut value: u64 = 0;
+        let mut overflow = false;
+        while let Some(&byte) = self.bytes.get(at) {
+            let digit = byte.wrapping_sub(b'0');
+            if digit > 9 {
+                break;
+            }
+            match value
+                .checked_mul(10)
+                .and_then(|v| v.checked_add(u64::from(digit)))
+            {
+                Some(next) => value = next,
+                None => overflow = true,
+            }
+            at += 1;
+        }
+        let count = at - digits_start;
+        // At least one digit, and one leading zero at most.
+        if count == 0 || (count > 1 && self.bytes.get(digits_start) == Some(&b'0')) {
             return Err(Rejected);
         }
-        let mut integer = if digits.len() < 20 {
-            // Nineteen digits never overflow a u64.
-            Some(
-                digits
-                    .iter()
-                    .fold(0u64, |value, &digit| value * 10 + u64::from(digit - b'0')),
-            )
-        } else {
-            digits.iter().try_fold(0u64, |value, &digit| {
-                value.checked_mul(10)?.checked_add(u64::from(digit - b'0'))
-            })
-        };
+        let mut integer = (!overflow).then_some(value);
         if self.bytes.get(at) == Some(&b'.') {
             at = self.some_digits(at + 1)?;
             integer = None;

@@ -232,12 +232,16 @@ impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
         // Each element is filled in a scratch value, then moved once: pushing a default and
         // popping it at the end would grow the list past its length for nothing. A `null`
         // element is skipped rather than turned into an empty string or object.
+        //
+        // The list ends as long as it is (the parsed model keeps no spare room): short lists,
+        // the usual case, grow one place at a time, long ones double and are trimmed once.
         let mut scratch = T::default();
         while let Some(present) = seq.next_element_seed(FillSeed(&mut scratch))? {
             if present {
-                self.0.push(std::mem::take(&mut scratch));
+                push_exact(self.0, std::mem::take(&mut scratch));
             }
         }
+        trim(self.0);
         Ok(true)
     }
 }
@@ -521,3 +525,30 @@ macro_rules! scalars_give {
 }
 
 pub(crate) use scalars_give;
+
+#[cfg(test)]
+mod tests {
+    use crate::{RunError, StatusSummary};
+
+    #[test]
+    fn lists_and_unknown_fields_hold_no_spare_room() {
+        for count in [1, 2, 3, 4, 5, 16, 17, 40] {
+            let errors: Vec<String> = (0..count)
+                .map(|n| format!(r#"{{"code": "E-{n}", "x{n}": {n}, "y": null}}"#))
+                .collect();
+            let refs: Vec<String> = (0..count).map(|n| format!(r#""a{n}""#)).collect();
+            let body = format!(
+                r#"{{"errors": [{}, null], "activityRefs": [{}], "z": 1}}"#,
+                errors.join(", "),
+                refs.join(", ")
+            );
+            let summary: StatusSummary = serde_json::from_str(&body).unwrap();
+            assert_eq!(summary.errors.len(), count);
+            assert_eq!(summary.errors.capacity(), count);
+            assert_eq!(summary.activity_refs.capacity(), count);
+            assert_eq!(summary.extra.len(), 1);
+            let first: &RunError = &summary.errors[0];
+            assert_eq!(first.extra.len(), 2);
+        }
+    }
+}

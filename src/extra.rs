@@ -25,7 +25,10 @@ use serde_json::Value;
 /// ```
 #[derive(Clone, Default)]
 pub struct Extra {
-    entries: Vec<(String, Value)>,
+    /// `None` when empty. Boxed so that the map costs one pointer in the objects that hold
+    /// it (every wire object has one, most of them empty), and sized to fit its entries.
+    #[allow(clippy::box_collection)]
+    entries: Option<Box<Vec<(String, Value)>>>,
 }
 
 /// Above this many entries, the duplicate check sorts instead of comparing every pair.
@@ -37,19 +40,58 @@ impl Extra {
         Extra::default()
     }
 
+    /// The entries, in order.
+    fn entries(&self) -> &[(String, Value)] {
+        self.entries.as_deref().map_or(&[], Vec::as_slice)
+    }
+
+    /// The entries, to change them in place.
+    fn entries_mut(&mut self) -> &mut [(String, Value)] {
+        self.entries
+            .as_deref_mut()
+            .map_or(&mut [], Vec::as_mut_slice)
+    }
+
+    /// The list, to add entries to or remove them from; call [`Extra::tidy`] after removing,
+    /// and trim it, so that it keeps no spare room.
+    fn list(&mut self) -> &mut Vec<(String, Value)> {
+        self.entries.get_or_insert_with(Box::default)
+    }
+
+    /// Adds an entry at the end. A short list grows one place at a time, so it holds no spare
+    /// room; a long one doubles, and parsing trims it once the object is read.
+    fn push(&mut self, key: String, value: Value) {
+        crate::wire::push_exact(self.list(), (key, value));
+    }
+
+    /// Frees the list when it has become empty.
+    fn tidy(&mut self) {
+        if self.entries.as_ref().is_some_and(|list| list.is_empty()) {
+            self.entries = None;
+        }
+    }
+
+    /// Gives back the room the list does not use (parsing calls this once an object is read).
+    #[inline]
+    pub(crate) fn shrink_to_fit(&mut self) {
+        if let Some(list) = &mut self.entries {
+            crate::wire::trim(list);
+        }
+    }
+
     /// How many fields it holds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries().len()
     }
 
     /// Whether it holds no field.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries().is_empty()
     }
 
     /// The value of a field.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries
+        self.entries()
             .iter()
             .find(|(name, _)| name == key)
             .map(|(_, value)| value)
@@ -57,7 +99,7 @@ impl Extra {
 
     /// The value of a field, to change it.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
-        self.entries
+        self.entries_mut()
             .iter_mut()
             .find(|(name, _)| name == key)
             .map(|(_, value)| value)
@@ -75,7 +117,7 @@ impl Extra {
         match self.get_mut(&key) {
             Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
-                self.entries.push((key, value));
+                self.push(key, value);
                 None
             }
         }
@@ -83,29 +125,39 @@ impl Extra {
 
     /// Removes a field, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let index = self.entries.iter().position(|(name, _)| name == key)?;
-        Some(self.entries.remove(index).1)
+        let index = self.entries().iter().position(|(name, _)| name == key)?;
+        let list = self.list();
+        let (_, value) = list.remove(index);
+        crate::wire::trim(list);
+        self.tidy();
+        Some(value)
     }
 
     /// The fields in order.
     pub fn iter(&self) -> Iter<'_> {
-        Iter(self.entries.iter())
+        Iter(self.entries().iter())
     }
 
     /// The field names in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.entries.iter().map(|(key, _)| key.as_str())
+        self.entries().iter().map(|(key, _)| key.as_str())
     }
 
     /// Keeps only the fields for which `keep` returns `true`, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
-        self.entries.retain_mut(|(key, value)| keep(key, value));
+        if let Some(list) = &mut self.entries {
+            list.retain_mut(|(key, value)| keep(key, value));
+            crate::wire::trim(list);
+        }
+        self.tidy();
     }
 
     /// Moves every field of `other` to `self`: new names at the end, names `self` already has
     /// replaced in place.
     pub fn append(&mut self, other: &mut Extra) {
-        self.extend(other.entries.drain(..));
+        if let Some(list) = other.entries.take() {
+            self.extend(*list);
+        }
     }
 
     /// Merges fields that came twice, keeping the first place and the last value, in one
@@ -114,9 +166,10 @@ impl Extra {
         if self.repeated_key().is_none() {
             return;
         }
-        let mut first_place: HashMap<String, usize> = HashMap::with_capacity(self.len());
-        let mut merged: Vec<(String, Value)> = Vec::with_capacity(self.len());
-        for (key, value) in self.entries.drain(..) {
+        let entries = self.entries.take().map(|list| *list).unwrap_or_default();
+        let mut first_place: HashMap<String, usize> = HashMap::with_capacity(entries.len());
+        let mut merged: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+        for (key, value) in entries {
             match first_place.get(&key) {
                 Some(&place) => merged[place].1 = value,
                 None => {
@@ -125,18 +178,19 @@ impl Extra {
                 }
             }
         }
-        self.entries = merged;
+        merged.shrink_to_fit();
+        self.entries = Some(Box::new(merged));
     }
 
     /// Adds a field read from the wire without looking for an earlier one; the reader calls
     /// [`Extra::repeated_key`] once the object is complete, which keeps parsing linear.
     pub(crate) fn push_unchecked(&mut self, key: String, value: Value) {
-        self.entries.push((key, value));
+        self.push(key, value);
     }
 
     /// A key that stands more than once, if any.
     pub(crate) fn repeated_key(&self) -> Option<&str> {
-        let entries = &self.entries;
+        let entries = self.entries();
         if entries.len() < 2 {
             return None;
         }
@@ -174,12 +228,12 @@ impl PartialEq for Extra {
         }
         if self.len() <= PAIRWISE_LIMIT {
             return self
-                .entries
+                .entries()
                 .iter()
                 .all(|(key, value)| other.get(key) == Some(value));
         }
         fn sorted(extra: &Extra) -> Vec<&(String, Value)> {
-            let mut entries: Vec<_> = extra.entries.iter().collect();
+            let mut entries: Vec<_> = extra.entries().iter().collect();
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             entries
         }
@@ -206,8 +260,10 @@ impl FromIterator<(String, Value)> for Extra {
 /// Adds the fields in order; a name already present keeps its place and takes the new value.
 impl Extend<(String, Value)> for Extra {
     fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
-        self.entries.extend(iter);
+        self.list().extend(iter);
         self.merge_repeated();
+        self.shrink_to_fit();
+        self.tidy();
     }
 }
 
@@ -216,7 +272,10 @@ impl IntoIterator for Extra {
     type IntoIter = std::vec::IntoIter<(String, Value)>;
 
     fn into_iter(self) -> Self::IntoIter {
-        self.entries.into_iter()
+        self.entries
+            .map(|list| *list)
+            .unwrap_or_default()
+            .into_iter()
     }
 }
 
@@ -225,7 +284,7 @@ impl<'a> IntoIterator for &'a Extra {
     type IntoIter = Iter<'a>;
 
     fn into_iter(self) -> Iter<'a> {
-        Iter(self.entries.iter())
+        self.iter()
     }
 }
 
@@ -247,15 +306,16 @@ impl<'a> Iterator for Iter<'a> {
 
 impl From<serde_json::Map<String, Value>> for Extra {
     fn from(map: serde_json::Map<String, Value>) -> Self {
+        let entries: Vec<_> = map.into_iter().collect();
         Extra {
-            entries: map.into_iter().collect(),
+            entries: (!entries.is_empty()).then(|| Box::new(entries)),
         }
     }
 }
 
 impl From<Extra> for serde_json::Map<String, Value> {
     fn from(extra: Extra) -> Self {
-        extra.entries.into_iter().collect()
+        extra.into_iter().collect()
     }
 }
 
@@ -285,6 +345,7 @@ impl<'de> Deserialize<'de> for Extra {
                 while let Some((key, value)) = map.next_entry::<String, Value>()? {
                     extra.push_unchecked(key, value);
                 }
+                extra.shrink_to_fit();
                 match extra.repeated_key() {
                     Some(key) => Err(crate::wire::duplicate(key)),
                     None => Ok(extra),
@@ -293,5 +354,69 @@ impl<'de> Deserialize<'de> for Extra {
         }
 
         deserializer.deserialize_map(ExtraVisitor)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// No list when empty, and no spare room in the list otherwise.
+    fn sized_to_fit(extra: &Extra) -> bool {
+        match &extra.entries {
+            None => true,
+            Some(list) => !list.is_empty() && list.len() == list.capacity(),
+        }
+    }
+
+    fn object(fields: usize) -> String {
+        let fields: Vec<String> = (0..fields).map(|n| format!(r#""k{n}": {n}"#)).collect();
+        format!("{{{}}}", fields.join(", "))
+    }
+
+    #[test]
+    fn one_pointer_wide() {
+        assert_eq!(std::mem::size_of::<Extra>(), std::mem::size_of::<usize>());
+    }
+
+    #[test]
+    fn parsed_maps_hold_no_spare_room() {
+        for fields in [0, 1, 2, 3, 4, 5, 15, 16, 17, 40] {
+            let extra: Extra = serde_json::from_str(&object(fields)).unwrap();
+            assert_eq!(extra.len(), fields);
+            assert!(sized_to_fit(&extra), "{fields} fields");
+        }
+    }
+
+    #[test]
+    fn small_maps_hold_no_spare_room_as_they_change() {
+        let mut extra = Extra::new();
+        for n in 0..PAIRWISE_LIMIT {
+            extra.insert(format!("k{n}"), json!(n));
+            assert!(sized_to_fit(&extra), "after inserting k{n}");
+        }
+        extra.insert("k0", json!("again"));
+        assert!(sized_to_fit(&extra));
+        assert_eq!(extra.remove("k3"), Some(json!(3)));
+        assert!(sized_to_fit(&extra));
+        extra.retain(|key, _| key != "k4" && key != "k5");
+        assert!(sized_to_fit(&extra));
+        assert_eq!(extra.len(), PAIRWISE_LIMIT - 3);
+        extra.extend([("k1".to_owned(), json!(1)), ("new".to_owned(), json!(0))]);
+        assert!(sized_to_fit(&extra));
+        assert_eq!(extra.keys().last(), Some("new"));
+        extra.retain(|_, _| false);
+        assert!(extra.entries.is_none());
+        extra.insert("only", json!(1));
+        assert_eq!(extra.remove("only"), Some(json!(1)));
+        assert!(extra.entries.is_none());
+        extra.extend(std::iter::empty());
+        assert!(extra.entries.is_none());
+        let mut other: Extra = serde_json::from_str(&object(3)).unwrap();
+        extra.append(&mut other);
+        assert!(other.is_empty() && other.entries.is_none());
+        assert_eq!(extra.len(), 3);
+        assert!(sized_to_fit(&extra));
     }
 }

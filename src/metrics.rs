@@ -169,8 +169,9 @@ pub struct FileSummary expecting "a fileSummary object" {
 wire_object! {
 /// `fileSummary.extensions`.
 pub struct FileExtensions expecting "a fileSummary.extensions object" {
-    /// `manifest`: the link to the files the activity read.
-    "manifest" => manifest: Option<Manifest>,
+    /// `manifest`: the link to the files the activity read (boxed: most summaries have none,
+    /// and every activity would carry its room).
+    "manifest" => manifest: Option<Box<Manifest>>,
 }
 }
 

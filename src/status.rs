@@ -72,8 +72,9 @@ wire_object! {
 pub struct StatusExtensions expecting "a statusSummary.extensions object" {
     /// `errors`: detailed errors (`INGEST-1212-400`, `MAPPER-3700-400`, `133`, ...).
     "errors" => errors: Vec<RunError>,
-    /// `manifest`: links to the failed records and error samples of partial ingestion.
-    "manifest" => manifest: Option<Manifest>,
+    /// `manifest`: links to the failed records and error samples of partial ingestion (boxed:
+    /// most summaries have none, and every activity would carry its room).
+    "manifest" => manifest: Option<Box<Manifest>>,
     /// `errorDetail`: the raw error text of the connector.
     "errorDetail" => error_detail: Option<String>,
     /// `batchId`: the Platform batch the activity wrote.

@@ -10,6 +10,11 @@ use aep_flow_run::{
 pub fn check_body(body: &[u8]) {
     let all = parse_notifications(body);
     let one = parse_notification(body);
+    let runs = parse_runs(body);
+    check_reader_agrees(
+        body,
+        [all.as_ref().err(), one.as_ref().err(), runs.as_ref().err()],
+    );
     match &all {
         Ok(list) if list.len() == 1 => assert_eq!(one.as_ref().ok(), list.first()),
         Ok(list) => assert_eq!(one, Err(Error::NotSingle { count: list.len() })),
@@ -21,9 +26,32 @@ pub fn check_body(body: &[u8]) {
             check_run_round_trip(&notification.run);
         }
     }
-    if let Ok(runs) = parse_runs(body) {
-        for run in &runs {
+    if let Ok(runs) = &runs {
+        for run in runs {
             check_run_round_trip(run);
+        }
+    }
+}
+
+/// The crate's reader accepts exactly the JSON serde_json accepts: a body read without error
+/// is JSON; a syntax error is one serde_json finds too when it reads every value (it checks
+/// less in values it skips: number ranges, lone surrogates, nesting); and the error the crate
+/// gives should its reader and serde_json ever disagree never comes.
+pub fn check_reader_agrees(body: &[u8], errors: [Option<&Error>; 3]) {
+    let skims = std::str::from_utf8(body).is_ok()
+        && serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok();
+    let reads = serde_json::from_slice::<serde_json::Value>(body).is_ok();
+    for error in errors {
+        match error {
+            None => assert!(skims, "a body that is no JSON was read"),
+            Some(Error::Syntax { message, .. }) => {
+                assert!(
+                    !message.contains("serde_json accepts"),
+                    "the reader refused JSON serde_json accepts"
+                );
+                assert!(!reads, "valid JSON refused as a syntax error: {message}");
+            }
+            Some(_) => {}
         }
     }
 }

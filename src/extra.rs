@@ -189,11 +189,17 @@ impl Extra {
     }
 
     /// A key that stands more than once, if any.
+    #[inline]
     pub(crate) fn repeated_key(&self) -> Option<&str> {
-        let entries = self.entries();
-        if entries.len() < 2 {
+        // Checked at the end of every object read, and nearly always empty: decided inline.
+        if self.len() < 2 {
             return None;
         }
+        self.repeated_key_among_several()
+    }
+
+    fn repeated_key_among_several(&self) -> Option<&str> {
+        let entries = self.entries();
         if entries.len() <= PAIRWISE_LIMIT {
             return entries.iter().enumerate().find_map(|(i, (key, _))| {
                 entries[..i]

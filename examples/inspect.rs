@@ -4,12 +4,12 @@
 //! cargo run --example inspect [--json] [FILE | -]
 //! ```
 //!
-//! Reads FILE, or standard input; with no FILE and a terminal on standard input, reads a
-//! bundled example (Adobe's failed-run message list). Prints a summary per notification, or
+//! Reads FILE, or standard input for `-`; with neither, reads a bundled example (Adobe's
+//! failed-run message list), so the command works the same from a terminal, a script or CI. Prints a summary per notification, or
 //! with `--json` one normalised JSON object per line. A Flow Service run list is shown run by
 //! run. Exits with status 1 and a message on a body that holds no flow run.
 
-use std::io::{IsTerminal, Read};
+use std::io::Read;
 use std::process::ExitCode;
 
 use aep_flow_run::{
@@ -84,13 +84,12 @@ fn read_body(file: Option<&str>) -> Result<Vec<u8>, String> {
     match file {
         Some("-") => read_stdin(),
         Some(path) => std::fs::read(path).map_err(|error| format!("cannot read {path}: {error}")),
-        None if std::io::stdin().is_terminal() => {
-            eprintln!(
-                "(no input: showing Adobe's example of a failed run; pass a file or pipe a body)"
-            );
+        // Not standard input by default: a script's or CI's stdin may be empty, or a pipe that
+        // never closes.
+        None => {
+            eprintln!("(no input: showing Adobe's example of a failed run; pass a file, or - for standard input)");
             Ok(BUNDLED.to_vec())
         }
-        None => read_stdin(),
     }
 }
 

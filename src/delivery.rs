@@ -16,10 +16,10 @@ use serde_json::Value;
 
 use crate::error::from_body;
 use crate::wire::{
-    duplicate, fill_by_value, scalars_give, unique_keys, wire_object, Absent, Fill, Hook, Key,
+    duplicate, fill_by_value, scalars_give, unique_keys, Absent, Fill, FillSeed, Hook, Key,
     ObjectFill, WireObject,
 };
-use crate::{Error, EventCode, Extra, FlowRun, Format, Notification, Timestamp};
+use crate::{Error, EventCode, Extra, FlowRun, Format, MessageInfo, Notification, Timestamp};
 
 /// Envelope attributes: kept aside while the shape is unknown, then moved to the
 /// notification (ids, code, time) or its `envelope` map, or back into a bare run's `extra`.
@@ -723,6 +723,7 @@ impl Item {
             published_at: None,
             journal_position: journal_position.map(str::to_owned),
             envelope,
+            message: None,
             run,
         };
         // The run is taken straight from where it was read: a run is 2 KB, and each move
@@ -787,33 +788,24 @@ impl Item {
             for (index, message) in messages.into_iter().enumerate() {
                 let message_path = messages_path.child(Step::Index(index));
                 let Message {
+                    info,
                     timestamp,
-                    meta,
                     value,
-                    extra: mut envelope,
                 } = message;
                 let run = value.into_run(&message_path.child(Step::Key("value")), RUN)?;
-                let mut meta = meta.unwrap_or_default();
-                let code = match meta.event_type.take() {
+                let code = match info
+                    .event_notification_meta
+                    .as_ref()
+                    .and_then(|meta| meta.event_type.as_deref())
+                {
                     Some(code) => EventCode::from(code),
                     None => EventCode::of_run(&run),
                 };
-                if !meta.extra.is_empty() {
-                    envelope.insert("_eventNotificationMeta", Value::Object(meta.extra.into()));
-                }
-                if !attributes.is_empty() {
-                    let own: std::collections::HashSet<&str> = envelope.keys().collect();
-                    let shared: Vec<_> = attributes
-                        .iter()
-                        .filter(|(key, _)| !own.contains(key))
-                        .map(|(key, value)| (key.to_owned(), value.clone()))
-                        .collect();
-                    shared
-                        .into_iter()
-                        .for_each(|(key, value)| envelope.push_unchecked(key, value));
-                }
+                // The list object's own fields belong to each of its messages.
+                let envelope = attributes.clone();
                 let mut message = notification(Format::Message, code, envelope, run);
                 message.published_at = timestamp;
+                message.message = Some(info);
                 out.push(message);
             }
         } else {
@@ -941,24 +933,56 @@ impl<'de> Deserialize<'de> for JournalEntry {
 
 fill_by_value!(JournalEntry);
 
-wire_object! {
-/// One message of a message list.
-pub(crate) struct Message expecting "a message object" {
-    /// `timestamp`.
-    "timestamp" => timestamp: Option<Timestamp>,
-    /// `_eventNotificationMeta`.
-    "_eventNotificationMeta" => meta: Option<NotificationMeta>,
-    /// `value`: the run.
-    "value" => value: MaybeRun,
-}
+/// One message of a message list: its own fields, its time and its run.
+#[derive(Default)]
+pub(crate) struct Message {
+    info: MessageInfo,
+    timestamp: Option<Timestamp>,
+    value: MaybeRun,
 }
 
-wire_object! {
-/// A message's `_eventNotificationMeta`.
-pub(crate) struct NotificationMeta expecting "an _eventNotificationMeta object" {
-    /// `type`: the event code.
-    "type" => event_type: Option<String>,
+/// Takes a message's `timestamp` and `value` while its other fields fill a [`MessageInfo`].
+struct MessageParts<'a> {
+    timestamp: &'a mut Option<Timestamp>,
+    value: &'a mut MaybeRun,
+    seen: [bool; 2],
 }
+
+impl<'de> Hook<'de> for MessageParts<'_> {
+    fn take<A: MapAccess<'de>>(&mut self, key: &str, map: &mut A) -> Result<bool, A::Error> {
+        let slot = match key {
+            "timestamp" => 0,
+            "value" => 1,
+            _ => return Ok(false),
+        };
+        if std::mem::replace(&mut self.seen[slot], true) {
+            return Err(duplicate(key));
+        }
+        if slot == 0 {
+            map.next_value_seed(FillSeed(&mut *self.timestamp))?;
+        } else {
+            map.next_value_seed(FillSeed(&mut *self.value))?;
+        }
+        Ok(true)
+    }
+}
+
+impl<'de> Fill<'de> for Message {
+    fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+        let Message {
+            info,
+            timestamp,
+            value,
+        } = place;
+        deserializer.deserialize_option(ObjectFill {
+            place: info,
+            hook: &mut MessageParts {
+                timestamp,
+                value,
+                seen: [false; 2],
+            },
+        })
+    }
 }
 
 /// Says what stands at `path` in `body`: "an object with keys id, status, …", "a string".

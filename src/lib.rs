@@ -67,6 +67,7 @@ mod error_code;
 mod event_code;
 pub mod extra;
 mod link;
+mod message;
 mod metrics;
 mod notification;
 mod number;
@@ -84,6 +85,7 @@ pub use error_code::{ErrorCode, ErrorCodeParts};
 pub use event_code::EventCode;
 pub use extra::Extra;
 pub use link::Link;
+pub use message::{EventNotificationMeta, MessageInfo, MessageSchema};
 pub use metrics::{
     DurationSummary, EntitySummary, FileExtensions, FileManifest, FileSummary, LatencySummary,
     Manifest, Metrics, RecordSummary, SizeSummary,

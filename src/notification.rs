@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::status::{FoundError, Outcome};
-use crate::{EventCode, Extra, FlowRun, Status, Timestamp};
+use crate::{EventCode, Extra, FlowRun, MessageInfo, Status, Timestamp};
 
 /// One flow-run notification, whatever shape it came in.
 ///
@@ -44,10 +44,15 @@ pub struct Notification {
     /// Its position in the I/O Events journal, when read from a journal page.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal_position: Option<String>,
-    /// The envelope's other fields, as they came (CloudEvent `source`, a message's
-    /// `imsOrgId` and `schema`, an id given under both its names, ...).
+    /// The envelope's other fields, as they came (CloudEvent `source`, the fields of a
+    /// message list's object beside `messages`, an id given under both its names, ...).
     #[serde(default, skip_serializing_if = "Extra::is_empty")]
     pub envelope: Extra,
+    /// A message's own fields (`msgType`, `schema`, `provider`, ...), when it came in a
+    /// message list; the list object's other fields, shared by its messages, are in
+    /// `envelope`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<MessageInfo>,
     /// The flow run.
     pub run: FlowRun,
 }
@@ -82,6 +87,7 @@ impl Notification {
             published_at: None,
             journal_position: None,
             envelope: Extra::new(),
+            message: None,
             run,
         }
     }

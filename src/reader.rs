@@ -9,8 +9,12 @@
 //!
 //! It accepts exactly the texts serde_json accepts and makes the same `visit_*` calls with the
 //! same values (borrowed strings when there is no escape, `u64`/`i64`/`f64` numbers by the
-//! same rules, no nesting limit for ignored values); `tests/reader.rs` holds it to that on
-//! every corpus the crate has.
+//! same rules, no nesting limit for ignored values). The tests at the end of this module hold it
+//! to that on every body the repository stores (fixtures, fuzz corpora, JSONTestSuite) and on
+//! generated text; the fuzz targets check it from the outside (`tests/support/checks.rs`).
+//!
+//! No `unsafe`: slices are taken with `get`, so a bug here is a refused body, never a read
+//! out of bounds.
 
 use std::fmt;
 

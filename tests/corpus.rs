@@ -375,8 +375,20 @@ fn message_list_sources_flow_run_failed() {
         Some("2020-08-14T19:42:37.622Z")
     );
     assert_eq!(n.recipient_client_id, None);
-    assert_eq!(n.envelope["provider"], "FlowService");
-    assert_eq!(n.envelope["msgType"], "eventNotification");
+    // The message's own fields are typed; the list object has no other field to share.
+    assert!(n.envelope.is_empty(), "{:?}", n.envelope);
+    let message = n.message.as_ref().unwrap();
+    assert_eq!(message.provider.as_deref(), Some("FlowService"));
+    assert_eq!(message.msg_type.as_deref(), Some("eventNotification"));
+    assert_eq!(message.version.as_deref(), Some("1.0"));
+    assert_eq!(message.ims_org_id.as_deref(), Some("{ORG_ID}"));
+    let schema = message.schema.as_ref().unwrap();
+    assert_eq!(schema.name.as_deref(), Some("run-notification"));
+    assert_eq!(schema.version.as_deref(), Some("1.0"));
+    let meta = message.event_notification_meta.as_ref().unwrap();
+    assert_eq!(meta.category.as_deref(), Some("Platform Notifications"));
+    assert_eq!(meta.event_type.as_deref(), Some("sources_flow_run_failed"));
+    assert!(message.extra.is_empty());
     assert!(!n.is_success());
     assert_eq!(n.outcome(), Outcome::Failed);
 

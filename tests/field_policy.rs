@@ -1094,3 +1094,47 @@ fn duration_falls_back_to_the_stop_time_and_is_never_negative() {
         None
     );
 }
+
+/// A message's own fields are typed in `Notification::message`, its unknown ones kept there;
+/// the list object's fields go to the envelope of each of its messages; all of it reads back.
+#[test]
+fn message_fields_and_list_fields() {
+    let body = br#"[{"batch": 7, "messages": [
+        {"msgType": "eventNotification", "schema": {"name": "run-notification", "version": "1.0", "x": 1},
+         "_eventNotificationMeta": {"category": "Platform Notifications", "type": "sources_flow_run_success", "y": 2},
+         "timestamp": 1597434157622, "note": "own", "value": {"id": "r1", "metrics": {}}},
+        {"value": {"id": "r2", "activities": []}, "_eventNotificationMeta": null}
+    ]}]"#;
+    let notifications = parse_notifications(body).unwrap();
+    let [first, second] = &notifications[..] else {
+        panic!("expected two notifications, got {notifications:?}");
+    };
+    let message = first.message.as_ref().unwrap();
+    assert_eq!(first.event_code, EventCode::FlowRunSuccess);
+    assert_eq!(message.msg_type.as_deref(), Some("eventNotification"));
+    assert_eq!(message.schema.as_ref().unwrap().extra["x"], 1);
+    let meta = message.event_notification_meta.as_ref().unwrap();
+    assert_eq!(meta.category.as_deref(), Some("Platform Notifications"));
+    assert_eq!(meta.extra["y"], 2);
+    assert_eq!(message.extra["note"], "own");
+    assert_eq!(first.envelope["batch"], 7);
+    // The second message has none of those fields; it shares the list object's.
+    let message = second.message.as_ref().unwrap();
+    assert_eq!(message.event_notification_meta, None);
+    assert!(message.extra.is_empty());
+    assert_eq!(second.envelope["batch"], 7);
+    assert_eq!(second.event_code, EventCode::Missing);
+    for notification in &notifications {
+        let text = serde_json::to_string(notification).unwrap();
+        assert_eq!(
+            &serde_json::from_str::<Notification>(&text).unwrap(),
+            notification
+        );
+    }
+    // A repeated `timestamp` or `value` is refused like any repeated key.
+    let twice = br#"[{"messages": [{"timestamp": 1, "timestamp": 2, "value": {"metrics": {}}}]}]"#;
+    assert!(matches!(
+        parse_notifications(twice),
+        Err(Error::InvalidField { .. })
+    ));
+}

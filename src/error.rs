@@ -113,8 +113,8 @@ where
             Err(located) => syntax_error(body, located.inner()),
             Ok(_) => match deserializer.end() {
                 Err(trailing) => syntax_error(body, &trailing),
-                // The reader accepts exactly what serde_json accepts (tests/reader.rs checks
-                // it on every corpus); should they ever disagree, say so rather than panic.
+                // The reader accepts exactly what serde_json accepts (its tests compare the
+                // two on every stored body); should they ever disagree, say so, never panic.
                 Ok(()) => Error::Syntax {
                     line: 0,
                     column: 0,

@@ -9,7 +9,10 @@
 //!
 //! It accepts exactly the texts serde_json accepts and makes the same `visit_*` calls with the
 //! same values (borrowed strings when there is no escape, `u64`/`i64`/`f64` numbers by the
-//! same rules, no nesting limit for ignored values). The tests at the end of this module hold it
+//! same rules, no nesting limit for ignored values), for every kind of value the crate's types
+//! ask for. The few requests none of them makes, and which serde_json answers in ways of its
+//! own (128-bit integers, `f32`, byte strings, numbers or booleans as map keys, enums written
+//! as maps), are refused. The tests at the end of this module hold it
 //! to that on every body the repository stores (fixtures, fuzz corpora, JSONTestSuite) and on
 //! generated text; the fuzz targets check it from the outside (`tests/support/checks.rs`).
 //!
@@ -635,7 +638,6 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
         deserialize_u16: b'-' | b'0'..=b'9' => visit_number,
         deserialize_u32: b'-' | b'0'..=b'9' => visit_number,
         deserialize_u64: b'-' | b'0'..=b'9' => visit_number,
-        deserialize_f32: b'-' | b'0'..=b'9' => visit_number,
         deserialize_f64: b'-' | b'0'..=b'9' => visit_number,
         deserialize_char: b'"' => visit_string,
         deserialize_str: b'"' => visit_string,
@@ -647,9 +649,61 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     }
 
     refused! {
-        // No body the crate reads holds these: serde_json gives 128-bit integers and byte
-        // strings values of their own, which this reader does not reproduce.
-        deserialize_i128, deserialize_u128, deserialize_bytes, deserialize_byte_buf,
+        // No type the crate reads asks for these, and serde_json reads them in ways of their
+        // own this reader does not reproduce: 128-bit integers in full, byte strings with
+        // lone surrogates, `f32` rounded once from the decimal text.
+        deserialize_i128, deserialize_u128, deserialize_f32, deserialize_bytes,
+        deserialize_byte_buf,
+    }
+}
+
+/// Reads an object's key, as serde_json's own key reader does: always as a string (even for
+/// a visitor that ignores it, so a lone surrogate escape is refused there too).
+struct KeyReader<'a, 'de>(&'a mut Reader<'de>);
+
+impl<'de> de::Deserializer<'de> for KeyReader<'_, 'de> {
+    type Error = Rejected;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        match self.0.peek() {
+            Some(b'"') => self.0.visit_string(visitor),
+            _ => Err(Rejected),
+        }
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value> {
+        self.0.deserialize_enum(name, variants, visitor)
+    }
+
+    refused! {
+        // serde_json reads numbers and booleans out of quoted keys (for maps keyed by them);
+        // no type the crate reads has such keys.
+        deserialize_bool, deserialize_i8, deserialize_i16, deserialize_i32, deserialize_i64,
+        deserialize_i128, deserialize_u8, deserialize_u16, deserialize_u32, deserialize_u64,
+        deserialize_u128, deserialize_f32, deserialize_f64, deserialize_bytes,
+        deserialize_byte_buf,
+    }
+
+    serde::forward_to_deserialize_any! {
+        char str string unit unit_struct seq tuple tuple_struct map struct identifier
+        ignored_any
     }
 }
 
@@ -677,7 +731,7 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
             return Err(Rejected);
         }
         self.first = false;
-        seed.deserialize(&mut *self.reader).map(Some)
+        seed.deserialize(KeyReader(&mut *self.reader)).map(Some)
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value> {
@@ -735,6 +789,16 @@ mod tests {
         reader.end().ok().map(|()| value)
     }
 
+    /// Any value walked by a visitor that ignores every part of it (map keys included),
+    /// rather than skipped whole.
+    struct Visited;
+
+    impl<'de> Deserialize<'de> for Visited {
+        fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+            deserializer.deserialize_any(IgnoredAny).map(|_| Visited)
+        }
+    }
+
     /// Whether the reader and serde_json agree on `text`, read as each of several types.
     fn disagreement(text: &str) -> Option<String> {
         fn same<'de, T: Deserialize<'de> + PartialEq + std::fmt::Debug>(
@@ -749,6 +813,16 @@ mod tests {
             read::<IgnoredAny>(text).is_some(),
             serde_json::from_str::<IgnoredAny>(text).is_ok(),
         );
+        let visited = (
+            read::<Visited>(text).is_some(),
+            serde_json::from_str::<Visited>(text).is_ok(),
+        );
+        if visited.0 != visited.1 {
+            return Some(format!(
+                "walked: reader {}, serde_json {}",
+                visited.0, visited.1
+            ));
+        }
         if ignored.0 != ignored.1 {
             return Some(format!(
                 "as IgnoredAny: reader {}, serde_json {}",
@@ -760,6 +834,8 @@ mod tests {
             .or_else(|| same::<String>(text, "String"))
             .or_else(|| same::<Vec<Option<f64>>>(text, "Vec<Option<f64>>"))
             .or_else(|| same::<Vec<crate::Count>>(text, "Vec<Count>"))
+            .or_else(|| same::<std::collections::BTreeMap<String, Value>>(text, "BTreeMap"))
+            .or_else(|| same::<Option<crate::Notification>>(text, "Option<Notification>"))
     }
 
     fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {

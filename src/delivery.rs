@@ -364,12 +364,25 @@ pub(crate) struct MaybeRun {
 }
 
 impl MaybeRun {
-    fn into_run(self, path: &Path<'_>, expected: &'static str) -> Result<FlowRun, NotFound> {
+    /// Says that the object at `path` was no run, unless it was one.
+    fn check(&self, path: &Path<'_>, expected: &'static str) -> Result<(), NotFound> {
         if self.is_run {
-            Ok(self.run)
+            Ok(())
         } else {
             Err(NotFound::at(path, expected))
         }
+    }
+
+    /// Takes the run out in place: moving the whole candidate first would copy its 2 KB once
+    /// more.
+    fn take_run(&mut self, path: &Path<'_>, expected: &'static str) -> Result<FlowRun, NotFound> {
+        self.check(path, expected)?;
+        Ok(std::mem::take(&mut self.run))
+    }
+
+    fn into_run(self, path: &Path<'_>, expected: &'static str) -> Result<FlowRun, NotFound> {
+        self.check(path, expected)?;
+        Ok(self.run)
     }
 }
 
@@ -567,7 +580,7 @@ impl Shapes {
     /// the attributes, as the value it was.
     fn release_nested_except(&mut self, keep: &str) {
         for key in ["event", "data"] {
-            if key == keep || !self.has_nested(key) {
+            if key == keep {
                 continue;
             }
             if let Some(unused) = self.take_nested(key) {
@@ -726,32 +739,19 @@ impl Item {
             message: None,
             run,
         };
-        // The run is taken straight from where it was read: a run is 2 KB, and each move
-        // through a local costs a copy.
-        let nested_run = |nested: &mut MaybeRun| -> Result<FlowRun, NotFound> {
-            if nested.is_run {
-                Ok(std::mem::take(&mut nested.run))
-            } else {
-                Err(NotFound::at(&path.child(Step::Key(key)), RUN))
-            }
-        };
-
         if cloud_event {
             let data = shapes
                 .nested_mut("data")
-                .ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?;
-            if !data.is_run {
-                return Err(NotFound::at(&path.child(Step::Key("data")), RUN));
-            }
+                .ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?
+                .take_run(&path.child(Step::Key("data")), RUN)?;
             let cloud_event_id = run.id.take();
             merge_fields(&mut attributes, run);
             let code = match take_string(&mut attributes, &["type"]) {
                 Some(code) => EventCode::from(code),
-                None => EventCode::of_run(&data.run),
+                None => EventCode::of_run(&data),
             };
             let published_at = take_timestamp(&mut attributes, "time");
-            let mut cloud_event =
-                notification(Format::CloudEvent, code, attributes, nested_run(data)?);
+            let mut cloud_event = notification(Format::CloudEvent, code, attributes, data);
             cloud_event.published_at = published_at;
             take_ids(&mut cloud_event);
             match (&cloud_event.event_id, cloud_event_id) {
@@ -763,7 +763,7 @@ impl Item {
             }
             out.push(cloud_event);
         } else if let Some(event) = shapes.nested_mut("event") {
-            let event = nested_run(event)?;
+            let event = event.take_run(&path.child(Step::Key("event")), RUN)?;
             merge_fields(&mut attributes, run);
             let code = EventCode::of_run(&event);
             let mut io_event = notification(Format::IoEvent, code, attributes, event);

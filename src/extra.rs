@@ -58,12 +58,6 @@ impl Extra {
         self.entries.get_or_insert_with(Box::default)
     }
 
-    /// Adds an entry at the end. A short list grows one place at a time, so it holds no spare
-    /// room; a long one doubles, and parsing trims it once the object is read.
-    fn push(&mut self, key: String, value: Value) {
-        crate::wire::push_exact(self.list(), (key, value));
-    }
-
     /// Frees the list when it has become empty.
     fn tidy(&mut self) {
         if self.entries.as_ref().is_some_and(|list| list.is_empty()) {
@@ -117,7 +111,7 @@ impl Extra {
         match self.get_mut(&key) {
             Some(slot) => Some(std::mem::replace(slot, value)),
             None => {
-                self.push(key, value);
+                self.push_unchecked(key, value);
                 None
             }
         }
@@ -182,10 +176,12 @@ impl Extra {
         self.entries = Some(Box::new(merged));
     }
 
-    /// Adds a field read from the wire without looking for an earlier one; the reader calls
-    /// [`Extra::repeated_key`] once the object is complete, which keeps parsing linear.
+    /// Adds a field at the end without looking for an earlier one (the reader calls
+    /// [`Extra::repeated_key`] once the object is complete, which keeps parsing linear). A
+    /// short list grows one place at a time, so it holds no spare room; a long one doubles,
+    /// and parsing trims it once the object is read.
     pub(crate) fn push_unchecked(&mut self, key: String, value: Value) {
-        self.push(key, value);
+        crate::wire::push_exact(self.list(), (key, value));
     }
 
     /// A key that stands more than once, if any.

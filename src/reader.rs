@@ -65,6 +65,21 @@ enum Text<'de, 's> {
     Unescaped(&'s str),
 }
 
+/// The character a one-letter escape (`\n`, `\"`, ...) stands for.
+fn one_letter_escape(letter: u8) -> Option<char> {
+    Some(match letter {
+        b'"' => '"',
+        b'\\' => '\\',
+        b'/' => '/',
+        b'b' => '\u{8}',
+        b'f' => '\u{c}',
+        b'n' => '\n',
+        b'r' => '\r',
+        b't' => '\t',
+        _ => return None,
+    })
+}
+
 /// A number as serde_json classifies it.
 enum Number {
     U64(u64),
@@ -230,15 +245,7 @@ impl<'de> Reader<'de> {
 
     /// Unescapes the escape whose backslash precedes `at`; gives the position after it.
     fn escape(&mut self, at: usize) -> Result<usize> {
-        let unescaped = match self.bytes.get(at) {
-            Some(b'"') => '"',
-            Some(b'\\') => '\\',
-            Some(b'/') => '/',
-            Some(b'b') => '\u{8}',
-            Some(b'f') => '\u{c}',
-            Some(b'n') => '\n',
-            Some(b'r') => '\r',
-            Some(b't') => '\t',
+        match self.bytes.get(at) {
             Some(b'u') => {
                 let unit = self.hex4(at + 1)?;
                 let (code, after) = match unit {
@@ -259,12 +266,15 @@ impl<'de> Reader<'de> {
                     _ => (u32::from(unit), at + 5),
                 };
                 self.scratch.push(char::from_u32(code).ok_or(Rejected)?);
-                return Ok(after);
+                Ok(after)
             }
-            _ => return Err(Rejected),
-        };
-        self.scratch.push(unescaped);
-        Ok(at + 1)
+            Some(&letter) => {
+                self.scratch
+                    .push(one_letter_escape(letter).ok_or(Rejected)?);
+                Ok(at + 1)
+            }
+            None => Err(Rejected),
+        }
     }
 
     /// Four hex digits at `at`, as serde_json reads them after `\u`.
@@ -288,11 +298,11 @@ impl<'de> Reader<'de> {
                     return Ok(());
                 }
                 Some(b'\\') => match self.bytes.get(at + 1) {
-                    Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => at += 2,
                     Some(b'u') => {
                         self.hex4(at + 2)?;
                         at += 6;
                     }
+                    Some(&letter) if one_letter_escape(letter).is_some() => at += 2,
                     _ => return Err(Rejected),
                 },
                 _ => return Err(Rejected),
@@ -300,19 +310,16 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// The position after the run of digits from `at`.
-    fn digits_end(&self, mut at: usize) -> usize {
+    /// The position after the run of digits from `at`, refusing an empty run.
+    fn some_digits(&self, start: usize) -> Result<usize> {
+        let mut at = start;
         while self.bytes.get(at).is_some_and(u8::is_ascii_digit) {
             at += 1;
         }
-        at
-    }
-
-    /// The position after the run of digits from `at`, refusing an empty run.
-    fn some_digits(&self, at: usize) -> Result<usize> {
-        match self.digits_end(at) {
-            end if end > at => Ok(end),
-            _ => Err(Rejected),
+        if at > start {
+            Ok(at)
+        } else {
+            Err(Rejected)
         }
     }
 

@@ -1,10 +1,10 @@
 //! The crate's error type.
 
-use serde::de::{DeserializeSeed, IgnoredAny};
+use serde::de::IgnoredAny;
 use serde::Deserialize;
 use serde_json::error::Category;
 
-use crate::reader::Reader;
+use crate::reader::{Reader, Rejected};
 
 /// Why a body could not be read. Every variant says where and what.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -62,29 +62,25 @@ fn at(path: &str) -> String {
 /// Deserialises a whole body; when that fails, reads it again with serde_json to say where
 /// and what.
 ///
-/// The body is checked for UTF-8 once, up front, then read by the crate's own [`Reader`],
-/// which keeps no error detail and no path: the second read, through serde_json and
-/// `serde_path_to_error`, happens only on failure. `Slow` is that second reader: the same
-/// visitors as `seed`, every object accepted, so it stops at the same fault (a syntax error,
+/// The body is checked for UTF-8 once, up front, then read by `read` with the crate's own
+/// [`Reader`], which keeps no error detail and no path: the second read, through serde_json
+/// and `serde_path_to_error`, happens only on failure. `Slow` is that second reader: the same
+/// reading as `read`, every object accepted, so it stops at the same fault (a syntax error,
 /// or a field of the wrong type, now with its path).
 ///
-/// When the seed stops the read itself (it found valid JSON that is no notification), `stopped`
-/// gives that error instead.
-pub(crate) fn from_body<'de, S, Slow>(
+/// When `read` stops itself (it found valid JSON that is no notification), `stopped` gives
+/// that error instead.
+pub(crate) fn from_body<'de, T, Slow>(
     body: &'de [u8],
-    seed: S,
+    read: impl FnOnce(&mut Reader<'de>) -> Result<T, Rejected>,
     stopped: impl FnOnce() -> Option<Error>,
-) -> Result<S::Value, Error>
+) -> Result<T, Error>
 where
-    S: DeserializeSeed<'de>,
     Slow: Deserialize<'de>,
 {
     let text = std::str::from_utf8(body).map_err(|error| not_utf8(body, error.valid_up_to()))?;
     let mut reader = Reader::new(text);
-    if let Ok(value) = seed
-        .deserialize(&mut reader)
-        .and_then(|value| reader.end().map(|()| value))
-    {
+    if let Ok(value) = read(&mut reader).and_then(|value| reader.end().map(|()| value)) {
         return Ok(value);
     }
     if let Some(stopped) = stopped() {

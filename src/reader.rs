@@ -1,5 +1,8 @@
 //! The JSON reader behind the parse functions: a [`serde::Deserializer`] over a body already
-//! checked to be UTF-8.
+//! checked to be UTF-8, and a direct interface ([`Reader::object`], [`Reader::array`],
+//! [`Reader::null`], [`Reader::owned_string`], and [`Fields`] on an object's entries) through
+//! which the crate's own types fill themselves without serde's visitor layers
+//! ([`Fill::fill_direct`]).
 //!
 //! serde_json's reader is general: it serves any source, tracks lines and columns for its
 //! errors, and steps over whitespace a byte at a time. This one reads a whole body held in
@@ -19,9 +22,14 @@
 //! No `unsafe`: slices are taken with `get`, so a bug here is a refused body, never a read
 //! out of bounds.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::wire::{Fields, Fill};
 
 /// serde_json's nesting limit: the 128th level of arrays and objects is refused.
 const DEPTH_LIMIT: u8 = 128;
@@ -418,28 +426,12 @@ impl<'de> Reader<'de> {
 
     /// Reads the object at the next byte, `{`, into `visitor`.
     fn visit_object<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.pos += 1;
-        self.descend()?;
-        let value = visitor.visit_map(Entries {
-            reader: &mut *self,
-            first: true,
-        })?;
-        self.depth_left += 1;
-        self.expect(b'}')?;
-        Ok(value)
+        self.object(|entries| visitor.visit_map(entries))
     }
 
     /// Reads the array at the next byte, `[`, into `visitor`.
     fn visit_array<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
-        self.pos += 1;
-        self.descend()?;
-        let value = visitor.visit_seq(Elements {
-            reader: &mut *self,
-            first: true,
-        })?;
-        self.depth_left += 1;
-        self.expect(b']')?;
-        Ok(value)
+        self.array(|elements| visitor.visit_seq(elements))
     }
 
     /// Enters an array or object.
@@ -512,6 +504,82 @@ impl<'de> Reader<'de> {
                 }
             }
         }
+    }
+}
+
+/// Reading straight into the crate's types, without serde's visitors: what
+/// [`Fill::fill_direct`] and the delivery reader use. Each reads exactly what the
+/// `deserialize_*` method it stands for reads, and refuses the same.
+impl<'de> Reader<'de> {
+    /// The first byte of the next value, left unread.
+    #[inline]
+    pub(crate) fn next_byte(&mut self) -> Option<u8> {
+        self.peek()
+    }
+
+    /// Consumes a `null` (`true`), or leaves any other value unread (`false`), as
+    /// `deserialize_option` tells `None` from `Some`.
+    #[inline]
+    pub(crate) fn null(&mut self) -> Result<bool> {
+        if self.peek() == Some(b'n') {
+            self.literal(b"null")?;
+            Ok(true)
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Reads the object at the next byte (anything else is refused) through `read`, which is
+    /// given its fields; as `deserialize_map`.
+    #[inline]
+    pub(crate) fn object<T>(
+        &mut self,
+        read: impl FnOnce(Entries<'_, 'de>) -> Result<T>,
+    ) -> Result<T> {
+        self.enclosed(b'{', |reader| {
+            read(Entries {
+                reader,
+                first: true,
+            })
+        })
+    }
+
+    /// Reads the array at the next byte (anything else is refused) through `read`, which is
+    /// given its elements; as `deserialize_seq`.
+    #[inline]
+    pub(crate) fn array<T>(
+        &mut self,
+        read: impl FnOnce(Elements<'_, 'de>) -> Result<T>,
+    ) -> Result<T> {
+        self.enclosed(b'[', |reader| {
+            read(Elements {
+                reader,
+                first: true,
+            })
+        })
+    }
+
+    /// Reads what stands between `open` (`{` or `[`) and its closing bracket with `read`,
+    /// one level deeper.
+    #[inline]
+    fn enclosed<T>(&mut self, open: u8, read: impl FnOnce(&mut Self) -> Result<T>) -> Result<T> {
+        self.expect(open)?;
+        self.descend()?;
+        let value = read(self)?;
+        self.depth_left += 1;
+        // `]` and `}` stand two code points after `[` and `{`.
+        self.expect(open + 2)?;
+        Ok(value)
+    }
+
+    /// Reads the string at the next byte (anything else is refused); as
+    /// `deserialize_string` into a `String`.
+    pub(crate) fn owned_string(&mut self) -> Result<String> {
+        self.expect(b'"')?;
+        Ok(match self.string()? {
+            Text::Borrowed(text) => text.to_owned(),
+            Text::Unescaped(text) => text.to_owned(),
+        })
     }
 }
 
@@ -714,16 +782,17 @@ impl<'de> de::Deserializer<'de> for KeyReader<'_, 'de> {
     }
 }
 
-/// The entries of an object being read.
-struct Entries<'a, 'de> {
+/// The entries of an object being read: through serde's [`MapAccess`], or straight as the
+/// crate's [`Fields`].
+pub(crate) struct Entries<'a, 'de> {
     reader: &'a mut Reader<'de>,
     first: bool,
 }
 
-impl<'de> MapAccess<'de> for Entries<'_, 'de> {
-    type Error = Rejected;
-
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+impl Entries<'_, '_> {
+    /// Steps to the next key's opening quote (`true`), or stops before the closing brace.
+    #[inline]
+    fn next_entry(&mut self) -> Result<bool> {
         // Comparisons in the order of their frequency rather than a `match`, which compiles to
         // an indirect jump (see `peek_past_whitespace`).
         let byte = self.reader.peek();
@@ -733,11 +802,22 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
                 return Err(Rejected);
             }
         } else if byte == Some(b'}') {
-            return Ok(None);
+            return Ok(false);
         } else if byte != Some(b'"') || !self.first {
             return Err(Rejected);
         }
         self.first = false;
+        Ok(true)
+    }
+}
+
+impl<'de> MapAccess<'de> for Entries<'_, 'de> {
+    type Error = Rejected;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>> {
+        if !self.next_entry()? {
+            return Ok(None);
+        }
         seed.deserialize(KeyReader(&mut *self.reader)).map(Some)
     }
 
@@ -747,16 +827,51 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
     }
 }
 
+impl<'de> Fields<'de> for Entries<'_, 'de> {
+    type Error = Rejected;
+
+    fn key(&mut self) -> Result<Option<Cow<'de, str>>> {
+        if !self.next_entry()? {
+            return Ok(None);
+        }
+        self.reader.pos += 1;
+        // As `Key` reads it through serde: borrowed unless it had escapes.
+        Ok(Some(match self.reader.string()? {
+            Text::Borrowed(text) => Cow::Borrowed(text),
+            Text::Unescaped(text) => Cow::Owned(text.to_owned()),
+        }))
+    }
+
+    fn fill_value<T: Fill<'de>>(&mut self, place: &mut T) -> Result<bool> {
+        self.reader.expect(b':')?;
+        T::fill_direct(place, self.reader)
+    }
+
+    fn value<T: Deserialize<'de>>(&mut self) -> Result<T> {
+        self.reader.expect(b':')?;
+        T::deserialize(&mut *self.reader)
+    }
+
+    fn fill_or_value<T: Fill<'de>>(&mut self, place: &mut T, open: u8) -> Result<Option<Value>> {
+        self.reader.expect(b':')?;
+        if self.reader.peek() == Some(open) {
+            T::fill_direct(place, self.reader).map(|_| None)
+        } else {
+            Value::deserialize(&mut *self.reader).map(Some)
+        }
+    }
+}
+
 /// The elements of an array being read.
-struct Elements<'a, 'de> {
+pub(crate) struct Elements<'a, 'de> {
     reader: &'a mut Reader<'de>,
     first: bool,
 }
 
-impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
-    type Error = Rejected;
-
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+impl<'de> Elements<'_, 'de> {
+    /// Steps to the next element (`true`), or stops before the closing bracket.
+    #[inline]
+    fn next_element(&mut self) -> Result<bool> {
         let byte = self.reader.peek();
         if byte == Some(b',') && !self.first {
             self.reader.pos += 1;
@@ -765,21 +880,38 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
                 return Err(Rejected);
             }
         } else if byte == Some(b']') {
-            return Ok(None);
+            return Ok(false);
         } else if byte.is_none() || !self.first {
             return Err(Rejected);
         }
         self.first = false;
+        Ok(true)
+    }
+
+    /// The reader, standing at the next element, or `None` at the end of the array.
+    #[inline]
+    pub(crate) fn next(&mut self) -> Result<Option<&mut Reader<'de>>> {
+        Ok(self.next_element()?.then_some(&mut *self.reader))
+    }
+}
+
+impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
+    type Error = Rejected;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
+        if !self.next_element()? {
+            return Ok(None);
+        }
         seed.deserialize(&mut *self.reader).map(Some)
     }
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     //! The reader against serde_json, on every body the crate has and on generated ones: both
     //! accept the same texts and give the same values.
 
-    use std::path::Path;
+    use std::path::{Path, PathBuf};
 
     use proptest::prelude::*;
     use serde::de::IgnoredAny;
@@ -845,7 +977,7 @@ mod tests {
             .or_else(|| same::<Option<crate::Notification>>(text, "Option<Notification>"))
     }
 
-    fn files_under(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
+    fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
             return;
         };
@@ -859,8 +991,9 @@ mod tests {
         }
     }
 
-    #[test]
-    fn agrees_with_serde_json_on_every_stored_body() {
+    /// Every body the repository stores, with its path: the fixtures, the fuzz corpora and
+    /// regressions, and JSONTestSuite's parsing cases.
+    pub(crate) fn stored_bodies() -> Vec<(PathBuf, Vec<u8>)> {
         let root = Path::new(env!("CARGO_MANIFEST_DIR"));
         let mut files = Vec::new();
         for dir in [
@@ -871,18 +1004,25 @@ mod tests {
         ] {
             files_under(&root.join(dir), &mut files);
         }
-        let mut compared = 0;
-        for file in &files {
-            let Ok(text) = std::fs::read_to_string(file) else {
+        let bodies: Vec<_> = files
+            .into_iter()
+            .filter_map(|file| std::fs::read(&file).ok().map(|body| (file, body)))
+            .collect();
+        // The fixtures alone hold dozens; the fuzz corpora thousands.
+        assert!(bodies.len() > 1000, "only {} bodies stored", bodies.len());
+        bodies
+    }
+
+    #[test]
+    fn agrees_with_serde_json_on_every_stored_body() {
+        for (file, body) in stored_bodies() {
+            let Ok(text) = std::str::from_utf8(&body) else {
                 continue;
             };
-            if let Some(difference) = disagreement(&text) {
+            if let Some(difference) = disagreement(text) {
                 panic!("{}: {difference}", file.display());
             }
-            compared += 1;
         }
-        // The fixtures alone hold dozens; the fuzz corpora thousands.
-        assert!(compared > 1000, "only {compared} bodies compared");
     }
 
     #[test]

@@ -1,18 +1,22 @@
 //! Private machinery shared by every wire object.
 //!
 //! Each object type is declared once with [`wire_object!`]: the macro writes the struct (its
-//! known fields plus an `extra` map), a single-pass visitor that matches keys without
-//! allocating, and a serializer that writes the object back. No `#[serde(flatten)]`: that
+//! known fields plus an `extra` map), one field loop that matches keys without allocating,
+//! and a serializer that writes the object back. The field loop reads through [`Fields`],
+//! which serde's `MapAccess` and the crate's own reader both provide: the public
+//! `Deserialize` impls go through serde, the parse functions straight through the reader. No `#[serde(flatten)]`: that
 //! buffers every object into a map of values before deserialising it, which costs as much as
 //! parsing into `serde_json::Value`.
 
 use std::borrow::Cow;
 use std::fmt;
 
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
+use crate::reader::{Reader, Rejected};
 use crate::Extra;
 
 /// Whether a field counts as absent on the wire, so that serialisation leaves it out.
@@ -50,7 +54,7 @@ pub(crate) trait Hook<'de> {
     fn present(&mut self, _wire_name: &'static str) {}
 
     /// Offers a field the object does not know; returns `true` when the hook read its value.
-    fn take<A: MapAccess<'de>>(&mut self, _key: &str, _map: &mut A) -> Result<bool, A::Error> {
+    fn take<F: Fields<'de>>(&mut self, _key: &str, _fields: &mut F) -> Result<bool, F::Error> {
         Ok(false)
     }
 }
@@ -59,6 +63,127 @@ pub(crate) trait Hook<'de> {
 pub(crate) struct NoHook;
 
 impl<'de> Hook<'de> for NoHook {}
+
+/// The fields of an object being read, one at a time: the one interface through which wire
+/// objects and hooks read their fields.
+///
+/// Two readers stand behind it: [`SerdeFields`], over any serde [`MapAccess`] (the public
+/// `Deserialize` impls, and serde_json when a failed body is read again to say where), and
+/// the crate's own reader ([`crate::reader::Entries`]), which fills each field straight
+/// through [`Fill::fill_direct`] without serde's visitor layers. Both read the same text into
+/// the same values and refuse the same texts; the tests in `delivery.rs` hold them to it.
+pub(crate) trait Fields<'de> {
+    type Error: de::Error;
+
+    /// The next key, or `None` after the last field.
+    fn key(&mut self) -> Result<Option<Cow<'de, str>>, Self::Error>;
+
+    /// Reads the value of the field into `place` (see [`Fill`]).
+    fn fill_value<T: Fill<'de>>(&mut self, place: &mut T) -> Result<bool, Self::Error>;
+
+    /// Reads the value of the field whole.
+    fn value<T: Deserialize<'de>>(&mut self) -> Result<T, Self::Error>;
+
+    /// Reads the value into `place` when its first byte is `open` (`{` or `[`); gives any
+    /// other value back whole.
+    fn fill_or_value<T: Fill<'de>>(
+        &mut self,
+        place: &mut T,
+        open: u8,
+    ) -> Result<Option<Value>, Self::Error>;
+}
+
+/// [`Fields`] read through serde.
+pub(crate) struct SerdeFields<A>(pub(crate) A);
+
+impl<'de, A: MapAccess<'de>> Fields<'de> for SerdeFields<A> {
+    type Error = A::Error;
+
+    fn key(&mut self) -> Result<Option<Cow<'de, str>>, A::Error> {
+        Ok(self.0.next_key::<Key<'de>>()?.map(|Key(key)| key))
+    }
+
+    fn fill_value<T: Fill<'de>>(&mut self, place: &mut T) -> Result<bool, A::Error> {
+        self.0.next_value_seed(FillSeed(place))
+    }
+
+    fn value<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
+        self.0.next_value()
+    }
+
+    fn fill_or_value<T: Fill<'de>>(
+        &mut self,
+        place: &mut T,
+        open: u8,
+    ) -> Result<Option<Value>, A::Error> {
+        self.0.next_value_seed(FillOrValue { place, open })
+    }
+}
+
+/// Reads a value into a place when it is an object (or an array), whole otherwise (see
+/// [`Fields::fill_or_value`]).
+struct FillOrValue<'a, T> {
+    place: &'a mut T,
+    open: u8,
+}
+
+impl<'de, T: Fill<'de>> DeserializeSeed<'de> for FillOrValue<'_, T> {
+    type Value = Option<Value>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de, T: Fill<'de>> Visitor<'de> for FillOrValue<'_, T> {
+    type Value = Option<Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        let map = MapAccessDeserializer::new(map);
+        if self.open == b'{' {
+            T::fill(self.place, map).map(|_| None)
+        } else {
+            Value::deserialize(map).map(Some)
+        }
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        let seq = SeqAccessDeserializer::new(seq);
+        if self.open == b'[' {
+            T::fill(self.place, seq).map(|_| None)
+        } else {
+            Value::deserialize(seq).map(Some)
+        }
+    }
+
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(Some(Value::Bool(v)))
+    }
+
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(Some(Value::from(v)))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(Some(Value::Null))
+    }
+}
 
 /// A map key, borrowed from the input unless it had escapes.
 pub(crate) struct Key<'de>(pub(crate) Cow<'de, str>);
@@ -92,20 +217,20 @@ impl<'de> Deserialize<'de> for Key<'de> {
 }
 
 /// Stores a field the object does not model, after offering it to the hook.
-pub(crate) fn unknown_field<'de, A, H>(
+pub(crate) fn unknown_field<'de, F, H>(
     extra: &mut Extra,
     key: Cow<'de, str>,
-    map: &mut A,
+    fields: &mut F,
     hook: &mut H,
-) -> Result<(), A::Error>
+) -> Result<(), F::Error>
 where
-    A: MapAccess<'de>,
+    F: Fields<'de>,
     H: Hook<'de>,
 {
-    if hook.take(&key, map)? {
+    if hook.take(&key, fields)? {
         return Ok(());
     }
-    let value: Value = map.next_value()?;
+    let value: Value = fields.value()?;
     extra.push_unchecked(key.into_owned(), value);
     Ok(())
 }
@@ -134,6 +259,38 @@ pub(crate) fn duplicate<E: de::Error>(key: &str) -> E {
 pub(crate) trait Fill<'de> {
     /// Reads one value into `place`; `Ok(false)` when it was `null` (and `place` untouched).
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error>;
+
+    /// The same, straight from the crate's reader. The default goes through serde over the
+    /// reader; the types a run is made of read without it.
+    fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
+        Self::fill(place, reader)
+    }
+}
+
+/// A value read whole: through serde, or straight from the crate's reader.
+pub(crate) trait Direct<'de>: Deserialize<'de> {
+    /// Reads a value that is not `null`, as `deserialize` does. The default goes through
+    /// serde over the reader.
+    fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
+        Self::deserialize(reader)
+    }
+}
+
+impl<'de> Direct<'de> for String {
+    fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
+        reader.owned_string()
+    }
+}
+
+impl<'de, T: Direct<'de>> Direct<'de> for Box<T> {
+    fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
+        T::read_direct(reader).map(Box::new)
+    }
+}
+
+impl<'de, K: Ord + Deserialize<'de>, V: Deserialize<'de>> Direct<'de>
+    for std::collections::BTreeMap<K, V>
+{
 }
 
 /// The seed that fills a place.
@@ -147,7 +304,7 @@ impl<'de, T: Fill<'de>> DeserializeSeed<'de> for FillSeed<'_, T> {
     }
 }
 
-impl<'de, T: Deserialize<'de>> Fill<'de> for Option<T> {
+impl<'de, T: Direct<'de>> Fill<'de> for Option<T> {
     // Not inlined into each field of each object: one copy per type serves them all, which
     // keeps the code a parse runs through small enough for the instruction cache.
     #[inline(never)]
@@ -155,14 +312,24 @@ impl<'de, T: Deserialize<'de>> Fill<'de> for Option<T> {
         *place = Option::deserialize(deserializer)?;
         Ok(place.is_some())
     }
+
+    #[inline(never)]
+    fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
+        if reader.null()? {
+            *place = None;
+            return Ok(false);
+        }
+        *place = Some(T::read_direct(reader)?);
+        Ok(true)
+    }
 }
 
 /// `Fill` for types read whole: `null` leaves the default.
 macro_rules! fill_by_value {
     ($($ty:ty),*) => {$(
-        impl<'de> Fill<'de> for $ty {
+        impl<'de> $crate::wire::Fill<'de> for $ty {
             #[inline(never)]
-            fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+            fn fill<D: serde::Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
                 match Option::deserialize(deserializer)? {
                     Some(value) => {
                         *place = value;
@@ -171,11 +338,32 @@ macro_rules! fill_by_value {
                     None => Ok(false),
                 }
             }
+
+            #[inline(never)]
+            fn fill_direct(
+                place: &mut Self,
+                reader: &mut $crate::reader::Reader<'de>,
+            ) -> Result<bool, $crate::reader::Rejected> {
+                if reader.null()? {
+                    return Ok(false);
+                }
+                *place = $crate::wire::Direct::read_direct(reader)?;
+                Ok(true)
+            }
         }
     )*};
 }
 
 fill_by_value!(String, Extra, crate::ErrorCode);
+
+// Read through serde over the reader: rare, or made of parts serde_json reads best (numbers
+// beyond `u64`, nested values).
+impl Direct<'_> for Extra {}
+impl Direct<'_> for crate::ErrorCode {}
+impl Direct<'_> for crate::Count {}
+impl Direct<'_> for crate::Timestamp {}
+impl Direct<'_> for crate::Link {}
+impl Direct<'_> for crate::Status {}
 
 pub(crate) use fill_by_value;
 
@@ -184,6 +372,43 @@ impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
         deserializer.deserialize_option(ListFill(place))
     }
+
+    #[inline(never)]
+    fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
+        if reader.null()? {
+            return Ok(false);
+        }
+        reader.array(|mut elements| {
+            fill_list(place, |scratch| match elements.next()? {
+                Some(reader) => T::fill_direct(scratch, reader).map(Some),
+                None => Ok(None),
+            })
+        })?;
+        Ok(true)
+    }
+}
+
+/// Fills `list` with the elements `next` reads into a scratch value (`Some(false)` for a
+/// `null` element, `None` after the last).
+///
+/// Each element is filled in the scratch value, then moved once: pushing a default and
+/// popping it at the end would grow the list past its length for nothing. A `null` element
+/// is skipped rather than turned into an empty string or object.
+///
+/// The list ends as long as it is (the parsed model keeps no spare room): short lists, the
+/// usual case, grow one place at a time, long ones double and are trimmed once.
+fn fill_list<T: Default, E>(
+    list: &mut Vec<T>,
+    mut next: impl FnMut(&mut T) -> Result<Option<bool>, E>,
+) -> Result<(), E> {
+    let mut scratch = T::default();
+    while let Some(present) = next(&mut scratch)? {
+        if present {
+            push_exact(list, std::mem::take(&mut scratch));
+        }
+    }
+    trim(list);
+    Ok(())
 }
 
 /// Up to this many elements, a list read from the wire grows one place at a time.
@@ -234,19 +459,7 @@ impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        // Each element is filled in a scratch value, then moved once: pushing a default and
-        // popping it at the end would grow the list past its length for nothing. A `null`
-        // element is skipped rather than turned into an empty string or object.
-        //
-        // The list ends as long as it is (the parsed model keeps no spare room): short lists,
-        // the usual case, grow one place at a time, long ones double and are trimmed once.
-        let mut scratch = T::default();
-        while let Some(present) = seq.next_element_seed(FillSeed(&mut scratch))? {
-            if present {
-                push_exact(self.0, std::mem::take(&mut scratch));
-            }
-        }
-        trim(self.0);
+        fill_list(self.0, |scratch| seq.next_element_seed(FillSeed(scratch)))?;
         Ok(true)
     }
 }
@@ -257,10 +470,42 @@ pub(crate) trait WireObject: Default {
     const EXPECTING: &'static str;
 
     /// Reads the fields of one object into `self`, giving `hook` first look at unknown ones.
-    fn fill_fields<'de, A, H>(&mut self, map: A, hook: &mut H) -> Result<(), A::Error>
+    fn fill_fields<'de, F, H>(&mut self, fields: F, hook: &mut H) -> Result<(), F::Error>
     where
-        A: MapAccess<'de>,
+        F: Fields<'de>,
         H: Hook<'de>;
+}
+
+/// Fills a wire object, with `hook`, from serde (`null` leaves it alone).
+pub(crate) fn fill_object<'de, T, H, D>(
+    place: &mut T,
+    hook: &mut H,
+    deserializer: D,
+) -> Result<bool, D::Error>
+where
+    T: WireObject,
+    H: Hook<'de>,
+    D: Deserializer<'de>,
+{
+    deserializer.deserialize_option(ObjectFill { place, hook })
+}
+
+/// Fills a wire object, with `hook`, straight from the crate's reader (`null` leaves it
+/// alone).
+pub(crate) fn fill_object_direct<'de, T, H>(
+    place: &mut T,
+    hook: &mut H,
+    reader: &mut Reader<'de>,
+) -> Result<bool, Rejected>
+where
+    T: WireObject,
+    H: Hook<'de>,
+{
+    if reader.null()? {
+        return Ok(false);
+    }
+    reader.object(|fields| place.fill_fields(fields, hook))?;
+    Ok(true)
 }
 
 /// Fills a wire object from a map (or leaves it alone for `null`).
@@ -289,7 +534,7 @@ impl<'de, T: WireObject, H: Hook<'de>> Visitor<'de> for ObjectFill<'_, T, H> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
-        self.place.fill_fields(map, self.hook)?;
+        self.place.fill_fields(SerdeFields(map), self.hook)?;
         Ok(true)
     }
 }
@@ -324,9 +569,9 @@ macro_rules! wire_object {
         impl $crate::wire::WireObject for $name {
             const EXPECTING: &'static str = $expecting;
 
-            fn fill_fields<'de, A, H>(&mut self, mut map: A, hook: &mut H) -> Result<(), A::Error>
+            fn fill_fields<'de, F, H>(&mut self, mut fields: F, hook: &mut H) -> Result<(), F::Error>
             where
-                A: serde::de::MapAccess<'de>,
+                F: $crate::wire::Fields<'de>,
                 H: $crate::wire::Hook<'de>,
             {
                 #[allow(non_camel_case_types, clippy::enum_variant_names)]
@@ -335,7 +580,7 @@ macro_rules! wire_object {
                 const _: () = assert!([$(Bit::$field),*].len() <= 64);
 
                 let mut seen: u64 = 0;
-                while let Some($crate::wire::Key(key)) = map.next_key()? {
+                while let Some(key) = fields.key()? {
                     match &*key {
                         $(
                             $wire => {
@@ -344,12 +589,12 @@ macro_rules! wire_object {
                                     return Err(serde::de::Error::duplicate_field($wire));
                                 }
                                 seen |= bit;
-                                if map.next_value_seed($crate::wire::FillSeed(&mut self.$field))? {
+                                if fields.fill_value(&mut self.$field)? {
                                     hook.present($wire);
                                 }
                             }
                         )*
-                        _ => $crate::wire::unknown_field(&mut self.extra, key, &mut map, hook)?,
+                        _ => $crate::wire::unknown_field(&mut self.extra, key, &mut fields, hook)?,
                     }
                 }
                 self.extra.shrink_to_fit();
@@ -366,7 +611,27 @@ macro_rules! wire_object {
         impl<'de> $crate::wire::Fill<'de> for $name {
             #[inline(never)]
             fn fill<D: serde::Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
-                deserializer.deserialize_option($crate::wire::ObjectFill { place, hook: &mut $crate::wire::NoHook })
+                $crate::wire::fill_object(place, &mut $crate::wire::NoHook, deserializer)
+            }
+
+            #[inline(never)]
+            fn fill_direct(
+                place: &mut Self,
+                reader: &mut $crate::reader::Reader<'de>,
+            ) -> Result<bool, $crate::reader::Rejected> {
+                $crate::wire::fill_object_direct(place, &mut $crate::wire::NoHook, reader)
+            }
+        }
+
+        impl<'de> $crate::wire::Direct<'de> for $name {
+            fn read_direct(
+                reader: &mut $crate::reader::Reader<'de>,
+            ) -> Result<Self, $crate::reader::Rejected> {
+                let mut out = Self::default();
+                reader.object(|fields| {
+                    $crate::wire::WireObject::fill_fields(&mut out, fields, &mut $crate::wire::NoHook)
+                })?;
+                Ok(out)
             }
         }
 

@@ -128,6 +128,15 @@ impl<'de> Reader<'de> {
         if byte > b' ' {
             return Some(byte);
         }
+        // Pretty-printed bodies put one space after each colon: step over it without the
+        // general loop.
+        if byte == b' ' {
+            let next = *self.bytes.get(self.pos + 1)?;
+            if next > b' ' {
+                self.pos += 1;
+                return Some(next);
+            }
+        }
         self.peek_past_whitespace()
     }
 

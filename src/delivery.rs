@@ -254,7 +254,7 @@ where
     /// same reading as the serde one (which the slow path uses). Objects and batches are read
     /// directly; any other body goes through the same visitor as before.
     fn read_direct<'de>(mut self, reader: &mut Reader<'de>) -> Result<(), Rejected> {
-        match reader.next_byte() {
+        match reader.peek() {
             Some(b'{') => {
                 reader.object(|fields| read_item(self.item, fields))?;
                 self.handle(true, &Path::Root)
@@ -264,7 +264,7 @@ where
                     let Some(reader) = elements.next()? else {
                         return Ok(None);
                     };
-                    if reader.next_byte() == Some(b'{') {
+                    if reader.peek() == Some(b'{') {
                         reader.object(|fields| read_item(item, fields))?;
                         Ok(Some(true))
                     } else {
@@ -464,19 +464,26 @@ impl<'de> Hook<'de> for RunMarkers {
     }
 }
 
+impl MaybeRun {
+    /// Fills the run with `fill`, which is given the hook that notes its marker fields.
+    fn fill_with<E>(
+        &mut self,
+        fill: impl FnOnce(&mut FlowRun, &mut RunMarkers) -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        let mut markers = RunMarkers::default();
+        let present = fill(&mut self.run, &mut markers)?;
+        self.is_run = markers.seen;
+        Ok(present)
+    }
+}
+
 impl<'de> Fill<'de> for MaybeRun {
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
-        let mut markers = RunMarkers::default();
-        let present = fill_object(&mut place.run, &mut markers, deserializer)?;
-        place.is_run = markers.seen;
-        Ok(present)
+        place.fill_with(|run, markers| fill_object(run, markers, deserializer))
     }
 
     fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
-        let mut markers = RunMarkers::default();
-        let present = fill_object_direct(&mut place.run, &mut markers, reader)?;
-        place.is_run = markers.seen;
-        Ok(present)
+        place.fill_with(|run, markers| fill_object_direct(run, markers, reader))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The JSON reader behind the parse functions: a [`serde::Deserializer`] over a body already
-//! checked to be UTF-8, and a direct interface ([`Reader::object`], [`Reader::array`],
-//! [`Reader::null`], [`Reader::owned_string`], and [`Fields`] on an object's entries) through
+//! checked to be UTF-8, and a direct interface ([`Reader::peek`], [`Reader::null`],
+//! [`Reader::object`], [`Reader::array`], [`Reader::owned_string`], and [`Fields`] on an
+//! object's entries) through
 //! which the crate's own types fill themselves without serde's visitor layers
 //! ([`Fill::fill_direct`]).
 //!
@@ -73,6 +74,16 @@ enum Text<'de, 's> {
     Unescaped(&'s str),
 }
 
+impl<'de> Text<'de, '_> {
+    /// The text, borrowed from the body when it can be, owned when it was unescaped.
+    fn into_cow(self) -> Cow<'de, str> {
+        match self {
+            Text::Borrowed(text) => Cow::Borrowed(text),
+            Text::Unescaped(text) => Cow::Owned(text.to_owned()),
+        }
+    }
+}
+
 /// The character a one-letter escape (`\n`, `\"`, ...) stands for.
 fn one_letter_escape(letter: u8) -> Option<char> {
     Some(match letter {
@@ -121,9 +132,10 @@ impl<'de> Reader<'de> {
         }
     }
 
-    /// The next byte that is not whitespace, left unread.
+    /// The next byte that is not whitespace (the first byte of the next value or token),
+    /// left unread.
     #[inline]
-    fn peek(&mut self) -> Option<u8> {
+    pub(crate) fn peek(&mut self) -> Option<u8> {
         let byte = *self.bytes.get(self.pos)?;
         if byte > b' ' {
             return Some(byte);
@@ -520,12 +532,6 @@ impl<'de> Reader<'de> {
 /// [`Fill::fill_direct`] and the delivery reader use. Each reads exactly what the
 /// `deserialize_*` method it stands for reads, and refuses the same.
 impl<'de> Reader<'de> {
-    /// The first byte of the next value, left unread.
-    #[inline]
-    pub(crate) fn next_byte(&mut self) -> Option<u8> {
-        self.peek()
-    }
-
     /// Consumes a `null` (`true`), or leaves any other value unread (`false`), as
     /// `deserialize_option` tells `None` from `Some`.
     #[inline]
@@ -585,10 +591,7 @@ impl<'de> Reader<'de> {
     /// `deserialize_string` into a `String`.
     pub(crate) fn owned_string(&mut self) -> Result<String> {
         self.expect(b'"')?;
-        Ok(match self.string()? {
-            Text::Borrowed(text) => text.to_owned(),
-            Text::Unescaped(text) => text.to_owned(),
-        })
+        Ok(self.string()?.into_cow().into_owned())
     }
 }
 
@@ -845,10 +848,7 @@ impl<'de> Fields<'de> for Entries<'_, 'de> {
         }
         self.reader.pos += 1;
         // As `Key` reads it through serde: borrowed unless it had escapes.
-        Ok(Some(match self.reader.string()? {
-            Text::Borrowed(text) => Cow::Borrowed(text),
-            Text::Unescaped(text) => Cow::Owned(text.to_owned()),
-        }))
+        Ok(Some(self.reader.string()?.into_cow()))
     }
 
     fn fill_value<T: Fill<'de>>(&mut self, place: &mut T) -> Result<bool> {

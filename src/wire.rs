@@ -4,9 +4,10 @@
 //! known fields plus an `extra` map), one field loop that matches keys without allocating,
 //! and a serializer that writes the object back. The field loop reads through [`Fields`],
 //! which serde's `MapAccess` and the crate's own reader both provide: the public
-//! `Deserialize` impls go through serde, the parse functions straight through the reader. No `#[serde(flatten)]`: that
-//! buffers every object into a map of values before deserialising it, which costs as much as
-//! parsing into `serde_json::Value`.
+//! `Deserialize` impls go through serde, the parse functions straight through the reader.
+//!
+//! No `#[serde(flatten)]`: that buffers every object into a map of values before
+//! deserialising it, which costs as much as parsing into `serde_json::Value`.
 
 use std::borrow::Cow;
 use std::fmt;

@@ -99,6 +99,24 @@ fn one_letter_escape(letter: u8) -> Option<char> {
     })
 }
 
+/// The value of eight ASCII digits read as a little-endian word, or `None` if any byte is not
+/// a digit.
+fn eight_digits(word: u64) -> Option<u64> {
+    const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xF0; 8]);
+    const SIXES: u64 = u64::from_le_bytes([0x06; 8]);
+    // A byte is a digit when it reads 0x3_ and still does after adding 6 (0x3A..0x3F do not).
+    if word & HIGH_NIBBLES != ZEROS || word.wrapping_add(SIXES) & HIGH_NIBBLES != ZEROS {
+        return None;
+    }
+    // The first digit is the lowest byte: combine neighbours into pairs, pairs into fours,
+    // fours into the eight-digit value.
+    let digits = word - ZEROS;
+    let pairs = (digits * 10 + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
+    let fours = (pairs * 100 + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
+    Some((fours * 10_000 + (fours >> 32)) & 0xFFFF_FFFF)
+}
+
 /// A number as serde_json classifies it.
 enum Number {
     U64(u64),
@@ -358,9 +376,19 @@ impl<'de> Reader<'de> {
         let start = self.pos;
         let negative = self.bytes.get(start) == Some(&b'-');
         let digits_start = start + usize::from(negative);
-        // One pass over the integer digits: value and count together.
+        // One pass over the integer digits: value and count together, eight at a time while
+        // the value cannot overflow (sixteen digits always fit `u64`), then one at a time.
         let mut at = digits_start;
         let mut value: u64 = 0;
+        while at - digits_start <= 8 {
+            match self.word(at).and_then(eight_digits) {
+                Some(eight) => {
+                    value = value * 100_000_000 + eight;
+                    at += 8;
+                }
+                None => break,
+            }
+        }
         let mut overflow = false;
         while let Some(&byte) = self.bytes.get(at) {
             let digit = byte.wrapping_sub(b'0');
@@ -1071,6 +1099,20 @@ pub(crate) mod tests {
             "-01",
             "12345678901234567890",
             "1597213529158",
+            // Runs of digits around the eight-at-a-time steps.
+            "12345678",
+            "123456789",
+            "1234567812345678",
+            "12345678123456789",
+            "1234567890123456789",
+            "9999999999999999999",
+            "00000000",
+            "012345678",
+            "-12345678.5",
+            "123456789e3",
+            "1234567:",
+            "1234567/",
+            "[12345678,87654321]",
             "[-1, \"2048\", 2048]",
             // Strings: escapes, surrogates, control characters.
             r#""plain""#,

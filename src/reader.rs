@@ -35,6 +35,9 @@ use crate::wire::{Fields, Fill};
 /// serde_json's nesting limit: the 128th level of arrays and objects is refused.
 const DEPTH_LIMIT: u8 = 128;
 
+/// The room the unescaping buffer starts with.
+const SCRATCH_ROOM: usize = 128;
+
 /// Eight spaces, the usual run of indentation.
 const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
 
@@ -252,6 +255,7 @@ impl<'de> Reader<'de> {
     }
 
     /// Reads a string whose opening quote was just consumed.
+    #[inline]
     fn string(&mut self) -> Result<Text<'de, '_>> {
         let start = self.pos;
         let stop = self.string_stop(start);
@@ -272,8 +276,13 @@ impl<'de> Reader<'de> {
     }
 
     /// Unescapes a string into `scratch`, from `start`, with the first backslash at `stop`.
+    #[cold]
+    #[inline(never)]
     fn unescape(&mut self, start: usize, mut stop: usize) -> Result<()> {
         self.scratch.clear();
+        // Room for the usual escaped string (an etag, a message) at once, rather than growing
+        // it a few bytes at a time on the first escapes of each body.
+        self.scratch.reserve(SCRATCH_ROOM);
         let mut plain = start;
         loop {
             self.scratch

@@ -570,8 +570,8 @@ impl<'de> Reader<'de> {
 /// [`Fill::fill_direct`] and the delivery reader use. Each reads exactly what the
 /// `deserialize_*` method it stands for reads, and refuses the same.
 impl<'de> Reader<'de> {
-    /// Consumes a `null` (`true`), or leaves any other value unread (`false`), as
-    /// `deserialize_option` tells `None` from `Some`.
+    /// Consumes a `null` (`true`), or leaves any other value unread (`false`): how
+    /// `deserialize_option` and the direct fills tell `None` from `Some`.
     #[inline]
     pub(crate) fn null(&mut self) -> Result<bool> {
         if self.peek() == Some(b'n') {
@@ -683,8 +683,7 @@ impl<'de> de::Deserializer<'de> for &mut Reader<'de> {
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        if self.peek() == Some(b'n') {
-            self.literal(b"null")?;
+        if self.null()? {
             visitor.visit_none()
         } else {
             visitor.visit_some(self)

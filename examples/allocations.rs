@@ -15,41 +15,15 @@
 //!   wherever the caller keeps the value, on the stack here. The target is a heap kept no
 //!   larger than the body it was read from (`kept <= body`).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-
 use aep_flow_run::Notification;
 
-/// The system allocator, counting calls and live bytes.
-struct Counting;
+#[path = "support/heap_probe.rs"]
+mod heap_probe;
 
-static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
-static LIVE_BYTES: AtomicUsize = AtomicUsize::new(0);
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the counters are the
-// only addition. (The crate itself forbids unsafe code; a global allocator needs it.)
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Relaxed);
-        LIVE_BYTES.fetch_add(layout.size(), Relaxed);
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
-        System.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        ALLOCATIONS.fetch_add(1, Relaxed);
-        LIVE_BYTES.fetch_add(new_size, Relaxed);
-        LIVE_BYTES.fetch_sub(layout.size(), Relaxed);
-        System.realloc(ptr, layout, new_size)
-    }
-}
+use heap_probe::{measure, HeapProbe};
 
 #[global_allocator]
-static COUNTING: Counting = Counting;
+static PROBE: HeapProbe = HeapProbe;
 
 fn main() {
     let mut files: Vec<String> = std::env::args().skip(1).collect();
@@ -77,10 +51,8 @@ fn main() {
         // A first parse, not counted, so that nothing initialised once per process (there
         // should be nothing) is counted as kept by the notification.
         drop(aep_flow_run::parse_notification(&body));
-        let (allocations, live) = (ALLOCATIONS.load(Relaxed), LIVE_BYTES.load(Relaxed));
-        let parsed = aep_flow_run::parse_notification(&body);
-        let made = ALLOCATIONS.load(Relaxed) - allocations;
-        let kept = LIVE_BYTES.load(Relaxed).saturating_sub(live);
+        let (parsed, heap) = measure(|| aep_flow_run::parse_notification(&body));
+        let (made, kept) = (heap.allocations, heap.kept);
         match parsed {
             Ok(notification) => {
                 let within = kept <= body.len();

@@ -1,0 +1,120 @@
+//! Every parse gives back all the heap it takes: whatever the parse functions return, or fail
+//! with, frees everything once dropped.
+//!
+//! The parse skips dropping values it knows to own nothing (the spare element a list is
+//! filled through), to keep a second copy of their drop code out of the instruction cache;
+//! this holds it to "knows". A global allocator counts, per thread, the bytes allocated minus
+//! those freed around each call.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+
+use aep_flow_run::{parse_notification, parse_notifications, parse_runs};
+
+/// The system allocator, counting the heap each thread holds.
+struct Counting;
+
+thread_local! {
+    // Const-initialised: reading it never allocates, so the allocator can use it.
+    static HELD: Cell<isize> = const { Cell::new(0) };
+}
+
+fn count(bytes: isize) {
+    // `try_with`: a thread being torn down may still free memory after its locals are gone.
+    let _ = HELD.try_with(|held| held.set(held.get() + bytes));
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the count is the only
+// addition. (The crate itself forbids unsafe code; a global allocator needs it.)
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout.size() as isize);
+        System.alloc(layout)
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        count(-(layout.size() as isize));
+        System.dealloc(ptr, layout)
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(new_size as isize - layout.size() as isize);
+        System.realloc(ptr, layout, new_size)
+    }
+}
+
+#[global_allocator]
+static COUNTING: Counting = Counting;
+
+/// The heap `work` keeps after it returns (its result dropped inside).
+fn heap_kept(work: impl FnOnce()) -> isize {
+    let before = HELD.with(Cell::get);
+    work();
+    HELD.with(Cell::get) - before
+}
+
+fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("fixture directory") {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            json_files(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "json") {
+            out.push(path);
+        }
+    }
+}
+
+/// Bodies whose lists hold `null` elements, which a list skips: the spare element then stays
+/// as it was, and must still own nothing when the list ends.
+const NULL_ELEMENTS: &[&str] = &[
+    r#"{"id": "r", "activities": [null, {"id": "a", "statusSummary": {"errors": [null, {"code": "CONNECTOR-1001-500", "message": "m"}, null]}}, null]}"#,
+    r#"{"id": "r", "metrics": {"recordSummary": {"failedInfo": [null], "targetSummaries": [{"id": "t"}, null]}}}"#,
+    r#"{"id": "r", "activities": [{"targetInfo": [null, {"id": "c", "reference": {"ids": [null, "b1"]}}]}]}"#,
+    r#"[{"messages": [null, {"value": {"id": "r", "metrics": {}}}, null]}]"#,
+    r#"{"events": [null, {"position": "p", "event": {"event": {"id": "r", "metrics": {}}}}]}"#,
+    r#"{"items": [null, {"id": "r", "metrics": {}}]}"#,
+];
+
+#[test]
+fn parsing_then_dropping_frees_everything() {
+    let mut files = Vec::new();
+    json_files(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures"),
+        &mut files,
+    );
+    assert!(files.len() >= 20, "fixtures missing: {}", files.len());
+    let mut bodies: Vec<(String, Vec<u8>)> = files
+        .iter()
+        .map(|path| {
+            let body = std::fs::read(path).expect("fixture");
+            (path.display().to_string(), body)
+        })
+        .collect();
+    bodies.extend(
+        NULL_ELEMENTS
+            .iter()
+            .map(|body| (body.to_string(), body.as_bytes().to_vec())),
+    );
+
+    for (name, body) in &bodies {
+        // Each function twice: the first call may set up something kept for the process (the
+        // crate sets up nothing, but the standard library might); a leak shows on both.
+        for _ in 0..2 {
+            let kept = [
+                heap_kept(|| drop(parse_notification(body))),
+                heap_kept(|| drop(parse_notifications(body))),
+                heap_kept(|| drop(parse_runs(body))),
+            ];
+            assert_eq!(kept, [0; 3], "{name}: heap kept after dropping");
+        }
+    }
+    // The bodies with null elements are deliveries, read past their nulls, not refused text.
+    for body in NULL_ELEMENTS {
+        let read = parse_notifications(body.as_bytes()).map(|found| found.len());
+        assert!(
+            matches!(read, Ok(1)) || parse_runs(body.as_bytes()).is_ok(),
+            "{body}: {read:?}"
+        );
+    }
+}

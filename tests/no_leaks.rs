@@ -1,10 +1,10 @@
 //! Every parse gives back all the heap it takes: whatever the parse functions return, or fail
 //! with, frees everything once dropped.
 //!
-//! The parse skips dropping values it knows to own nothing (the spare element a list is
+//! The parse skips dropping values it expects to own nothing (the spare element a list is
 //! filled through), to keep a second copy of their drop code out of the instruction cache;
-//! this holds it to "knows". A global allocator counts, per thread, the bytes allocated minus
-//! those freed around each call.
+//! this test checks that expectation. A global allocator counts, per thread, the bytes
+//! allocated minus those freed around each call.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -125,11 +125,15 @@ where
         #[cfg(test)]
         Route::Serde => seed.deserialize(reader),
     };
-    from_body::<_, SlowBody>(body, fast, || {
+    let read = from_body::<_, SlowBody>(body, fast, || {
         stopped
             .take()
             .map(|missing: NotFound| missing.into_error(body))
-    })
+    });
+    if read.is_ok() {
+        item.discard();
+    }
+    read
 }
 
 /// How the fast path reads a body with the crate's reader.
@@ -288,7 +292,7 @@ where
         loop {
             if used {
                 // The handler took what it needed; the rest must not leak into the next.
-                *self.item = Item::default();
+                std::mem::take(&mut *self.item).discard();
             }
             let Some(is_object) = next(self.item)? else {
                 return Ok(());
@@ -421,6 +425,9 @@ impl<'de> Visitor<'de> for ElementSeed<'_> {
 pub(crate) struct MaybeRun {
     run: FlowRun,
     is_run: bool,
+    /// Whether `run` may own heap: set before an object is read into it, cleared when the
+    /// run is taken out (see [`MaybeRun::discard`]).
+    holds: bool,
 }
 
 impl MaybeRun {
@@ -437,12 +444,25 @@ impl MaybeRun {
     /// more.
     fn take_run(&mut self, path: &Path<'_>, expected: &'static str) -> Result<FlowRun, NotFound> {
         self.check(path, expected)?;
+        self.holds = false;
         Ok(std::mem::take(&mut self.run))
     }
 
     fn into_run(self, path: &Path<'_>, expected: &'static str) -> Result<FlowRun, NotFound> {
         self.check(path, expected)?;
         Ok(self.run)
+    }
+
+    /// Lets go of the candidate. A run never read into, or already taken out, is the
+    /// default and owns no heap; dropping it would still walk all of `FlowRun`'s drop code
+    /// (a copy of what the caller runs again on each notification, so a second one competing
+    /// for the instruction cache), so it is forgotten instead.
+    fn discard(self) {
+        if self.holds {
+            drop(self.run);
+        } else {
+            std::mem::forget(self.run);
+        }
     }
 }
 
@@ -471,6 +491,7 @@ impl MaybeRun {
         fill: impl FnOnce(&mut FlowRun, &mut RunMarkers) -> Result<bool, E>,
     ) -> Result<bool, E> {
         let mut markers = RunMarkers::default();
+        self.holds = true;
         let present = fill(&mut self.run, &mut markers)?;
         self.is_run = markers.seen;
         Ok(present)
@@ -549,6 +570,8 @@ where
 #[derive(Default)]
 struct Shapes {
     is_run: bool,
+    /// Whether a known run field of the object itself arrived (see [`Item::discard`]).
+    run_fields: bool,
     attributes: Extra,
     /// The object under `event` or `data`, and which of the two it was.
     nested: MaybeRun,
@@ -608,6 +631,7 @@ impl Shapes {
 impl<'de> Hook<'de> for Shapes {
     fn present(&mut self, wire_name: &'static str) {
         self.is_run |= marks_a_run(wire_name);
+        self.run_fields = true;
     }
 
     fn take<F: Fields<'de>>(&mut self, key: &str, fields: &mut F) -> Result<bool, F::Error> {
@@ -681,7 +705,30 @@ impl Item {
     fn take_bare_run(&mut self) -> FlowRun {
         self.shapes.release_nested();
         self.run.extra.append(&mut self.shapes.attributes);
+        self.shapes.run_fields = false;
         std::mem::take(&mut self.run)
+    }
+
+    /// Whether the run read from the object's own fields may own heap: a known field
+    /// arrived, or an unknown one that no shape took.
+    fn run_holds(&self) -> bool {
+        self.shapes.run_fields || !self.run.extra.is_empty()
+    }
+
+    /// Lets go of the item once its object has been read in full (the flags saying what its
+    /// runs hold are exact only then; a read that failed half way drops it instead) and
+    /// handed on. Its runs are then most often empty, and are forgotten rather than dropped,
+    /// as in [`MaybeRun::discard`].
+    fn discard(self) {
+        let run_holds = self.run_holds();
+        let Item { run, shapes } = self;
+        if run_holds {
+            drop(run);
+        } else {
+            std::mem::forget(run);
+        }
+        let Shapes { nested, .. } = shapes;
+        nested.discard();
     }
 
     fn take_runs(&mut self, path: &Path<'_>) -> Result<Vec<FlowRun>, NotFound> {
@@ -724,6 +771,7 @@ impl Item {
             out.push(notification);
             return Ok(());
         }
+        let run_holds = self.run_holds();
         let Item { run, shapes } = self;
         let cloud_event = shapes.attributes.contains_key("specversion");
         let key = if cloud_event { "data" } else { "event" };
@@ -753,7 +801,7 @@ impl Item {
                 .ok_or_else(|| NotFound::at(path, CLOUD_EVENT))?
                 .take_run(&path.child(Step::Key("data")), RUN)?;
             let cloud_event_id = run.id.take();
-            merge_fields(&mut attributes, run);
+            merge_fields(&mut attributes, run_holds, run);
             let code = match take_string(&mut attributes, &["type"]) {
                 Some(code) => EventCode::from(code),
                 None => EventCode::of_run(&data),
@@ -772,7 +820,7 @@ impl Item {
             out.push(cloud_event);
         } else if let Some(event) = shapes.nested_mut("event") {
             let event = event.take_run(&path.child(Step::Key("event")), RUN)?;
-            merge_fields(&mut attributes, run);
+            merge_fields(&mut attributes, run_holds, run);
             let code = EventCode::of_run(&event);
             let mut io_event = notification(Format::IoEvent, code, attributes, event);
             take_ids(&mut io_event);
@@ -792,7 +840,7 @@ impl Item {
             return Err(NotFound::at(path, NOT_A_LIST));
         } else if let Some(messages) = messages {
             let messages_path = path.child(Step::Key("messages"));
-            merge_fields(&mut attributes, run);
+            merge_fields(&mut attributes, run_holds, run);
             for (index, message) in messages.into_iter().enumerate() {
                 let message_path = messages_path.child(Step::Index(index));
                 let Message {
@@ -858,9 +906,9 @@ fn take_timestamp(map: &mut Extra, key: &str) -> Option<Timestamp> {
 }
 
 /// Adds the run fields an envelope carried beside its run to the envelope map (rare: a
-/// well-formed envelope has none).
-fn merge_fields(envelope: &mut Extra, stray: &FlowRun) {
-    if stray.is_absent() {
+/// well-formed envelope has none, and then `holds`, from [`Item::run_holds`], is false).
+fn merge_fields(envelope: &mut Extra, holds: bool, stray: &FlowRun) {
+    if !holds || stray.is_absent() {
         return;
     }
     if let Ok(Value::Object(fields)) = serde_json::to_value(stray) {
@@ -931,6 +979,7 @@ impl<'de> Deserialize<'de> for JournalEntry {
                         .map(|()| notifications),
                     _ => Err(NotFound::at(&event_path, NOTIFICATION)),
                 };
+                event.discard();
                 Ok(JournalEntry { read })
             }
         }

@@ -1018,6 +1018,28 @@ fn event_and_data_are_told_apart_whatever_their_order() {
     assert_eq!(notification.envelope["data"]["note"], 2);
 }
 
+/// Run field names on an envelope, beside its run, belong to the envelope: they are kept
+/// there as they came, and the run is the one under `event` (or `data`).
+#[test]
+fn run_fields_beside_an_envelopes_run_stay_in_the_envelope() {
+    let envelope =
+        br#"{"event_id":"e","id":"stray","flowId":"f0","event":{"id":"run","metrics":{}}}"#;
+    let notification = parse_notification(envelope).unwrap();
+    assert_eq!(notification.format, Format::IoEvent);
+    assert_eq!(notification.run.id.as_deref(), Some("run"));
+    assert_eq!(notification.run.flow_id, None);
+    assert_eq!(notification.envelope["id"], "stray");
+    assert_eq!(notification.envelope["flowId"], "f0");
+
+    let batch = br#"[{"event_id":"e1","flowId":"f1","event":{"id":"r1","metrics":{}}},
+        {"event_id":"e2","event":{"id":"r2","metrics":{}}}]"#;
+    let notifications = parse_notifications(batch).unwrap();
+    assert_eq!(notifications[0].envelope["flowId"], "f1");
+    // The first object's stray field does not carry over to the next.
+    assert!(!notifications[1].envelope.contains_key("flowId"));
+    assert_eq!(notifications[1].run.id.as_deref(), Some("r2"));
+}
+
 #[test]
 fn a_syntax_error_after_the_first_bad_element_is_still_a_syntax_error() {
     for body in [&br#"[{"x":1}, {"bad json"#[..], br#"{"id":"x"} trailing"#] {

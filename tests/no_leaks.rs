@@ -3,8 +3,9 @@
 //!
 //! The parse skips dropping values it expects to own nothing (the spare element a list is
 //! filled through, the scratch object each top-level object is read into), to keep a second
-//! copy of their drop code out of the instruction cache; this test checks that expectation. A global allocator counts, per thread, the bytes
-//! allocated minus those freed around each call.
+//! copy of their drop code out of the instruction cache; this test checks that expectation.
+//! A global allocator counts, per thread, the bytes allocated minus those freed around each
+//! call.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;

@@ -64,7 +64,6 @@ type Result<T> = std::result::Result<T, Rejected>;
 /// Reads one JSON text.
 pub(crate) struct Reader<'de> {
     text: &'de str,
-    bytes: &'de [u8],
     pos: usize,
     depth_left: u8,
     /// A string with escapes, unescaped.
@@ -138,11 +137,18 @@ impl<'de> Reader<'de> {
     pub(crate) fn new(text: &'de str) -> Self {
         Reader {
             text,
-            bytes: text.as_bytes(),
             pos: 0,
             depth_left: DEPTH_LIMIT,
             scratch: String::new(),
         }
+    }
+
+    /// The text's bytes. Read through the text each time rather than kept beside it: one
+    /// pointer fewer for the optimiser to track, which saved about 1% of a parse's
+    /// instructions.
+    #[inline(always)]
+    fn bytes(&self) -> &'de [u8] {
+        self.text.as_bytes()
     }
 
     /// Refuses anything but whitespace after the value.
@@ -157,14 +163,14 @@ impl<'de> Reader<'de> {
     /// left unread.
     #[inline]
     pub(crate) fn peek(&mut self) -> Option<u8> {
-        let byte = *self.bytes.get(self.pos)?;
+        let byte = *self.bytes().get(self.pos)?;
         if byte > b' ' {
             return Some(byte);
         }
         // Pretty-printed bodies put one space after each colon: step over it without the
         // general loop.
         if byte == b' ' {
-            let next = *self.bytes.get(self.pos + 1)?;
+            let next = *self.bytes().get(self.pos + 1)?;
             if next > b' ' {
                 self.pos += 1;
                 return Some(next);
@@ -177,7 +183,7 @@ impl<'de> Reader<'de> {
     /// which compiles to a jump table whose indirect jumps mispredict on every byte.
     fn peek_past_whitespace(&mut self) -> Option<u8> {
         loop {
-            let byte = *self.bytes.get(self.pos)?;
+            let byte = *self.bytes().get(self.pos)?;
             if byte == b'\n' {
                 self.pos += 1;
                 // Pretty-printed bodies indent every line: count the spaces a word at a time.
@@ -210,12 +216,12 @@ impl<'de> Reader<'de> {
     /// The eight bytes at `at`, if there are eight.
     #[inline]
     fn word(&self, at: usize) -> Option<u64> {
-        let chunk = self.bytes.get(at..at.checked_add(8)?)?;
+        let chunk = self.bytes().get(at..at.checked_add(8)?)?;
         <[u8; 8]>::try_from(chunk).ok().map(u64::from_le_bytes)
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<()> {
-        match self.bytes.get(self.pos..) {
+        match self.bytes().get(self.pos..) {
             Some(rest) if rest.starts_with(word) => {
                 self.pos += word.len();
                 Ok(())
@@ -245,7 +251,7 @@ impl<'de> Reader<'de> {
             }
             at += 8;
         }
-        while let Some(&byte) = self.bytes.get(at) {
+        while let Some(&byte) = self.bytes().get(at) {
             if byte == b'"' || byte == b'\\' || byte < 0x20 {
                 return at;
             }
@@ -262,7 +268,7 @@ impl<'de> Reader<'de> {
     fn string(&mut self) -> Result<Text<'de, '_>> {
         let start = self.pos;
         let stop = self.string_stop(start);
-        match self.bytes.get(stop) {
+        match self.bytes().get(stop) {
             Some(b'"') => {
                 self.pos = stop + 1;
                 self.text
@@ -290,7 +296,7 @@ impl<'de> Reader<'de> {
         loop {
             self.scratch
                 .push_str(self.text.get(plain..stop).ok_or(Rejected)?);
-            match self.bytes.get(stop) {
+            match self.bytes().get(stop) {
                 Some(b'"') => {
                     self.pos = stop + 1;
                     return Ok(());
@@ -304,14 +310,14 @@ impl<'de> Reader<'de> {
 
     /// Unescapes the escape whose backslash precedes `at`; gives the position after it.
     fn escape(&mut self, at: usize) -> Result<usize> {
-        match self.bytes.get(at) {
+        match self.bytes().get(at) {
             Some(b'u') => {
                 let unit = self.hex4(at + 1)?;
                 let (code, after) = match unit {
                     // A leading surrogate must be followed by an escaped trailing one (like
                     // serde_json reading a string; lone surrogates are no text).
                     0xD800..=0xDBFF => {
-                        if self.bytes.get(at + 5..at + 7) != Some(b"\\u") {
+                        if self.bytes().get(at + 5..at + 7) != Some(b"\\u") {
                             return Err(Rejected);
                         }
                         let trailing = self.hex4(at + 7)?;
@@ -338,7 +344,7 @@ impl<'de> Reader<'de> {
 
     /// Four hex digits at `at`, as serde_json reads them after `\u`.
     fn hex4(&self, at: usize) -> Result<u16> {
-        let digits = self.bytes.get(at..at + 4).ok_or(Rejected)?;
+        let digits = self.bytes().get(at..at + 4).ok_or(Rejected)?;
         digits.iter().try_fold(0u16, |unit, &digit| {
             let value = char::from(digit).to_digit(16).ok_or(Rejected)?;
             Ok(unit << 4 | value as u16)
@@ -351,12 +357,12 @@ impl<'de> Reader<'de> {
         let mut at = self.pos;
         loop {
             at = self.string_stop(at);
-            match self.bytes.get(at) {
+            match self.bytes().get(at) {
                 Some(b'"') => {
                     self.pos = at + 1;
                     return Ok(());
                 }
-                Some(b'\\') => match self.bytes.get(at + 1) {
+                Some(b'\\') => match self.bytes().get(at + 1) {
                     Some(b'u') => {
                         self.hex4(at + 2)?;
                         at += 6;
@@ -372,7 +378,7 @@ impl<'de> Reader<'de> {
     /// The position after the run of digits from `at`, refusing an empty run.
     fn some_digits(&self, start: usize) -> Result<usize> {
         let mut at = start;
-        while self.bytes.get(at).is_some_and(u8::is_ascii_digit) {
+        while self.bytes().get(at).is_some_and(u8::is_ascii_digit) {
             at += 1;
         }
         if at > start {
@@ -389,7 +395,7 @@ impl<'de> Reader<'de> {
     #[inline(always)]
     fn scan_number(&mut self) -> Result<ScannedNumber> {
         let start = self.pos;
-        let negative = self.bytes.get(start) == Some(&b'-');
+        let negative = self.bytes().get(start) == Some(&b'-');
         let digits_start = start + usize::from(negative);
         // One pass over the integer digits: value and count together, eight at a time while
         // the value cannot overflow (sixteen digits always fit `u64`), then one at a time.
@@ -405,7 +411,7 @@ impl<'de> Reader<'de> {
             }
         }
         let mut overflow = false;
-        while let Some(&byte) = self.bytes.get(at) {
+        while let Some(&byte) = self.bytes().get(at) {
             let digit = byte.wrapping_sub(b'0');
             if digit > 9 {
                 break;
@@ -421,17 +427,17 @@ impl<'de> Reader<'de> {
         }
         let count = at - digits_start;
         // At least one digit, and one leading zero at most.
-        if count == 0 || (count > 1 && self.bytes.get(digits_start) == Some(&b'0')) {
+        if count == 0 || (count > 1 && self.bytes().get(digits_start) == Some(&b'0')) {
             return Err(Rejected);
         }
         let mut integer = (!overflow).then_some(value);
-        if self.bytes.get(at) == Some(&b'.') {
+        if self.bytes().get(at) == Some(&b'.') {
             at = self.some_digits(at + 1)?;
             integer = None;
         }
-        if let Some(b'e' | b'E') = self.bytes.get(at) {
+        if let Some(b'e' | b'E') = self.bytes().get(at) {
             at += 1;
-            if let Some(b'+' | b'-') = self.bytes.get(at) {
+            if let Some(b'+' | b'-') = self.bytes().get(at) {
                 at += 1;
             }
             at = self.some_digits(at)?;

@@ -189,21 +189,27 @@ impl<'de> Reader<'de> {
         loop {
             let byte = *self.bytes().get(self.pos)?;
             if byte == b'\n' {
-                self.pos += 1;
-                // Pretty-printed bodies indent every line: count the spaces a word at a time.
-                while let Some(word) = self.word(self.pos) {
-                    let spaces = (word ^ SPACES).trailing_zeros() / 8;
-                    self.pos += spaces as usize;
-                    if spaces < 8 {
-                        break;
-                    }
-                }
+                self.pos = self.past_spaces(self.pos + 1);
             } else if byte == b' ' || byte == b'\t' || byte == b'\r' {
                 self.pos += 1;
             } else {
                 return Some(byte);
             }
         }
+    }
+
+    /// The position after the spaces from `at`: pretty-printed bodies indent every line, and
+    /// the spaces are counted a word at a time.
+    #[inline(always)]
+    fn past_spaces(&self, mut at: usize) -> usize {
+        while let Some(word) = self.word(at) {
+            let spaces = (word ^ SPACES).trailing_zeros() / 8;
+            at += spaces as usize;
+            if spaces < 8 {
+                break;
+            }
+        }
+        at
     }
 
     /// Consumes `byte` as the next non-whitespace byte, or refuses.
@@ -863,8 +869,15 @@ impl Entries<'_, '_> {
         // an indirect jump (see `peek_past_whitespace`).
         let byte = self.reader.peek();
         if byte == Some(b',') && !self.first {
-            self.reader.pos += 1;
-            if self.reader.peek() != Some(b'"') {
+            let reader = &mut *self.reader;
+            // Pretty-printed bodies put each key on a line of its own: the newline and the
+            // indentation are stepped over without the general loop.
+            let mut at = reader.pos + 1;
+            if reader.bytes().get(at) == Some(&b'\n') {
+                at = reader.past_spaces(at + 1);
+            }
+            reader.pos = at;
+            if reader.bytes().get(at) != Some(&b'"') && reader.peek() != Some(b'"') {
                 return Err(Rejected);
             }
         } else if byte == Some(b'}') {
@@ -982,12 +995,21 @@ pub(crate) mod tests {
     use serde_json::Value;
 
     use super::Reader;
+    use crate::wire::Direct;
     use crate::FlowRun;
 
     /// Reads one value and then only whitespace, as `serde_json::from_str` does.
     fn read<'de, T: Deserialize<'de>>(text: &'de str) -> Option<T> {
         let mut reader = Reader::new(text);
         let value = T::deserialize(&mut reader).ok()?;
+        reader.end().ok().map(|()| value)
+    }
+
+    /// Reads one value straight into the crate's types (the fast path of the parse functions),
+    /// then only whitespace.
+    fn read_direct<'de, T: Direct<'de>>(text: &'de str) -> Option<T> {
+        let mut reader = Reader::new(text);
+        let value = T::read_direct(&mut reader).ok()?;
         reader.end().ok().map(|()| value)
     }
 
@@ -1029,6 +1051,13 @@ pub(crate) mod tests {
             return Some(format!(
                 "as IgnoredAny: reader {}, serde_json {}",
                 ignored.0, ignored.1
+            ));
+        }
+        let direct = read_direct::<FlowRun>(text);
+        let theirs = serde_json::from_str::<FlowRun>(text).ok();
+        if direct != theirs {
+            return Some(format!(
+                "as FlowRun, read directly: reader {direct:?}, serde_json {theirs:?}"
             ));
         }
         same::<Value>(text, "Value")
@@ -1171,6 +1200,18 @@ pub(crate) mod tests {
             "{1:2}",
             "[1 2]",
             "{\"a\":1 \"b\":2}",
+            // A key on a line of its own, and what can stand between the comma and it.
+            "{\"a\":1,\n\"b\":2}",
+            "{\"a\":1,\n  \"b\":2}",
+            "{\"a\":1,\n          \"b\":2}",
+            "{\"a\":1,\n        \"b\":2}",
+            "{\"a\":1,\n\t\"b\":2}",
+            "{\"a\":1,\n \n \"b\":2}",
+            "{\"a\":1,\n  x\"b\":2}",
+            "{\"a\":1,\n xb\":2}",
+            "{\"a\":1,\n}",
+            "{\"a\":1,\n",
+            "{\"a\":1,\n        ",
             " \n\t\r[ 1 , 2 ] \n",
             "[1]x",
             "",

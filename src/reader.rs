@@ -212,6 +212,17 @@ impl<'de> Reader<'de> {
         at
     }
 
+    /// [`Reader::peek`] where pretty-printed bodies start a new line (before each key of an
+    /// object, and before its closing brace): a newline and its indentation are stepped over
+    /// without the general loop.
+    #[inline(always)]
+    fn peek_line(&mut self) -> Option<u8> {
+        if self.bytes().get(self.pos) == Some(&b'\n') {
+            self.pos = self.past_spaces(self.pos + 1);
+        }
+        self.peek()
+    }
+
     /// Consumes `byte` as the next non-whitespace byte, or refuses.
     #[inline]
     fn expect(&mut self, byte: u8) -> Result<()> {
@@ -867,17 +878,10 @@ impl Entries<'_, '_> {
     fn next_entry(&mut self) -> Result<bool> {
         // Comparisons in the order of their frequency rather than a `match`, which compiles to
         // an indirect jump (see `peek_past_whitespace`).
-        let byte = self.reader.peek();
+        let byte = self.reader.peek_line();
         if byte == Some(b',') && !self.first {
-            let reader = &mut *self.reader;
-            // Pretty-printed bodies put each key on a line of its own: the newline and the
-            // indentation are stepped over without the general loop.
-            let mut at = reader.pos + 1;
-            if reader.bytes().get(at) == Some(&b'\n') {
-                at = reader.past_spaces(at + 1);
-            }
-            reader.pos = at;
-            if reader.bytes().get(at) != Some(&b'"') && reader.peek() != Some(b'"') {
+            self.reader.pos += 1;
+            if self.reader.peek_line() != Some(b'"') {
                 return Err(Rejected);
             }
         } else if byte == Some(b'}') {

@@ -212,9 +212,9 @@ impl<'de> Reader<'de> {
         at
     }
 
-    /// [`Reader::peek`] where pretty-printed bodies start a new line (before each key of an
-    /// object, and before its closing brace): a newline and its indentation are stepped over
-    /// without the general loop.
+    /// [`Reader::peek`] where pretty-printed bodies start a new line (before each key or
+    /// element, and before the closing bracket): a newline and its indentation are stepped
+    /// over without the general loop.
     #[inline(always)]
     fn peek_line(&mut self) -> Option<u8> {
         if self.bytes().get(self.pos) == Some(&b'\n') {
@@ -952,11 +952,11 @@ impl<'de> Elements<'_, 'de> {
     /// Steps to the next element (`true`), or stops before the closing bracket.
     #[inline]
     fn next_element(&mut self) -> Result<bool> {
-        let byte = self.reader.peek();
+        let byte = self.reader.peek_line();
         if byte == Some(b',') && !self.first {
             self.reader.pos += 1;
             // `[1,]` is no JSON.
-            if self.reader.peek() == Some(b']') {
+            if self.reader.peek_line() == Some(b']') {
                 return Err(Rejected);
             }
         } else if byte == Some(b']') {

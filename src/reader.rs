@@ -949,8 +949,9 @@ pub(crate) struct Elements<'a, 'de> {
 }
 
 impl<'de> Elements<'_, 'de> {
-    /// Steps to the next element (`true`), or stops before the closing bracket.
-    #[inline]
+    /// Steps to the next element (`true`), or stops before the closing bracket. Always inlined,
+    /// like `Entries::next_entry`.
+    #[inline(always)]
     fn next_element(&mut self) -> Result<bool> {
         let byte = self.reader.peek_line();
         if byte == Some(b',') && !self.first {

@@ -237,8 +237,8 @@ impl<'de> Reader<'de> {
     /// The eight bytes at `at`, if there are eight.
     #[inline]
     fn word(&self, at: usize) -> Option<u64> {
-        let chunk = self.bytes().get(at..at.checked_add(8)?)?;
-        <[u8; 8]>::try_from(chunk).ok().map(u64::from_le_bytes)
+        let chunk = self.bytes().get(at..)?.first_chunk::<8>()?;
+        Some(u64::from_le_bytes(*chunk))
     }
 
     fn literal(&mut self, word: &[u8]) -> Result<()> {

@@ -291,11 +291,11 @@ impl<'de> Reader<'de> {
         let stop = self.string_stop(start);
         match self.bytes().get(stop) {
             Some(b'"') => {
+                // Sliced before `pos` moves: after that store, the compiler would load the
+                // closing quote again to check that it ends a character.
+                let text = self.text.get(start..stop);
                 self.pos = stop + 1;
-                self.text
-                    .get(start..stop)
-                    .map(Text::Borrowed)
-                    .ok_or(Rejected)
+                text.map(Text::Borrowed).ok_or(Rejected)
             }
             Some(b'\\') => {
                 self.unescape(start, stop)?;

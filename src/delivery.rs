@@ -339,7 +339,7 @@ where
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
-        read_item(self.item, SerdeFields(map))?;
+        read_item(self.item, SerdeFields::new(map))?;
         self.handle(true, &Path::Root)
     }
 
@@ -409,7 +409,7 @@ impl<'de> Visitor<'de> for ElementSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
-        read_item(self.0, SerdeFields(map)).map(|()| true)
+        read_item(self.0, SerdeFields::new(map)).map(|()| true)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<bool, A::Error> {

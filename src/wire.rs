@@ -76,8 +76,15 @@ impl<'de> Hook<'de> for NoHook {}
 pub(crate) trait Fields<'de> {
     type Error: de::Error;
 
-    /// The next key, or `None` after the last field.
-    fn key(&mut self) -> Result<Option<Cow<'de, str>>, Self::Error>;
+    /// Steps to the next key: `false` after the last field.
+    fn next_key(&mut self) -> Result<bool, Self::Error>;
+
+    /// Steps over the key at hand when it is `quoted` exactly (the name in quotes, as sent
+    /// without escapes), leaving it for [`Fields::key`] otherwise.
+    fn key_is(&mut self, quoted: &'static str) -> bool;
+
+    /// Reads the key at hand.
+    fn key(&mut self) -> Result<Cow<'de, str>, Self::Error>;
 
     /// Reads the value of the field into `place` (see [`Fill`]).
     fn fill_value<T: Fill<'de>>(&mut self, place: &mut T) -> Result<bool, Self::Error>;
@@ -95,21 +102,44 @@ pub(crate) trait Fields<'de> {
 }
 
 /// [`Fields`] read through serde.
-pub(crate) struct SerdeFields<A>(pub(crate) A);
+pub(crate) struct SerdeFields<'de, A> {
+    map: A,
+    /// The key read by `next_key`, until `key` takes it.
+    key: Option<Cow<'de, str>>,
+}
 
-impl<'de, A: MapAccess<'de>> Fields<'de> for SerdeFields<A> {
+impl<'de, A: MapAccess<'de>> SerdeFields<'de, A> {
+    pub(crate) fn new(map: A) -> Self {
+        SerdeFields { map, key: None }
+    }
+}
+
+impl<'de, A: MapAccess<'de>> Fields<'de> for SerdeFields<'de, A> {
     type Error = A::Error;
 
-    fn key(&mut self) -> Result<Option<Cow<'de, str>>, A::Error> {
-        Ok(self.0.next_key::<Key<'de>>()?.map(|Key(key)| key))
+    fn next_key(&mut self) -> Result<bool, A::Error> {
+        self.key = self.map.next_key::<Key<'de>>()?.map(|Key(key)| key);
+        Ok(self.key.is_some())
+    }
+
+    /// Never: the map gives keys only as values, and `key` matches them.
+    fn key_is(&mut self, _quoted: &'static str) -> bool {
+        false
+    }
+
+    fn key(&mut self) -> Result<Cow<'de, str>, A::Error> {
+        // `next_key` said there was one; nothing else takes it.
+        self.key
+            .take()
+            .ok_or_else(|| de::Error::custom("a key asked for past the last field"))
     }
 
     fn fill_value<T: Fill<'de>>(&mut self, place: &mut T) -> Result<bool, A::Error> {
-        self.0.next_value_seed(FillSeed(place))
+        self.map.next_value_seed(FillSeed(place))
     }
 
     fn value<T: Deserialize<'de>>(&mut self) -> Result<T, A::Error> {
-        self.0.next_value()
+        self.map.next_value()
     }
 
     fn fill_or_value<T: Fill<'de>>(
@@ -117,7 +147,7 @@ impl<'de, A: MapAccess<'de>> Fields<'de> for SerdeFields<A> {
         place: &mut T,
         open: u8,
     ) -> Result<Option<Value>, A::Error> {
-        self.0.next_value_seed(FillOrValue { place, open })
+        self.map.next_value_seed(FillOrValue { place, open })
     }
 }
 
@@ -541,7 +571,7 @@ impl<'de, T: WireObject, H: Hook<'de>> Visitor<'de> for ObjectFill<'_, T, H> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<bool, A::Error> {
-        self.place.fill_fields(SerdeFields(map), self.hook)?;
+        self.place.fill_fields(SerdeFields::new(map), self.hook)?;
         Ok(true)
     }
 }
@@ -587,7 +617,24 @@ macro_rules! wire_object {
                 const _: () = assert!([$(Bit::$field),*].len() <= 64);
 
                 let mut seen: u64 = 0;
-                while let Some(key) = fields.key()? {
+                let mut more = fields.next_key()?;
+                // First one pass over the fields in their declared order, which is the order
+                // Adobe sends them in for most objects: each is compared, as its quoted name,
+                // with the text of the key at hand, without reading the key out and matching
+                // it. A key that matches none of the fields after the last one taken (out of
+                // order, escaped or unknown) is left, with the rest, to the loop below. A
+                // field taken in this pass cannot have been seen before.
+                $(
+                    if more && fields.key_is(concat!("\"", $wire, "\"")) {
+                        seen |= 1u64 << (Bit::$field as u32);
+                        if fields.fill_value(&mut self.$field)? {
+                            hook.present($wire);
+                        }
+                        more = fields.next_key()?;
+                    }
+                )*
+                while more {
+                    let key = fields.key()?;
                     match &*key {
                         $(
                             $wire => {
@@ -603,6 +650,7 @@ macro_rules! wire_object {
                         )*
                         _ => $crate::wire::unknown_field(&mut self.extra, key, &mut fields, hook)?,
                     }
+                    more = fields.next_key()?;
                 }
                 self.extra.shrink_to_fit();
                 $crate::wire::unique_keys(&self.extra)

@@ -455,6 +455,53 @@ fn duplicate_keys_are_an_error() {
     assert!(message.contains("duplicate"), "{message}");
 }
 
+#[test]
+fn known_keys_are_recognised_however_they_are_written() {
+    let plain = br#"{"id": "r", "flowId": "f", "createdAt": 5,
+        "metrics": {"sizeSummary": {"inputBytes": 1, "outputBytes": 2}}}"#;
+    let expected = &parse_runs(plain).unwrap()[0];
+    assert_eq!(expected.flow_id.as_deref(), Some("f"));
+    assert_eq!(expected.metrics.size_summary.output_bytes, Some(2.into()));
+
+    let variants: &[&[u8]] = &[
+        // the reverse of the declared order, at both levels
+        br#"{"metrics": {"sizeSummary": {"outputBytes": 2, "inputBytes": 1}},
+            "createdAt": 5, "flowId": "f", "id": "r"}"#,
+        // escaped names
+        br#"{"\u0069d": "r", "fl\u006fwId": "f", "createdAt": 5,
+            "metrics": {"sizeSummary": {"inputBytes": 1, "output\u0042ytes": 2}}}"#,
+        // minified, and with whitespace before the colons
+        br#"{"id":"r","flowId":"f","createdAt":5,"metrics":{"sizeSummary":{"inputBytes":1,"outputBytes":2}}}"#,
+        br#"{"id" : "r", "flowId"	:"f", "createdAt"
+            : 5, "metrics" :{"sizeSummary" : {"inputBytes" : 1, "outputBytes" : 2}}}"#,
+    ];
+    for body in variants {
+        let text = String::from_utf8_lossy(body);
+        assert_eq!(&parse_runs(body).unwrap()[0], expected, "{text}");
+        let through_serde: FlowRun = serde_json::from_slice(body).unwrap();
+        assert_eq!(&through_serde, expected, "{text}");
+    }
+
+    // A name that only starts like a known one is an unknown field.
+    let run = &parse_runs(br#"{"id": "r", "idx": 1, "id2": 2, "flowIdentity": 3, "metrics": {}}"#)
+        .unwrap()[0];
+    assert_eq!(run.id.as_deref(), Some("r"));
+    assert_eq!(run.flow_id, None);
+    assert_eq!(
+        run.extra.keys().collect::<Vec<_>>(),
+        ["idx", "id2", "flowIdentity"]
+    );
+
+    // An escaped name is the same key as the plain one, in either order.
+    for body in [
+        br#"{"id": "r", "\u0069d": "s", "metrics": {}}"#,
+        br#"{"\u0069d": "r", "id": "s", "metrics": {}}"#,
+    ] {
+        let (_, message) = invalid_field(parse_runs(body));
+        assert!(message.contains("duplicate field `id`"), "{message}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Open enums
 // ---------------------------------------------------------------------------------------------

@@ -5,6 +5,8 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::number::{parse_integer, WireInt};
+use crate::reader::{Reader, Rejected};
+use crate::wire::Direct;
 
 /// A count from a run's metrics (records, bytes, files), keeping the value as it came.
 ///
@@ -72,13 +74,23 @@ impl Serialize for Count {
     }
 }
 
+impl Count {
+    /// The strings a count accepts in place of a number.
+    fn accepts_text(text: &str) -> bool {
+        parse_integer(text).is_some()
+    }
+
+    const EXPECTING: &'static str = "an integer count, or a string of digits";
+}
+
 impl<'de> Deserialize<'de> for Count {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        WireInt::deserialize(
-            deserializer,
-            |text| parse_integer(text).is_some(),
-            "an integer count, or a string of digits",
-        )
-        .map(Count)
+        WireInt::deserialize(deserializer, Count::accepts_text, Count::EXPECTING).map(Count)
+    }
+}
+
+impl Direct<'_> for Count {
+    fn read_direct(reader: &mut Reader<'_>) -> Result<Self, Rejected> {
+        WireInt::read_direct(reader, Count::accepts_text, Count::EXPECTING).map(Count)
     }
 }

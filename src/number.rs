@@ -6,6 +6,8 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
 
+use crate::reader::{Reader, Rejected};
+
 /// An integer as it stood on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub(crate) enum WireInt {
@@ -52,6 +54,24 @@ impl WireInt {
 }
 
 impl WireInt {
+    /// [`WireInt::deserialize`] straight from the crate's reader. Numbers, the usual case,
+    /// skip serde's dispatch on the kind of value.
+    pub(crate) fn read_direct(
+        reader: &mut Reader<'_>,
+        accepts_text: fn(&str) -> bool,
+        expecting: &'static str,
+    ) -> Result<Self, Rejected> {
+        let visitor = WireIntVisitor {
+            accepts_text,
+            expecting,
+        };
+        if reader.at_number() {
+            reader.visit_number(visitor)
+        } else {
+            reader.deserialize_any(visitor)
+        }
+    }
+
     /// `Name(2048)` for a number, `Name("2048")` for a string: the `Debug` of the types that
     /// wrap a wire integer.
     pub(crate) fn debug_as(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -101,23 +101,42 @@ fn one_letter_escape(letter: u8) -> Option<char> {
     })
 }
 
-/// The value of eight ASCII digits read as a little-endian word, or `None` if any byte is not
-/// a digit.
-fn eight_digits(word: u64) -> Option<u64> {
+/// The ASCII digits a little-endian word starts with: their value, and how many there are
+/// (0 to 8).
+#[inline(always)]
+fn leading_digits(word: u64) -> (u64, usize) {
     const ZEROS: u64 = u64::from_le_bytes([b'0'; 8]);
-    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xF0; 8]);
     const SIXES: u64 = u64::from_le_bytes([0x06; 8]);
-    // A byte is a digit when it reads 0x3_ and still does after adding 6 (0x3A..0x3F do not).
-    if word & HIGH_NIBBLES != ZEROS || word.wrapping_add(SIXES) & HIGH_NIBBLES != ZEROS {
-        return None;
+    const HIGH_NIBBLES: u64 = u64::from_le_bytes([0xF0; 8]);
+    // Less '0', a digit byte is below 10: its high nibble is clear, and still is after adding
+    // 6. A byte above 0xF9 carries into the one after it, which can only add flags above the
+    // first one: the lowest flag is exact.
+    let values = word ^ ZEROS;
+    let not_digits = (values | values.wrapping_add(SIXES)) & HIGH_NIBBLES;
+    let count = (not_digits.trailing_zeros() / 8) as usize;
+    if count == 0 {
+        return (0, 0);
     }
-    // The first digit is the lowest byte: combine neighbours into pairs, pairs into fours,
-    // fours into the eight-digit value.
-    let digits = word - ZEROS;
+    // The first digit is the lowest byte: shifted to the top of the word, the digits have
+    // zeros before them. Neighbours combine into pairs, pairs into fours, fours into the value.
+    let digits = values << (64 - 8 * count);
     let pairs = (digits * 10 + (digits >> 8)) & 0x00FF_00FF_00FF_00FF;
     let fours = (pairs * 100 + (pairs >> 16)) & 0x0000_FFFF_0000_FFFF;
-    Some((fours * 10_000 + (fours >> 32)) & 0xFFFF_FFFF)
+    ((fours * 10_000 + (fours >> 32)) & 0xFFFF_FFFF, count)
 }
+
+/// `10^n` for the digit counts of [`leading_digits`].
+const POWERS_OF_TEN: [u64; 9] = [
+    1,
+    10,
+    100,
+    1_000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+];
 
 /// A number as serde_json classifies it.
 enum Number {
@@ -419,17 +438,20 @@ impl<'de> Reader<'de> {
         let start = self.pos;
         let negative = self.bytes().get(start) == Some(&b'-');
         let digits_start = start + usize::from(negative);
-        // One pass over the integer digits: value and count together, eight at a time while
-        // the value cannot overflow (sixteen digits always fit `u64`), then one at a time.
+        // One pass over the integer digits: value and count together, a word at a time while
+        // the value cannot overflow (sixteen digits always fit `u64`), then one at a time
+        // (the last bytes of the body, and long numbers).
         let mut at = digits_start;
         let mut value: u64 = 0;
-        while at - digits_start <= 8 {
-            match self.word(at).and_then(eight_digits) {
-                Some(eight) => {
-                    value = value * 100_000_000 + eight;
-                    at += 8;
-                }
-                None => break,
+        while at - digits_start < 16 {
+            let Some(word) = self.word(at) else {
+                break;
+            };
+            let (digits, count) = leading_digits(word);
+            value = value * POWERS_OF_TEN[count] + digits;
+            at += count;
+            if count < 8 {
+                break;
             }
         }
         let mut overflow = false;
@@ -508,8 +530,15 @@ impl<'de> Reader<'de> {
         }
     }
 
+    /// Whether the next value is a number (its first byte a digit or `-`).
+    #[inline]
+    pub(crate) fn at_number(&mut self) -> bool {
+        self.peek()
+            .is_some_and(|byte| byte == b'-' || byte.is_ascii_digit())
+    }
+
     /// Reads the number at the next byte into `visitor`.
-    fn visit_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
+    pub(crate) fn visit_number<V: Visitor<'de>>(&mut self, visitor: V) -> Result<V::Value> {
         match self.number()? {
             Number::U64(value) => visitor.visit_u64(value),
             Number::I64(value) => visitor.visit_i64(value),
@@ -1187,6 +1216,16 @@ pub(crate) mod tests {
             "1234567/",
             "[12345678,87654321]",
             "[-1, \"2048\", 2048]",
+            // Numbers ending at each place of a word, and bytes after them that are next to
+            // the digits in ASCII or carry when read a word at a time.
+            "[1,22,333,4444,55555,666666,7777777,88888888,999999999]",
+            "[10,200,3000,40000,500000,6000000,70000000,800000000]",
+            "[1234567;]",
+            "[123456.]",
+            "[12e3,123E4,1234.5]",
+            "[-0,-1,-12345678901234]",
+            "1234\u{ff}5",
+            "[12\u{280}]",
             // Strings: escapes, surrogates, control characters.
             r#""plain""#,
             r#""a\"b\\c\/d\b\f\n\r\t""#,
@@ -1247,6 +1286,9 @@ pub(crate) mod tests {
             r#"{"id":"r","metrics":{"sizeSummary":{"inputBytes":"2048"}}}"#,
             r#"{"id":"r","metrics":{"sizeSummary":{"inputBytes":true}}}"#,
             r#"{"id":5}"#,
+            r#"{"createdAt":1,"updatedAt":-12,"metrics":{"sizeSummary":{"inputBytes":1234567,"outputBytes":123456789012345678}}}"#,
+            r#"{"metrics":{"recordSummary":{"inputRecordCount":12345678:}}}"#,
+            r#"{"createdAt":1597213529158.5}"#,
             r#"{"activities":[null,{"id":"a"}],"extra":[1.5,{"x":null}]}"#,
         ];
         for case in cases {

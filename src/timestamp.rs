@@ -6,6 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::number::{parse_integer, WireInt};
+use crate::reader::{Reader, Rejected};
+use crate::wire::Direct;
 
 /// A point in time from a payload, keeping the value as it came.
 ///
@@ -102,13 +104,25 @@ impl Serialize for Timestamp {
     }
 }
 
+impl Timestamp {
+    /// The strings a timestamp accepts in place of a number.
+    fn accepts_text(text: &str) -> bool {
+        parse_integer(text).is_some() || DateTime::parse_from_rfc3339(text).is_ok()
+    }
+
+    const EXPECTING: &'static str =
+        "an epoch time (number or string of digits) or an RFC 3339 date-time";
+}
+
 impl<'de> Deserialize<'de> for Timestamp {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        WireInt::deserialize(
-            deserializer,
-            |text| parse_integer(text).is_some() || DateTime::parse_from_rfc3339(text).is_ok(),
-            "an epoch time (number or string of digits) or an RFC 3339 date-time",
-        )
-        .map(Timestamp)
+        WireInt::deserialize(deserializer, Timestamp::accepts_text, Timestamp::EXPECTING)
+            .map(Timestamp)
+    }
+}
+
+impl Direct<'_> for Timestamp {
+    fn read_direct(reader: &mut Reader<'_>) -> Result<Self, Rejected> {
+        WireInt::read_direct(reader, Timestamp::accepts_text, Timestamp::EXPECTING).map(Timestamp)
     }
 }

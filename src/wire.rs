@@ -391,8 +391,6 @@ fill_by_value!(String, Extra, crate::ErrorCode);
 // beyond `u64`, nested values).
 impl Direct<'_> for Extra {}
 impl Direct<'_> for crate::ErrorCode {}
-impl Direct<'_> for crate::Count {}
-impl Direct<'_> for crate::Timestamp {}
 impl Direct<'_> for crate::Link {}
 impl Direct<'_> for crate::Status {}
 

@@ -76,7 +76,10 @@ impl<'de> Hook<'de> for NoHook {}
 pub(crate) trait Fields<'de> {
     type Error: de::Error;
 
-    /// Steps to the next key: `false` after the last field.
+    /// Steps to the first key: `false` for an empty object.
+    fn first_key(&mut self) -> Result<bool, Self::Error>;
+
+    /// Steps to the next key, after a value: `false` after the last field.
     fn next_key(&mut self) -> Result<bool, Self::Error>;
 
     /// Steps over the key at hand when it is `quoted` exactly (the name in quotes, as sent
@@ -116,6 +119,10 @@ impl<'de, A: MapAccess<'de>> SerdeFields<'de, A> {
 
 impl<'de, A: MapAccess<'de>> Fields<'de> for SerdeFields<'de, A> {
     type Error = A::Error;
+
+    fn first_key(&mut self) -> Result<bool, A::Error> {
+        self.next_key()
+    }
 
     fn next_key(&mut self) -> Result<bool, A::Error> {
         self.key = self.map.next_key::<Key<'de>>()?.map(|Key(key)| key);
@@ -615,7 +622,7 @@ macro_rules! wire_object {
                 const _: () = assert!([$(Bit::$field),*].len() <= 64);
 
                 let mut seen: u64 = 0;
-                let mut more = fields.next_key()?;
+                let mut more = fields.first_key()?;
                 // First one pass over the fields in their declared order, which is the order
                 // Adobe sends them in for most objects: each is compared, as its quoted name,
                 // with the text of the key at hand, without reading the key out and matching

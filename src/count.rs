@@ -90,6 +90,7 @@ impl<'de> Deserialize<'de> for Count {
 }
 
 impl Direct<'_> for Count {
+    #[inline(always)]
     fn read_direct(reader: &mut Reader<'_>) -> Result<Self, Rejected> {
         WireInt::read_direct(reader, Count::accepts_text, Count::EXPECTING).map(Count)
     }

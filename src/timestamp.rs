@@ -122,6 +122,7 @@ impl<'de> Deserialize<'de> for Timestamp {
 }
 
 impl Direct<'_> for Timestamp {
+    #[inline(always)]
     fn read_direct(reader: &mut Reader<'_>) -> Result<Self, Rejected> {
         WireInt::read_direct(reader, Timestamp::accepts_text, Timestamp::EXPECTING).map(Timestamp)
     }

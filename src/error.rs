@@ -78,7 +78,18 @@ pub(crate) fn from_body<'de, T, Slow>(
 where
     Slow: Deserialize<'de>,
 {
-    let text = std::str::from_utf8(body).map_err(|error| not_utf8(body, error.valid_up_to()))?;
+    // simdutf8 checks the body several words at a time; std's check, run only on a body that
+    // failed, says where.
+    let text = match simdutf8::basic::from_utf8(body) {
+        Ok(text) => text,
+        Err(_) => {
+            let error = std::str::from_utf8(body).err();
+            return Err(not_utf8(
+                body,
+                error.map_or(body.len(), |error| error.valid_up_to()),
+            ));
+        }
+    };
     let mut reader = Reader::new(text);
     if let Ok(value) = read(&mut reader).and_then(|value| reader.end().map(|()| value)) {
         return Ok(value);

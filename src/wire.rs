@@ -585,6 +585,9 @@ impl<'de, T: WireObject, H: Hook<'de>> Visitor<'de> for ObjectFill<'_, T, H> {
 ///
 /// Every field is optional or defaulted, and `null` reads as absent. A field the object does
 /// not know lands in `extra` and is written back after the known ones.
+///
+/// Declare the fields in the order Adobe sends them: the field loop recognises fields that
+/// come in declared order without reading their keys out, and matches any other by name.
 macro_rules! wire_object {
     (
         $(#[$meta:meta])*

@@ -629,6 +629,12 @@ impl Shapes {
 }
 
 impl<'de> Hook<'de> for Shapes {
+    // A top-level object is an envelope far more often than a bare run: its few keys
+    // (`event_id`, `event`, `messages`, ...) would each be compared with all of a run's names
+    // in turn, through a copy of that code of its own (callgrind, 2,000 parses: 0.3% fewer
+    // instructions and 2% to 5% fewer instruction-cache misses without it).
+    const ORDERED: bool = false;
+
     fn present(&mut self, wire_name: &'static str) {
         self.is_run |= marks_a_run(wire_name);
         self.run_fields = true;

@@ -51,6 +51,10 @@ impl Absent for Extra {
 /// The delivery-shape detector uses this to read one object as an envelope, a CloudEvent, a
 /// list or a bare run in one pass; plain deserialisation uses [`NoHook`].
 pub(crate) trait Hook<'de> {
+    /// Whether the object's fields are first matched in their declared order (see
+    /// [`wire_object!`]).
+    const ORDERED: bool = true;
+
     /// A known field arrived with a value other than `null`.
     fn present(&mut self, _wire_name: &'static str) {}
 
@@ -633,7 +637,7 @@ macro_rules! wire_object {
                 // order, escaped or unknown) is left, with the rest, to the loop below. A
                 // field taken in this pass cannot have been seen before.
                 $(
-                    if more && fields.key_is(concat!("\"", $wire, "\"")) {
+                    if H::ORDERED && more && fields.key_is(concat!("\"", $wire, "\"")) {
                         seen |= 1u64 << (Bit::$field as u32);
                         if fields.fill_value(&mut self.$field)? {
                             hook.present($wire);

@@ -444,7 +444,10 @@ fn fill_list<T: Default, E>(
     let mut scratch = T::default();
     while let Some(present) = next(&mut scratch)? {
         if present {
-            push_exact(list, std::mem::take(&mut scratch));
+            grow_exact(list);
+            // Taken only now that the list has room: moved straight into its place, with
+            // no stop on the stack on the way.
+            list.push(std::mem::take(&mut scratch));
         }
     }
     // Every element has been moved out, and a `null` one leaves the scratch as it was: what is
@@ -467,12 +470,17 @@ const EXACT_GROWTH_LIMIT: usize = 16;
 /// `realloc`: glibc's `realloc` of a small block takes a slower path than a fresh allocation
 /// (measured with callgrind, about 2.5 times an allocation and a free).
 pub(crate) fn push_exact<T>(list: &mut Vec<T>, value: T) {
+    grow_exact(list);
+    list.push(value);
+}
+
+/// Makes room for one more element the way [`push_exact`] does.
+fn grow_exact<T>(list: &mut Vec<T>) {
     if list.len() == list.capacity() && list.len() < EXACT_GROWTH_LIMIT {
         let mut grown = Vec::with_capacity(list.len() + 1);
         grown.append(list);
         *list = grown;
     }
-    list.push(value);
 }
 
 /// Gives back the spare room of a list that grew by doubling.

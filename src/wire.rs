@@ -17,7 +17,7 @@ use serde::de::{self, DeserializeSeed, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-use crate::reader::{Reader, Rejected};
+use crate::reader::{Entries, Reader, Rejected};
 use crate::Extra;
 
 /// Whether a field counts as absent on the wire, so that serialisation leaves it out.
@@ -555,10 +555,21 @@ where
     T: WireObject,
     H: Hook<'de>,
 {
+    read_object(reader, &mut |fields| place.fill_fields(fields, hook))
+}
+
+/// The reading around an object's fields (`null`, the brackets, the depth), one copy for
+/// every wire object: inlined into each, it made that code as many times the size, and a
+/// parse runs a dozen of them.
+#[inline(never)]
+fn read_object<'de>(
+    reader: &mut Reader<'de>,
+    fill: &mut dyn FnMut(Entries<'_, 'de>) -> Result<(), Rejected>,
+) -> Result<bool, Rejected> {
     if reader.null()? {
         return Ok(false);
     }
-    reader.object(|fields| place.fill_fields(fields, hook))?;
+    reader.object(fill)?;
     Ok(true)
 }
 

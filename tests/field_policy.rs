@@ -1088,6 +1088,34 @@ fn run_fields_beside_an_envelopes_run_stay_in_the_envelope() {
 }
 
 #[test]
+fn each_batch_element_reads_as_it_would_alone() {
+    // The elements of a batch are read one after the other into one scratch object, emptied
+    // in place between them: nothing of one may show in the next, whatever the two shapes.
+    let objects = [
+        r#"{"event_id":"e1","flowId":"f1","event":{"id":"r1","metrics":{}}}"#,
+        r#"{"specversion":"1.0","id":"c1","type":"t","data":{"id":"r2","metrics":{}},"event":{"id":"x"}}"#,
+        r#"{"messages":[{"value":{"id":"r3","activities":[]}},{"timestamp":1,"value":{"id":"r4","metrics":{}}}],"note":["n"]}"#,
+        r#"{"id":"r5","metrics":{},"event_id":"e5","data":{"k":1}}"#,
+        r#"{"event":{"id":"r6","metrics":{}},"data":{"id":"d","flowId":"f"}}"#,
+        r#"{"event_id":"e7","event":null,"id":"r7","activities":[{"id":"a"}]}"#,
+    ];
+    for first in objects {
+        for second in objects {
+            let alone: Vec<Notification> = [first, second]
+                .iter()
+                .flat_map(|object| parse_notifications(object.as_bytes()).unwrap())
+                .collect();
+            let batch = format!("[{first},{second}]");
+            assert_eq!(
+                parse_notifications(batch.as_bytes()).unwrap(),
+                alone,
+                "{batch}"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_syntax_error_after_the_first_bad_element_is_still_a_syntax_error() {
     for body in [&br#"[{"x":1}, {"bad json"#[..], br#"{"id":"x"} trailing"#] {
         assert!(

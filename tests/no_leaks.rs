@@ -89,6 +89,11 @@ const SCRATCH_LEFTOVERS: &[&str] = &[
     r#"{"id": "r", "metrics": {"recordSummary": {"failedInfo": [{"code": "c"}], "inputRecordCount": true}}}"#,
     r#"[{"event": {"id": "r1", "metrics": {}}}, {"event": {"id": "r2", "metrics": {"fileSummary": []}}}]"#,
     r#"[{"event": {"id": "r1", "metrics": {}}}, {"id": "no run", "extra": {"a": 1}}]"#,
+    r#"{"events": [{"position": "p1", "event": {"event": {"id": "r", "metrics": {}}}}, {"position": "p2", "event": {"id": "no run", "x": ["y"]}}]}"#,
+    r#"{"messages": [{"value": {"id": "r1", "metrics": {}}}, {"value": {"id": "no run", "etag": "e"}}]}"#,
+    r#"{"items": [{"id": "r1", "metrics": {}}, {"id": "no run", "etag": "e"}]}"#,
+    r#"[{"event": null, "x": ["y"]}, {"event_id": "e", "event": null, "id": "r", "metrics": {}}]"#,
+    r#"{"event": {"id": "r", "metrics": {}}, "data": {"id": "d", "flowId": "f"}}"#,
 ];
 
 #[test]

@@ -587,6 +587,7 @@ struct Shapes {
     items: Option<Vec<MaybeRun>>,
     events: Option<Vec<JournalEntry>>,
     messages: Option<Vec<Message>>,
+    ids: Ids,
 }
 
 impl Shapes {
@@ -672,12 +673,114 @@ impl<'de> Hook<'de> for Shapes {
             "items" => read_list(&mut self.items, attributes, key, fields)?,
             "events" => read_list(&mut self.events, attributes, key, fields)?,
             "messages" => read_list(&mut self.messages, attributes, key, fields)?,
-            _ if ATTRIBUTES.contains(&key) => {
-                attributes.push_unchecked(key.to_owned(), fields.value()?)
-            }
+            _ if ATTRIBUTES.contains(&key) => match Ids::slot(key) {
+                // A key given twice is refused whichever of the two places each went to.
+                Some(slot) => match fields.value()? {
+                    Value::String(id) if !attributes.contains_key(key) => {
+                        self.ids.set_aside(slot, id, attributes)?;
+                    }
+                    _ if self.ids.slots[slot].is_some() => return Err(duplicate(key)),
+                    other => attributes.push_unchecked(key.to_owned(), other),
+                },
+                None => attributes.push_unchecked(key.to_owned(), fields.value()?),
+            },
             _ => return Ok(false),
         }
         Ok(true)
+    }
+}
+
+/// The spellings of the I/O Events ids among the envelope attributes, in the order
+/// [`take_string`] prefers them.
+const ID_KEYS: [&str; 4] = [
+    "event_id",
+    "eventid",
+    "recipient_client_id",
+    "recipientclientid",
+];
+
+/// The id attributes of an object (see [`ID_KEYS`]) that are strings, each with its place
+/// among the attributes. They are set aside as they are read, because an I/O event, the
+/// usual envelope, takes them out again for its id fields: in the attribute map, each cost
+/// three allocations (the map, its list, the key) only to be taken out of it.
+#[derive(Default)]
+struct Ids {
+    slots: [Option<(usize, String)>; 4],
+    held: usize,
+}
+
+impl Ids {
+    /// Which of [`ID_KEYS`] `key` is.
+    fn slot(key: &str) -> Option<usize> {
+        ID_KEYS.iter().position(|id_key| *id_key == key)
+    }
+
+    /// Sets an id aside, unless its key came before.
+    fn set_aside<E: de::Error>(
+        &mut self,
+        slot: usize,
+        id: String,
+        attributes: &Extra,
+    ) -> Result<(), E> {
+        if self.slots[slot].is_some() {
+            return Err(duplicate(ID_KEYS[slot]));
+        }
+        self.slots[slot] = Some((attributes.len() + self.held, id));
+        self.held += 1;
+        Ok(())
+    }
+
+    /// Puts the ids back among `attributes`, each where it stood.
+    #[inline]
+    fn restore(&mut self, attributes: &mut Extra) {
+        if self.held > 0 {
+            self.restore_held(attributes);
+        }
+    }
+
+    fn restore_held(&mut self, attributes: &mut Extra) {
+        // In the order of their places: each then goes where it stood among those before it.
+        while let Some(slot) = (0..ID_KEYS.len())
+            .filter(|slot| self.slots[*slot].is_some())
+            .min_by_key(|slot| self.slots[*slot].as_ref().map(|(place, _)| *place))
+        {
+            if let Some((place, id)) = self.slots[slot].take() {
+                attributes.insert_at(place, ID_KEYS[slot].to_owned(), Value::String(id));
+            }
+        }
+        self.held = 0;
+    }
+
+    /// The event id and the recipient client id, as [`take_string`] would take them from the
+    /// attributes; a second spelling of either goes back among them.
+    fn take(&mut self, attributes: &mut Extra) -> (Option<String>, Option<String>) {
+        let [event_id, eventid, recipient, recipientclientid] = &self.slots;
+        if event_id.is_some() && eventid.is_some()
+            || recipient.is_some() && recipientclientid.is_some()
+        {
+            // Both spellings of one id (rare): decided in the map, as for any attribute.
+            self.restore(attributes);
+            return (
+                take_string(attributes, &ID_KEYS[..2]),
+                take_string(attributes, &ID_KEYS[2..]),
+            );
+        }
+        // At most one spelling of each: all that is held is taken.
+        self.held = 0;
+        let mut take = |first: usize, second: usize| {
+            let held = self.slots[first]
+                .take()
+                .or_else(|| self.slots[second].take());
+            held.map(|(_, id)| id)
+        };
+        (take(0, 1), take(2, 3))
+    }
+
+    /// Lets go of any id still held.
+    fn clear(&mut self) {
+        if self.held > 0 {
+            *self = Ids::default();
+        }
     }
 }
 
@@ -714,6 +817,7 @@ impl Item {
     /// The object as a run of its own: envelope attributes, and a `data` object outside a
     /// CloudEvent, are just more fields.
     fn take_bare_run(&mut self) -> FlowRun {
+        self.shapes.ids.restore(&mut self.shapes.attributes);
         self.shapes.release_nested();
         self.run.extra.append(&mut self.shapes.attributes);
         self.shapes.run_fields = false;
@@ -745,6 +849,7 @@ impl Item {
             items,
             events,
             messages,
+            ids,
         } = &mut self.shapes;
         *is_run = false;
         *run_fields = false;
@@ -755,6 +860,7 @@ impl Item {
         *items = None;
         *events = None;
         *messages = None;
+        ids.clear();
     }
 
     /// Lets go of the item once its object has been read in full: emptied, it owns no heap,
@@ -809,6 +915,14 @@ impl Item {
         let Item { run, shapes } = self;
         let cloud_event = shapes.attributes.contains_key("specversion");
         let key = if cloud_event { "data" } else { "event" };
+        // The ids become the notification's fields where the envelope is an I/O event's or a
+        // CloudEvent's; any other shape keeps them among its attributes.
+        let (event_id, recipient_client_id) = if shapes.has_nested(key) {
+            shapes.ids.take(&mut shapes.attributes)
+        } else {
+            shapes.ids.restore(&mut shapes.attributes);
+            (None, None)
+        };
         shapes.release_nested_except(key);
         let mut attributes = std::mem::take(&mut shapes.attributes);
         let (items, events, messages) = (
@@ -845,7 +959,8 @@ impl Item {
             let published_at = take_timestamp(&mut attributes, "time");
             let mut cloud_event = notification(Format::CloudEvent, code, attributes, data);
             cloud_event.published_at = published_at;
-            take_ids(&mut cloud_event);
+            cloud_event.event_id = event_id;
+            cloud_event.recipient_client_id = recipient_client_id;
             match (&cloud_event.event_id, cloud_event_id) {
                 (None, id) => cloud_event.event_id = id,
                 (Some(_), Some(id)) => {
@@ -859,7 +974,8 @@ impl Item {
             merge_fields(&mut attributes, run_holds, run);
             let code = EventCode::of_run(&event.run);
             let mut io_event = notification(Format::IoEvent, code, attributes, event);
-            take_ids(&mut io_event);
+            io_event.event_id = event_id;
+            io_event.recipient_client_id = recipient_client_id;
             out.push(io_event);
         } else if let Some(events) = events {
             let events_path = path.child(Step::Key("events"));
@@ -907,15 +1023,6 @@ impl Item {
         }
         Ok(())
     }
-}
-
-/// Moves the I/O Events ids from the envelope map to their notification fields.
-fn take_ids(notification: &mut Notification) {
-    notification.event_id = take_string(&mut notification.envelope, &["event_id", "eventid"]);
-    notification.recipient_client_id = take_string(
-        &mut notification.envelope,
-        &["recipient_client_id", "recipientclientid"],
-    );
 }
 
 /// Removes and returns the first of `keys` that holds a string; a second spelling of the

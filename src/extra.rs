@@ -176,6 +176,13 @@ impl Extra {
         self.entries = Some(Box::new(merged));
     }
 
+    /// Inserts a field at `index` (at most the length), with no check for its key.
+    pub(crate) fn insert_at(&mut self, index: usize, key: String, value: Value) {
+        let list = self.list();
+        list.insert(index, (key, value));
+        crate::wire::trim(list);
+    }
+
     /// Adds a field at the end without looking for an earlier one (the reader calls
     /// [`Extra::repeated_key`] once the object is complete, which keeps parsing linear). A
     /// short list grows one place at a time, so it holds no spare room; a long one doubles,

@@ -1088,6 +1088,56 @@ fn run_fields_beside_an_envelopes_run_stay_in_the_envelope() {
 }
 
 #[test]
+fn id_attributes_become_fields_or_stay_where_they_stood() {
+    fn keys(envelope: &aep_flow_run::Extra) -> Vec<&str> {
+        envelope.keys().collect()
+    }
+    // An I/O event takes the first string spelling of each id; a second spelling, or an id
+    // that is no string, stays in the envelope in its place.
+    let body = br#"{"eventid":"x","source":"s","event_id":"e","recipientclientid":"c",
+        "event":{"id":"r","metrics":{}},"recipient_client_id":7}"#;
+    let notification = parse_notification(body).unwrap();
+    assert_eq!(notification.event_id.as_deref(), Some("e"));
+    assert_eq!(notification.recipient_client_id.as_deref(), Some("c"));
+    assert_eq!(
+        keys(&notification.envelope),
+        ["eventid", "source", "recipient_client_id"]
+    );
+    assert_eq!(notification.envelope["recipient_client_id"], 7);
+
+    // A message list keeps every attribute, ids included, in the order it came.
+    let body = br#"{"type":"t","event_id":"e","source":"s","eventid":"x",
+        "messages":[{"value":{"id":"r","metrics":{}}}],"subject":"u"}"#;
+    let notification = parse_notification(body).unwrap();
+    assert_eq!(notification.event_id, None);
+    assert_eq!(
+        keys(&notification.envelope),
+        ["type", "event_id", "source", "eventid", "subject"]
+    );
+    assert_eq!(notification.envelope["eventid"], "x");
+
+    // A bare run keeps them among its fields, and its notification has copies.
+    let body = br#"{"recipient_client_id":"c","id":"r","event_id":"e","metrics":{},"time":"t"}"#;
+    let notification = parse_notification(body).unwrap();
+    assert_eq!(notification.event_id.as_deref(), Some("e"));
+    assert_eq!(notification.recipient_client_id.as_deref(), Some("c"));
+    assert_eq!(
+        keys(&notification.run.extra),
+        ["recipient_client_id", "event_id", "time"]
+    );
+
+    // Given twice, however each was written, an id is refused.
+    for body in [
+        &br#"{"event_id":"a","event_id":"b","event":{"metrics":{}}}"#[..],
+        br#"{"event_id":1,"event_id":"b","event":{"metrics":{}}}"#,
+        br#"{"event_id":"a","event_id":null,"event":{"metrics":{}}}"#,
+    ] {
+        let (_, message) = invalid_field(parse_notification(body));
+        assert!(message.contains("duplicate field `event_id`"), "{message}");
+    }
+}
+
+#[test]
 fn each_batch_element_reads_as_it_would_alone() {
     // The elements of a batch are read one after the other into one scratch object, emptied
     // in place between them: nothing of one may show in the next, whatever the two shapes.

@@ -706,7 +706,6 @@ const ID_KEYS: [&str; 4] = [
 #[derive(Default)]
 struct Ids {
     slots: [Option<(usize, String)>; 4],
-    held: usize,
 }
 
 impl Ids {
@@ -725,15 +724,20 @@ impl Ids {
         if self.slots[slot].is_some() {
             return Err(duplicate(ID_KEYS[slot]));
         }
-        self.slots[slot] = Some((attributes.len() + self.held, id));
-        self.held += 1;
+        let place = attributes.len() + self.slots.iter().flatten().count();
+        self.slots[slot] = Some((place, id));
         Ok(())
+    }
+
+    /// Whether any id is set aside.
+    fn any(&self) -> bool {
+        self.slots.iter().any(Option::is_some)
     }
 
     /// Puts the ids back among `attributes`, each where it stood.
     #[inline]
     fn restore(&mut self, attributes: &mut Extra) {
-        if self.held > 0 {
+        if self.any() {
             self.restore_held(attributes);
         }
     }
@@ -748,7 +752,6 @@ impl Ids {
                 attributes.insert_at(place, ID_KEYS[slot].to_owned(), Value::String(id));
             }
         }
-        self.held = 0;
     }
 
     /// The event id and the recipient client id, as [`take_string`] would take them from the
@@ -766,7 +769,6 @@ impl Ids {
             );
         }
         // At most one spelling of each: all that is held is taken.
-        self.held = 0;
         let mut take = |first: usize, second: usize| {
             let held = self.slots[first]
                 .take()
@@ -778,7 +780,7 @@ impl Ids {
 
     /// Lets go of any id still held.
     fn clear(&mut self) {
-        if self.held > 0 {
+        if self.any() {
             *self = Ids::default();
         }
     }

@@ -420,7 +420,9 @@ impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
         }
         reader.array(|mut elements| {
             fill_list(place, |scratch| match elements.next()? {
-                Some(reader) => T::fill_direct(scratch, reader).map(Some),
+                Some(reader) => {
+                    T::fill_direct(scratch.get_or_insert_with(T::default), reader).map(Some)
+                }
                 None => Ok(None),
             })
         })?;
@@ -429,32 +431,37 @@ impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
 }
 
 /// Fills `list` with the elements `next` reads into a scratch value (`Some(false)` for a
-/// `null` element, `None` after the last).
+/// `null` element, `None` after the last). `next` puts a default value in the scratch slot
+/// (`get_or_insert_with`) only when there is an element to read.
 ///
 /// Each element is filled in the scratch value, then moved once: pushing a default and
-/// popping it at the end would grow the list past its length for nothing. A `null` element
-/// is skipped rather than turned into an empty string or object.
+/// popping it at the end would grow the list past its length for nothing. Taking it out of
+/// an `Option` leaves only the `None` mark behind, where `mem::take` wrote a whole default
+/// value back (for a message, 1.5 KB) that the next element, or nothing, would use. A `null`
+/// element is skipped rather than turned into an empty string or object.
 ///
 /// The list ends as long as it is (the parsed model keeps no spare room): short lists, the
 /// usual case, grow one place at a time, long ones double and are trimmed once.
 fn fill_list<T: Default, E>(
     list: &mut Vec<T>,
-    mut next: impl FnMut(&mut T) -> Result<Option<bool>, E>,
+    mut next: impl FnMut(&mut Option<T>) -> Result<Option<bool>, E>,
 ) -> Result<(), E> {
-    let mut scratch = T::default();
+    let mut scratch = None;
     while let Some(present) = next(&mut scratch)? {
         if present {
             grow_exact(list);
             // Taken only now that the list has room: moved straight into its place, with
             // no stop on the stack on the way.
-            list.push(std::mem::take(&mut scratch));
+            if let Some(element) = scratch.take() {
+                list.push(element);
+            }
         }
     }
     // Every element has been moved out, and a `null` one leaves the scratch as it was: what is
-    // left is a default value, which owns no heap. Dropping it would walk `T`'s whole drop code,
-    // a copy of the code the caller runs again on the result: the parse would carry two copies
-    // through the instruction cache (callgrind: 6% more misses; `tests/no_leaks.rs` holds the
-    // claim to the truth).
+    // left is nothing or a default value, which owns no heap. Dropping it would walk `T`'s
+    // whole drop code, a copy of the code the caller runs again on the result: the parse would
+    // carry two copies through the instruction cache (callgrind: 6% more misses;
+    // `tests/no_leaks.rs` holds the claim to the truth).
     std::mem::forget(scratch);
     trim(list);
     Ok(())
@@ -513,7 +520,9 @@ impl<'de, T: Fill<'de> + Default> Visitor<'de> for ListFill<'_, T> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<bool, A::Error> {
-        fill_list(self.0, |scratch| seq.next_element_seed(FillSeed(scratch)))?;
+        fill_list(self.0, |scratch| {
+            seq.next_element_seed(FillSeed(scratch.get_or_insert_with(T::default)))
+        })?;
         Ok(true)
     }
 }

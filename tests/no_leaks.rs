@@ -1,6 +1,5 @@
 //! Every parse gives back all the heap it takes: whatever the parse functions (and `FlowRun`'s
-//! `Deserialize`) return, or fail
-//! with, frees everything once dropped.
+//! `Deserialize`) return, or fail with, frees everything once dropped.
 //!
 //! The parse skips dropping values it expects to own nothing (the spare element a list is
 //! filled through, the scratch object each top-level object is read into), to keep a second

@@ -45,6 +45,12 @@
 //! and RFC 3339; [`Link`] exposes manifest links as URLs. [`EventCode`], [`Status`] and
 //! [`ErrorCode`] keep unknown values in `Other`.
 //!
+//! Fields whose values come from a short list Adobe repeats in payload after payload (a
+//! message's `msgType`, `provider` and `schema`, a connection's `type`, an error entry's
+//! `type`, ...) are `Cow<'static, str>`: a well-known value borrows a static copy instead of
+//! allocating one, any other value is owned as it came. Read them with `as_deref()`, like the
+//! `String` fields.
+//!
 //! The crate makes no network calls and never panics on input: any bytes give a value or an
 //! [`Error`] that says where and what.
 //!
@@ -77,6 +83,7 @@ mod status;
 mod timestamp;
 #[cfg(feature = "webhook")]
 pub mod webhook;
+mod well_known;
 mod wire;
 
 pub use count::Count;

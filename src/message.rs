@@ -1,5 +1,7 @@
 //! What a message of a message list says about itself, around its run.
 
+use std::borrow::Cow;
+
 use crate::wire::wire_object;
 
 wire_object! {
@@ -20,13 +22,13 @@ wire_object! {
 /// ```
 pub struct MessageInfo expecting "a message object" {
     /// `msgType`, such as `eventNotification`.
-    "msgType" => msg_type: Option<String>,
+    "msgType" => msg_type: Option<Cow<'static, str>>,
     /// `version` of the message format.
-    "version" => version: Option<String>,
+    "version" => version: Option<Cow<'static, str>>,
     /// `imsOrgId`: the organization the message was sent to.
     "imsOrgId" => ims_org_id: Option<String>,
     /// `provider`, such as `FlowService`.
-    "provider" => provider: Option<String>,
+    "provider" => provider: Option<Cow<'static, str>>,
     /// `schema`: the schema of the message.
     "schema" => schema: Option<MessageSchema>,
     /// `_eventNotificationMeta`: its `type` is the event code.
@@ -38,9 +40,9 @@ wire_object! {
 /// A message's `schema`: `{"name": "run-notification", "version": "1.0"}`.
 pub struct MessageSchema expecting "a message schema object" {
     /// `name`.
-    "name" => name: Option<String>,
+    "name" => name: Option<Cow<'static, str>>,
     /// `version`.
-    "version" => version: Option<String>,
+    "version" => version: Option<Cow<'static, str>>,
 }
 }
 
@@ -49,8 +51,8 @@ wire_object! {
 /// "sources_flow_run_failed"}`.
 pub struct EventNotificationMeta expecting "an _eventNotificationMeta object" {
     /// `category`.
-    "category" => category: Option<String>,
+    "category" => category: Option<Cow<'static, str>>,
     /// `type`: the event code, read into [`Notification::event_code`](crate::Notification::event_code).
-    "type" => event_type: Option<String>,
+    "type" => event_type: Option<Cow<'static, str>>,
 }
 }

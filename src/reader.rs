@@ -725,6 +725,12 @@ impl<'de> Reader<'de> {
         self.expect(b'"')?;
         Ok(self.string()?.into_cow().into_owned())
     }
+
+    /// A string, borrowed from a table when it is a well-known value (see `well_known`).
+    pub(crate) fn well_known_string(&mut self) -> Result<Cow<'static, str>> {
+        self.expect(b'"')?;
+        Ok(crate::well_known::text(self.string()?.into_cow()))
+    }
 }
 
 /// `deserialize_*` methods that read a value only when its first byte matches, and refuse

@@ -1,5 +1,7 @@
 //! The flow run and its activities.
 
+use std::borrow::Cow;
+
 use chrono::TimeDelta;
 
 use crate::metrics::{DurationSummary, FileSummary, LatencySummary, RecordSummary, SizeSummary};
@@ -201,7 +203,7 @@ pub struct ConnectionInfo expecting "a connection info object" {
     /// `id`: the connection id.
     "id" => id: Option<String>,
     /// `type` (`SourceConnection`, `TargetConnection`).
-    "type" => kind: Option<String>,
+    "type" => kind: Option<Cow<'static, str>>,
     /// `reference`: what the connection produced.
     "reference" => reference: Option<ConnectionReference>,
 }
@@ -211,7 +213,7 @@ wire_object! {
 /// What a connection produced (`reference`): batch ids, a copy run id, ...
 pub struct ConnectionReference expecting "a reference object" {
     /// `type` (`Batch`, `AdfRunId`, ...).
-    "type" => kind: Option<String>,
+    "type" => kind: Option<Cow<'static, str>>,
     /// `ids`.
     "ids" => ids: Vec<String>,
 }
@@ -253,9 +255,9 @@ pub struct AdobeIoHeader expecting "an _adobeio object" {
     /// `imsOrgId`.
     "imsOrgId" => ims_org_id: Option<String>,
     /// `providerMetadata` (`platform_notifications`, `aep_observability_catalog_events`).
-    "providerMetadata" => provider_metadata: Option<String>,
+    "providerMetadata" => provider_metadata: Option<Cow<'static, str>>,
     /// `eventCode`, as it came; [`Notification::event_code`](crate::Notification) is the typed
     /// one.
-    "eventCode" => event_code: Option<String>,
+    "eventCode" => event_code: Option<Cow<'static, str>>,
 }
 }

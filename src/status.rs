@@ -1,5 +1,7 @@
 //! Run status, error entries, and the listing of every error a run carries.
 
+use std::borrow::Cow;
+
 use crate::metrics::{Manifest, RecordSummary};
 use crate::wire::{open_enum, wire_object};
 use crate::{Count, ErrorCode, Extra};
@@ -94,7 +96,7 @@ pub struct RunError expecting "an error object" {
     /// `count`: occurrences of this code (skipped and warning entries).
     "count" => count: Option<Count>,
     /// `type` (`Error` or `Warning`).
-    "type" => kind: Option<String>,
+    "type" => kind: Option<Cow<'static, str>>,
     /// `format`.
     "format" => format: Option<String>,
     /// `details`.

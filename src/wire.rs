@@ -324,6 +324,12 @@ impl<'de> Direct<'de> for String {
     }
 }
 
+impl<'de> Direct<'de> for std::borrow::Cow<'static, str> {
+    fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
+        reader.well_known_string()
+    }
+}
+
 impl<'de, T: Direct<'de>> Direct<'de> for Box<T> {
     fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
         T::read_direct(reader).map(Box::new)

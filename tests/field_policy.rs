@@ -3,6 +3,8 @@
 //! path, enums are open and case-insensitive, every delivery shape is told apart, and broken
 //! bodies are errors, never panics.
 
+use std::borrow::Cow;
+
 use aep_flow_run::{
     parse_notification, parse_notifications, parse_runs, Error, ErrorCode, EventCode, FlowRun,
     Format, Notification, Status,
@@ -1284,4 +1286,43 @@ fn message_fields_and_list_fields() {
         parse_notifications(twice),
         Err(Error::InvalidField { .. })
     ));
+}
+
+/// Values Adobe repeats in every payload borrow the crate's static copy; any other value, a
+/// case variant among them, is owned exactly as it came, and both write back unchanged.
+#[test]
+fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
+    let body = std::fs::read("fixtures/adobe-docs/message-list-sources-flow-run-failed.json")
+        .expect("fixture");
+    let notification = parse_notification(&body).unwrap();
+    let message = notification.message.as_ref().unwrap();
+    assert!(matches!(
+        message.provider,
+        Some(Cow::Borrowed("FlowService"))
+    ));
+    let meta = message.event_notification_meta.as_ref().unwrap();
+    assert!(matches!(
+        meta.event_type,
+        Some(Cow::Borrowed("sources_flow_run_failed"))
+    ));
+    let target = &notification.run.activities[0].target_info[0];
+    assert!(matches!(
+        target.kind,
+        Some(Cow::Borrowed("TargetConnection"))
+    ));
+
+    let text = String::from_utf8(body).unwrap();
+    let varied = text
+        .replace(r#""FlowService""#, r#""flowService""#)
+        .replace(r#""TargetConnection""#, r#""Target Connection""#);
+    let notification = parse_notification(varied.as_bytes()).unwrap();
+    let message = notification.message.as_ref().unwrap();
+    assert!(matches!(&message.provider, Some(Cow::Owned(text)) if text == "flowService"));
+    let target = &notification.run.activities[0].target_info[0];
+    assert!(matches!(&target.kind, Some(Cow::Owned(text)) if text == "Target Connection"));
+    let written = serde_json::to_value(&notification.run).unwrap();
+    assert_eq!(
+        written["activities"][0]["targetInfo"][0]["type"],
+        "Target Connection"
+    );
 }

@@ -35,9 +35,6 @@ use crate::wire::{Fields, Fill};
 /// serde_json's nesting limit: the 128th level of arrays and objects is refused.
 const DEPTH_LIMIT: u8 = 128;
 
-/// The room the unescaping buffer starts with.
-const SCRATCH_ROOM: usize = 128;
-
 /// Eight spaces, the usual run of indentation.
 const SPACES: u64 = u64::from_le_bytes([b' '; 8]);
 
@@ -66,22 +63,20 @@ pub(crate) struct Reader<'de> {
     text: &'de str,
     pos: usize,
     depth_left: u8,
-    /// A string with escapes, unescaped.
-    scratch: String,
 }
 
-/// A string as read: borrowed from the body, or unescaped into the scratch buffer.
-enum Text<'de, 's> {
+/// A string as read: borrowed from the body, or unescaped into a string of its own.
+enum Text<'de> {
     Borrowed(&'de str),
-    Unescaped(&'s str),
+    Unescaped(String),
 }
 
-impl<'de> Text<'de, '_> {
+impl<'de> Text<'de> {
     /// The text, borrowed from the body when it can be, owned when it was unescaped.
     fn into_cow(self) -> Cow<'de, str> {
         match self {
             Text::Borrowed(text) => Cow::Borrowed(text),
-            Text::Unescaped(text) => Cow::Owned(text.to_owned()),
+            Text::Unescaped(text) => Cow::Owned(text),
         }
     }
 }
@@ -158,7 +153,6 @@ impl<'de> Reader<'de> {
             text,
             pos: 0,
             depth_left: DEPTH_LIMIT,
-            scratch: String::new(),
         }
     }
 
@@ -306,7 +300,7 @@ impl<'de> Reader<'de> {
     /// `#[inline]` left it a call, whose saving and restoring of six registers per string
     /// cost about 3% of a parse.
     #[inline(always)]
-    fn string(&mut self) -> Result<Text<'de, '_>> {
+    fn string(&mut self) -> Result<Text<'de>> {
         let start = self.pos;
         let stop = self.string_stop(start);
         match self.bytes().get(stop) {
@@ -317,40 +311,38 @@ impl<'de> Reader<'de> {
                 self.pos = stop + 1;
                 text.map(Text::Borrowed).ok_or(Rejected)
             }
-            Some(b'\\') => {
-                self.unescape(start, stop)?;
-                Ok(Text::Unescaped(&self.scratch))
-            }
+            Some(b'\\') => self.unescape(start, stop).map(Text::Unescaped),
             _ => Err(Rejected),
         }
     }
 
-    /// Unescapes a string into `scratch`, from `start`, with the first backslash at `stop`.
+    /// Unescapes a string from `start`, with the first backslash at `stop`, into a string
+    /// of its own: the one the caller keeps (a buffer kept for every string with escapes
+    /// cost one more allocation per body, and a copy per string, as nearly every run has an
+    /// escaped `etag`). It is sized once, for the string as written, which its text never
+    /// exceeds.
     #[cold]
     #[inline(never)]
-    fn unescape(&mut self, start: usize, mut stop: usize) -> Result<()> {
-        self.scratch.clear();
-        // Room for the usual escaped string (an etag, a message) at once, rather than growing
-        // it a few bytes at a time on the first escapes of each body.
-        self.scratch.reserve(SCRATCH_ROOM);
+    fn unescape(&mut self, start: usize, mut stop: usize) -> Result<String> {
+        let mut text = String::with_capacity(self.string_end(stop)? - start);
         let mut plain = start;
         loop {
-            self.scratch
-                .push_str(self.text.get(plain..stop).ok_or(Rejected)?);
+            text.push_str(self.text.get(plain..stop).ok_or(Rejected)?);
             match self.bytes().get(stop) {
                 Some(b'"') => {
                     self.pos = stop + 1;
-                    return Ok(());
+                    return Ok(text);
                 }
-                Some(b'\\') => plain = self.escape(stop + 1)?,
+                Some(b'\\') => plain = self.escape(stop + 1, &mut text)?,
                 _ => return Err(Rejected),
             }
             stop = self.string_stop(plain);
         }
     }
 
-    /// Unescapes the escape whose backslash precedes `at`; gives the position after it.
-    fn escape(&mut self, at: usize) -> Result<usize> {
+    /// Unescapes the escape whose backslash precedes `at` onto `text`; gives the position
+    /// after it.
+    fn escape(&self, at: usize, text: &mut String) -> Result<usize> {
         match self.bytes().get(at) {
             Some(b'u') => {
                 let unit = self.hex4(at + 1)?;
@@ -371,12 +363,11 @@ impl<'de> Reader<'de> {
                     0xDC00..=0xDFFF => return Err(Rejected),
                     _ => (u32::from(unit), at + 5),
                 };
-                self.scratch.push(char::from_u32(code).ok_or(Rejected)?);
+                text.push(char::from_u32(code).ok_or(Rejected)?);
                 Ok(after)
             }
             Some(&letter) => {
-                self.scratch
-                    .push(one_letter_escape(letter).ok_or(Rejected)?);
+                text.push(one_letter_escape(letter).ok_or(Rejected)?);
                 Ok(at + 1)
             }
             None => Err(Rejected),
@@ -395,14 +386,18 @@ impl<'de> Reader<'de> {
     /// Steps over a string whose opening quote was just consumed, checking it as serde_json
     /// does for a value it ignores (a lone surrogate escape passes there).
     fn skip_string(&mut self) -> Result<()> {
-        let mut at = self.pos;
+        self.pos = self.string_end(self.pos)? + 1;
+        Ok(())
+    }
+
+    /// The position of the closing quote of the string that `from` stands in, checked as
+    /// [`Reader::skip_string`] checks it.
+    fn string_end(&self, from: usize) -> Result<usize> {
+        let mut at = from;
         loop {
             at = self.string_stop(at);
             match self.bytes().get(at) {
-                Some(b'"') => {
-                    self.pos = at + 1;
-                    return Ok(());
-                }
+                Some(b'"') => return Ok(at),
                 Some(b'\\') => match self.bytes().get(at + 1) {
                     Some(b'u') => {
                         self.hex4(at + 2)?;
@@ -514,7 +509,7 @@ impl<'de> Reader<'de> {
         self.pos += 1;
         match self.string()? {
             Text::Borrowed(text) => visitor.visit_borrowed_str(text),
-            Text::Unescaped(text) => visitor.visit_str(text),
+            Text::Unescaped(text) => visitor.visit_string(text),
         }
     }
 

@@ -317,10 +317,9 @@ impl<'de> Reader<'de> {
     }
 
     /// Unescapes a string from `start`, with the first backslash at `stop`, into a string
-    /// of its own: the one the caller keeps (a buffer kept for every string with escapes
-    /// cost one more allocation per body, and a copy per string, as nearly every run has an
-    /// escaped `etag`). It is sized once, for the string as written, which its text never
-    /// exceeds.
+    /// of its own, the one the caller keeps. (Unescaping into a buffer the reader kept cost
+    /// one more allocation per body and a copy per string; nearly every run has an escaped
+    /// `etag`.) It is sized once, for the string as written, which its text never exceeds.
     #[cold]
     #[inline(never)]
     fn unescape(&mut self, start: usize, mut stop: usize) -> Result<String> {

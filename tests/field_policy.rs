@@ -1310,6 +1310,12 @@ fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
         target.kind,
         Some(Cow::Borrowed("TargetConnection"))
     ));
+    let written = serde_json::to_value(&notification).unwrap();
+    assert_eq!(written["message"]["provider"], "FlowService");
+    assert_eq!(
+        written["run"]["activities"][0]["targetInfo"][0]["type"],
+        "TargetConnection"
+    );
 
     let text = String::from_utf8(body).unwrap();
     let varied = text

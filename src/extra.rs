@@ -276,12 +276,33 @@ impl Extend<(String, Value)> for Extra {
     }
 }
 
+impl Drop for Extra {
+    /// Inlined where an object is dropped, so that the usual empty map costs a test rather
+    /// than a call (dropping a founding payload's notification drops 20 to 35 maps, nearly
+    /// all empty; the generated drop was a call each, 1% of a parse's instructions); the
+    /// entries, when there are some, are dropped out of line.
+    #[inline]
+    fn drop(&mut self) {
+        if let Some(entries) = self.entries.take() {
+            drop_entries(entries);
+        }
+    }
+}
+
+// The map's own boxed list, as `Extra` holds it.
+#[allow(clippy::box_collection)]
+#[inline(never)]
+fn drop_entries(entries: Box<Vec<(String, Value)>>) {
+    drop(entries);
+}
+
 impl IntoIterator for Extra {
     type Item = (String, Value);
     type IntoIter = std::vec::IntoIter<(String, Value)>;
 
-    fn into_iter(self) -> Self::IntoIter {
+    fn into_iter(mut self) -> Self::IntoIter {
         self.entries
+            .take()
             .map(|list| *list)
             .unwrap_or_default()
             .into_iter()

@@ -1292,24 +1292,30 @@ fn message_fields_and_list_fields() {
 /// case variant among them, is owned exactly as it came, and both write back unchanged.
 #[test]
 fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
+    /// The value, when it is borrowed rather than owned.
+    fn borrowed(value: &Option<Cow<'static, str>>) -> Option<&'static str> {
+        match value {
+            Some(Cow::Borrowed(text)) => Some(text),
+            _ => None,
+        }
+    }
     let body = std::fs::read("fixtures/adobe-docs/message-list-sources-flow-run-failed.json")
         .expect("fixture");
     let notification = parse_notification(&body).unwrap();
     let message = notification.message.as_ref().unwrap();
-    assert!(matches!(
-        message.provider,
-        Some(Cow::Borrowed("FlowService"))
-    ));
+    assert_eq!(borrowed(&message.msg_type), Some("eventNotification"));
+    assert_eq!(borrowed(&message.version), Some("1.0"));
+    assert_eq!(borrowed(&message.provider), Some("FlowService"));
+    let schema = message.schema.as_ref().unwrap();
+    assert_eq!(borrowed(&schema.name), Some("run-notification"));
+    assert_eq!(borrowed(&schema.version), Some("1.0"));
     let meta = message.event_notification_meta.as_ref().unwrap();
-    assert!(matches!(
-        meta.event_type,
-        Some(Cow::Borrowed("sources_flow_run_failed"))
-    ));
+    assert_eq!(borrowed(&meta.category), Some("Platform Notifications"));
+    assert_eq!(borrowed(&meta.event_type), Some("sources_flow_run_failed"));
     let target = &notification.run.activities[0].target_info[0];
-    assert!(matches!(
-        target.kind,
-        Some(Cow::Borrowed("TargetConnection"))
-    ));
+    assert_eq!(borrowed(&target.kind), Some("TargetConnection"));
+    let reference = target.reference.as_ref().unwrap();
+    assert_eq!(borrowed(&reference.kind), Some("Batch"));
     let written = serde_json::to_value(&notification).unwrap();
     assert_eq!(written["message"]["provider"], "FlowService");
     assert_eq!(
@@ -1326,9 +1332,10 @@ fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
     assert!(matches!(&message.provider, Some(Cow::Owned(text)) if text == "flowService"));
     let target = &notification.run.activities[0].target_info[0];
     assert!(matches!(&target.kind, Some(Cow::Owned(text)) if text == "Target Connection"));
-    let written = serde_json::to_value(&notification.run).unwrap();
+    let written = serde_json::to_value(&notification).unwrap();
+    assert_eq!(written["message"]["provider"], "flowService");
     assert_eq!(
-        written["activities"][0]["targetInfo"][0]["type"],
+        written["run"]["activities"][0]["targetInfo"][0]["type"],
         "Target Connection"
     );
 }

@@ -557,20 +557,20 @@ where
 }
 
 /// Reads a list container into its slot.
-fn read_list<'de, F, T>(
-    slot: &mut Option<Vec<T>>,
+fn read_list<'de, F, L>(
+    slot: &mut Option<L>,
     attributes: &mut Extra,
     key: &str,
     fields: &mut F,
 ) -> Result<(), F::Error>
 where
     F: Fields<'de>,
-    Vec<T>: Fill<'de>,
+    L: Fill<'de> + Default,
 {
     if slot.is_some() {
         return Err(duplicate(key));
     }
-    let mut list = Vec::new();
+    let mut list = L::default();
     if read_container::<_, _, true>(&mut list, attributes, key, fields)? {
         *slot = Some(list);
     }
@@ -592,7 +592,7 @@ struct Shapes {
     second: Option<(&'static str, Box<MaybeRun>)>,
     items: Option<Vec<MaybeRun>>,
     events: Option<Vec<JournalEntry>>,
-    messages: Option<Vec<Message>>,
+    messages: Option<Messages>,
     ids: Ids,
 }
 
@@ -941,18 +941,30 @@ impl Item {
         // An envelope attribute that is null is absent, like any other field.
         attributes.retain(|_, value| !value.is_null());
         // Built around the run in one go, which is then moved only into `out`: every step
-        // between would copy the notification's 1.6 KB once more.
-        let notification = |format, event_code, envelope, run: &mut MaybeRun| Notification {
-            event_id: None,
-            event_code,
-            recipient_client_id: None,
-            format,
-            published_at: None,
-            journal_position: journal_position.map(str::to_owned),
-            envelope,
-            message: None,
-            run: run.take_run(),
-        };
+        // between would copy the notification's 1.7 KB once more. (A closure, which LLVM
+        // keeps out of line, returned it through one such step.)
+        macro_rules! notification {
+            (
+                $format:expr,
+                $event_code:expr,
+                $envelope:expr,
+                $published_at:expr,
+                $message:expr,
+                $run:expr $(,)?
+            ) => {
+                Notification {
+                    event_id: None,
+                    event_code: $event_code,
+                    recipient_client_id: None,
+                    format: $format,
+                    published_at: $published_at,
+                    journal_position: journal_position.map(str::to_owned),
+                    envelope: $envelope,
+                    message: $message,
+                    run: $run.take_run(),
+                }
+            };
+        }
         if cloud_event {
             let data = shapes
                 .nested_mut("data")
@@ -965,8 +977,14 @@ impl Item {
                 None => EventCode::of_run(&data.run),
             };
             let published_at = take_timestamp(&mut attributes, "time");
-            let mut cloud_event = notification(Format::CloudEvent, code, attributes, data);
-            cloud_event.published_at = published_at;
+            let mut cloud_event = notification!(
+                Format::CloudEvent,
+                code,
+                attributes,
+                published_at,
+                None,
+                data,
+            );
             cloud_event.event_id = event_id;
             cloud_event.recipient_client_id = recipient_client_id;
             match (&cloud_event.event_id, cloud_event_id) {
@@ -981,7 +999,7 @@ impl Item {
             event.check(&path.child(Step::Key("event")), RUN)?;
             merge_fields(&mut attributes, run_holds, run);
             let code = EventCode::of_run(&event.run);
-            let mut io_event = notification(Format::IoEvent, code, attributes, event);
+            let mut io_event = notification!(Format::IoEvent, code, attributes, None, None, event);
             io_event.event_id = event_id;
             io_event.recipient_client_id = recipient_client_id;
             out.push(io_event);
@@ -998,18 +1016,18 @@ impl Item {
             }
         } else if items.is_some() {
             return Err(NotFound::at(path, NOT_A_LIST));
-        } else if let Some(messages) = messages {
+        } else if let Some(mut messages) = messages {
             let messages_path = path.child(Step::Key("messages"));
             merge_fields(&mut attributes, run_holds, run);
-            for (index, message) in messages.into_iter().enumerate() {
+            // Each message is taken apart where it lies in the list: moved out whole, it was
+            // copied twice more (1.5 KB each time) on its way.
+            for (index, message) in messages.list.iter_mut().enumerate() {
+                let message: &mut Message = message;
                 let message_path = messages_path.child(Step::Index(index));
-                let Message {
-                    info,
-                    timestamp,
-                    mut value,
-                } = message;
+                let value = &mut message.value;
                 value.check(&message_path.child(Step::Key("value")), RUN)?;
-                let code = match info
+                let code = match message
+                    .info
                     .event_notification_meta
                     .as_ref()
                     .and_then(|meta| meta.event_type.as_deref())
@@ -1019,13 +1037,18 @@ impl Item {
                 };
                 // The list object's own fields belong to each of its messages.
                 let envelope = attributes.clone();
-                let mut message = notification(Format::Message, code, envelope, &mut value);
-                message.published_at = timestamp;
-                message.message = Some(info);
-                out.push(message);
-                // Its run taken, the candidate owns no heap (see `MaybeRun::clear`).
-                std::mem::forget(value);
+                let published_at = message.timestamp.take();
+                let info = Some(std::mem::take(&mut message.info));
+                out.push(notification!(
+                    Format::Message,
+                    code,
+                    envelope,
+                    published_at,
+                    info,
+                    value,
+                ));
             }
+            messages.spent = true;
         } else {
             return Err(NotFound::at(path, NOTIFICATION));
         }
@@ -1145,6 +1168,37 @@ fill_by_value!(JournalEntry);
 
 impl Direct<'_> for JournalEntry {}
 
+/// The messages of a message list, taken apart in place once the list is known to be one
+/// (see [`Item::take_notifications`]).
+#[derive(Default)]
+pub(crate) struct Messages {
+    list: Vec<ManuallyDrop<Message>>,
+    /// Whether every message has been taken apart, and so owns no heap: the list is then
+    /// freed without walking each message's drop code (which, for a spent message, frees
+    /// nothing).
+    spent: bool,
+}
+
+impl Drop for Messages {
+    fn drop(&mut self) {
+        if !self.spent {
+            for message in &mut self.list {
+                drop(ManuallyDrop::into_inner(std::mem::take(message)));
+            }
+        }
+    }
+}
+
+impl<'de> Fill<'de> for Messages {
+    fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+        Fill::fill(&mut place.list, deserializer)
+    }
+
+    fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
+        Fill::fill_direct(&mut place.list, reader)
+    }
+}
+
 /// One message of a message list: its own fields, its time and its run.
 #[derive(Default)]
 pub(crate) struct Message {
@@ -1196,7 +1250,7 @@ impl Message {
     }
 }
 
-impl<'de> Fill<'de> for Message {
+impl<'de> Fill<'de> for ManuallyDrop<Message> {
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
         let (info, mut parts) = place.parts();
         fill_object(info, &mut parts, deserializer)

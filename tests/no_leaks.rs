@@ -80,7 +80,7 @@ const NULL_ELEMENTS: &[&str] = &[
 /// Bodies that leave something in the scratch object a body's objects are read into, or stop
 /// half way through it: run fields beside an envelope's run, a CloudEvent `id`, bare runs in
 /// a batch, an `event` and a `data` in one object, a field of the wrong type deep in a run,
-/// and a batch that fails after its first element.
+/// a batch that fails after its first element, and messages in an object of two shapes.
 const SCRATCH_LEFTOVERS: &[&str] = &[
     r#"{"event_id": "e", "id": "stray", "event": {"id": "r", "metrics": {}}}"#,
     r#"{"event_id": "e", "note": ["x"], "event": {"id": "r", "metrics": {}}}"#,
@@ -92,6 +92,7 @@ const SCRATCH_LEFTOVERS: &[&str] = &[
     r#"{"events": [{"position": "p1", "event": {"event": {"id": "r", "metrics": {}}}}, {"position": "p2", "event": {"id": "no run", "x": ["y"]}}]}"#,
     r#"{"messages": [{"value": {"id": "r1", "metrics": {}}}, {"value": {"id": "no run", "etag": "e"}}]}"#,
     r#"{"items": [{"id": "r1", "metrics": {}}, {"id": "no run", "etag": "e"}]}"#,
+    r#"{"messages": [{"value": {"id": "r", "etag": "e", "metrics": {}}}], "items": []}"#,
     r#"[{"event": null, "x": ["y"]}, {"event_id": "e", "event": null, "id": "r", "metrics": {}}]"#,
     r#"{"event": {"id": "r", "metrics": {}}, "data": {"id": "d", "flowId": "f"}}"#,
 ];

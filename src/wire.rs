@@ -429,7 +429,8 @@ impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
             while let Some(reader) = elements.next()? {
                 if fills_in_place::<T>(place) {
                     grow_exact(place);
-                    place.push(T::default());
+                    // Made in its place: `push(T::default())` made it aside and copied it.
+                    place.resize_with(place.len() + 1, T::default);
                     let last = place.len() - 1;
                     if !T::fill_direct(&mut place[last], reader)? {
                         // A `null` element left the default as it was: no heap to drop.

@@ -837,6 +837,13 @@ macro_rules! open_enum {
 
             /// Recognises a known value without allocating.
             fn known(value: &str) -> Option<Self> {
+                // The documented spelling, as Adobe sends it, first: compared whole, it
+                // spares the byte-by-byte comparisons that ignore case.
+                $(
+                    if value == $canonical {
+                        return Some(Self::$variant);
+                    }
+                )*
                 $(
                     if value.eq_ignore_ascii_case($canonical)
                         $(|| value.eq_ignore_ascii_case($alias))*

@@ -17,8 +17,8 @@ use serde_json::Value;
 use crate::error::from_body;
 use crate::reader::{Reader, Rejected};
 use crate::wire::{
-    duplicate, fill_by_value, fill_object, fill_object_direct, scalars_give, unique_keys, Absent,
-    Direct, Fields, Fill, Hook, Key, SerdeFields, WireObject,
+    duplicate, fill_by_value, fill_element, fill_object, fill_object_direct, finish_list,
+    scalars_give, unique_keys, Absent, Direct, Fields, Fill, Hook, Key, SerdeFields, WireObject,
 };
 use crate::{Error, EventCode, Extra, FlowRun, Format, MessageInfo, Notification, Timestamp};
 
@@ -570,9 +570,10 @@ where
     if slot.is_some() {
         return Err(duplicate(key));
     }
-    let mut list = L::default();
-    if read_container::<_, _, true>(&mut list, attributes, key, fields)? {
-        *slot = Some(list);
+    // Filled where it stays: a list with its first element in place is large.
+    let list = slot.insert(L::default());
+    if !read_container::<_, _, true>(list, attributes, key, fields)? {
+        *slot = None;
     }
     Ok(())
 }
@@ -933,11 +934,7 @@ impl Item {
         };
         shapes.release_nested_except(key);
         let mut attributes = std::mem::take(&mut shapes.attributes);
-        let (items, events, messages) = (
-            shapes.items.take(),
-            shapes.events.take(),
-            shapes.messages.take(),
-        );
+        let (items, events) = (shapes.items.take(), shapes.events.take());
         // An envelope attribute that is null is absent, like any other field.
         attributes.retain(|_, value| !value.is_null());
         // Built around the run in one go, which is then moved only into `out`: every step
@@ -1016,12 +1013,12 @@ impl Item {
             }
         } else if items.is_some() {
             return Err(NotFound::at(path, NOT_A_LIST));
-        } else if let Some(mut messages) = messages {
+        } else if let Some(messages) = &mut shapes.messages {
             let messages_path = path.child(Step::Key("messages"));
             merge_fields(&mut attributes, run_holds, run);
             // Each message is taken apart where it lies in the list: moved out whole, it was
             // copied twice more (1.5 KB each time) on its way.
-            for (index, message) in messages.list.iter_mut().enumerate() {
+            for (index, message) in messages.iter_mut().enumerate() {
                 let message: &mut Message = message;
                 let message_path = messages_path.child(Step::Index(index));
                 let value = &mut message.value;
@@ -1170,19 +1167,31 @@ impl Direct<'_> for JournalEntry {}
 
 /// The messages of a message list, taken apart in place once the list is known to be one
 /// (see [`Item::take_notifications`]).
+///
+/// The first stands in place, the others in a list: nearly every list holds one message, and
+/// a list of even one takes a block of 1.5 KB, a size for which glibc's `malloc` first merges
+/// all the small blocks the last parse freed (`malloc_consolidate`).
 #[derive(Default)]
 pub(crate) struct Messages {
-    list: Vec<ManuallyDrop<Message>>,
-    /// Whether every message has been taken apart, and so owns no heap: the list is then
-    /// freed without walking each message's drop code (which, for a spent message, frees
+    first: Option<ManuallyDrop<Message>>,
+    rest: Vec<ManuallyDrop<Message>>,
+    /// Whether every message has been taken apart, and so owns no heap: the messages are
+    /// then let go of without walking each one's drop code (which, for a spent message, frees
     /// nothing).
     spent: bool,
+}
+
+impl Messages {
+    /// The messages, in order.
+    fn iter_mut(&mut self) -> impl Iterator<Item = &mut ManuallyDrop<Message>> {
+        self.first.iter_mut().chain(self.rest.iter_mut())
+    }
 }
 
 impl Drop for Messages {
     fn drop(&mut self) {
         if !self.spent {
-            for message in &mut self.list {
+            for message in self.iter_mut() {
                 drop(ManuallyDrop::into_inner(std::mem::take(message)));
             }
         }
@@ -1190,12 +1199,33 @@ impl Drop for Messages {
 }
 
 impl<'de> Fill<'de> for Messages {
+    // Through serde (a body that failed, read again to say where), every message goes to
+    // the list.
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
-        Fill::fill(&mut place.list, deserializer)
+        Fill::fill(&mut place.rest, deserializer)
     }
 
     fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
-        Fill::fill_direct(&mut place.list, reader)
+        if reader.null()? {
+            return Ok(false);
+        }
+        reader.array(|mut elements| {
+            let mut scratch = None;
+            while let Some(reader) = elements.next()? {
+                if place.first.is_some() {
+                    fill_element(&mut place.rest, &mut scratch, reader)?;
+                } else {
+                    let first = place.first.insert(ManuallyDrop::default());
+                    if !Fill::fill_direct(first, reader)? {
+                        // A `null` element: the default left as it was owns no heap.
+                        place.first = None;
+                    }
+                }
+            }
+            finish_list(&mut place.rest, scratch);
+            Ok(())
+        })?;
+        Ok(true)
     }
 }
 

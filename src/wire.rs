@@ -427,24 +427,37 @@ impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
         reader.array(|mut elements| {
             let mut scratch = None;
             while let Some(reader) = elements.next()? {
-                if fills_in_place::<T>(place) {
-                    grow_exact(place);
-                    // Made in its place: `push(T::default())` made it aside and copied it.
-                    place.resize_with(place.len() + 1, T::default);
-                    let last = place.len() - 1;
-                    if !T::fill_direct(&mut place[last], reader)? {
-                        // A `null` element left the default as it was: no heap to drop.
-                        std::mem::forget(place.pop());
-                    }
-                } else if T::fill_direct(scratch.get_or_insert_with(T::default), reader)? {
-                    push_scratch(place, &mut scratch);
-                }
+                fill_element(place, &mut scratch, reader)?;
             }
             finish_list(place, scratch);
             Ok(())
         })?;
         Ok(true)
     }
+}
+
+/// Reads the element the reader stands at onto the end of `list`, in its place or through
+/// `scratch` (see [`fills_in_place`]); a `null` element is skipped. [`finish_list`] ends the
+/// list once the last element has been read.
+#[inline(always)]
+pub(crate) fn fill_element<'de, T: Fill<'de> + Default>(
+    list: &mut Vec<T>,
+    scratch: &mut Option<T>,
+    reader: &mut Reader<'de>,
+) -> Result<(), Rejected> {
+    if fills_in_place::<T>(list) {
+        grow_exact(list);
+        // Made in its place: `push(T::default())` made it aside and copied it.
+        list.resize_with(list.len() + 1, T::default);
+        let last = list.len() - 1;
+        if !T::fill_direct(&mut list[last], reader)? {
+            // A `null` element left the default as it was: no heap to drop.
+            std::mem::forget(list.pop());
+        }
+    } else if T::fill_direct(scratch.get_or_insert_with(T::default), reader)? {
+        push_scratch(list, scratch);
+    }
+    Ok(())
 }
 
 /// Fills `list` with the elements `next` reads into a scratch value (`Some(false)` for a
@@ -505,7 +518,7 @@ fn push_scratch<T>(list: &mut Vec<T>, scratch: &mut Option<T>) {
 /// whole drop code, a copy of the code the caller runs again on the result: the parse would
 /// carry two copies through the instruction cache (callgrind: 6% more misses;
 /// `tests/no_leaks.rs` holds the claim to the truth).
-fn finish_list<T>(list: &mut Vec<T>, scratch: Option<T>) {
+pub(crate) fn finish_list<T>(list: &mut Vec<T>, scratch: Option<T>) {
     std::mem::forget(scratch);
     trim(list);
 }

@@ -949,7 +949,11 @@ impl Item {
                 $message:expr,
                 $run:expr $(,)?
             ) => {
+                // The run and the message first: made before the calls that the other
+                // fields need, LLVM moves them straight into place.
                 Notification {
+                    run: $run.take_run(),
+                    message: $message,
                     event_id: None,
                     event_code: $event_code,
                     recipient_client_id: None,
@@ -957,8 +961,6 @@ impl Item {
                     published_at: $published_at,
                     journal_position: journal_position.map(str::to_owned),
                     envelope: $envelope,
-                    message: $message,
-                    run: $run.take_run(),
                 }
             };
         }
@@ -1018,8 +1020,8 @@ impl Item {
             merge_fields(&mut attributes, run_holds, run);
             // Each message is taken apart where it lies in the list: moved out whole, it was
             // copied twice more (1.5 KB each time) on its way.
-            for (index, message) in messages.iter_mut().enumerate() {
-                let message: &mut Message = message;
+            let mut index = 0;
+            while let Some(message) = messages.get_mut(index) {
                 let message_path = messages_path.child(Step::Index(index));
                 let value = &mut message.value;
                 value.check(&message_path.child(Step::Key("value")), RUN)?;
@@ -1044,6 +1046,7 @@ impl Item {
                     info,
                     value,
                 ));
+                index += 1;
             }
             messages.spent = true;
         } else {
@@ -1182,16 +1185,20 @@ pub(crate) struct Messages {
 }
 
 impl Messages {
-    /// The messages, in order.
-    fn iter_mut(&mut self) -> impl Iterator<Item = &mut ManuallyDrop<Message>> {
-        self.first.iter_mut().chain(self.rest.iter_mut())
+    /// The message at `index`. (Iterating by index: a chain of the first and the rest made
+    /// LLVM copy each message's run, 1.3 KB, once more on its way into its notification.)
+    fn get_mut(&mut self, index: usize) -> Option<&mut Message> {
+        match index.checked_sub(1) {
+            None => self.first.as_deref_mut(),
+            Some(in_rest) => self.rest.get_mut(in_rest).map(|message| &mut **message),
+        }
     }
 }
 
 impl Drop for Messages {
     fn drop(&mut self) {
         if !self.spent {
-            for message in self.iter_mut() {
+            for message in self.first.iter_mut().chain(&mut self.rest) {
                 drop(ManuallyDrop::into_inner(std::mem::take(message)));
             }
         }

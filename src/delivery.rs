@@ -1188,10 +1188,14 @@ impl Messages {
     /// The message at `index`. (Iterating by index: a chain of the first and the rest made
     /// LLVM copy each message's run, 1.3 KB, once more on its way into its notification.)
     fn get_mut(&mut self, index: usize) -> Option<&mut Message> {
-        match index.checked_sub(1) {
-            None => self.first.as_deref_mut(),
-            Some(in_rest) => self.rest.get_mut(in_rest).map(|message| &mut **message),
-        }
+        // Read through serde, every message is in the list and none in `first`.
+        let Messages { first, rest, .. } = self;
+        let in_rest = match (first, index) {
+            (Some(first), 0) => return Some(first),
+            (Some(_), index) => index - 1,
+            (None, index) => index,
+        };
+        rest.get_mut(in_rest).map(|message| &mut **message)
     }
 }
 

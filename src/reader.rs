@@ -715,12 +715,16 @@ impl<'de> Reader<'de> {
 
     /// Reads the string at the next byte (anything else is refused); as
     /// `deserialize_string` into a `String`.
+    /// Always inlined, like the `Direct` impls that call it (see there).
+    #[inline(always)]
     pub(crate) fn owned_string(&mut self) -> Result<String> {
         self.expect(b'"')?;
         Ok(self.string()?.into_cow().into_owned())
     }
 
     /// A string, borrowed from a table when it is a well-known value (see `well_known`).
+    /// Always inlined, like `owned_string`.
+    #[inline(always)]
     pub(crate) fn well_known_string(&mut self) -> Result<Cow<'static, str>> {
         self.expect(b'"')?;
         Ok(crate::well_known::text(self.string()?.into_cow()))

@@ -329,6 +329,13 @@ impl<'de> Direct<'de> for String {
     }
 }
 
+impl<'de> Direct<'de> for crate::Link {
+    #[inline(always)]
+    fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
+        reader.owned_string().map(crate::Link::from)
+    }
+}
+
 impl<'de> Direct<'de> for std::borrow::Cow<'static, str> {
     #[inline(always)]
     fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
@@ -414,7 +421,6 @@ fill_by_value!(String, Extra, crate::ErrorCode);
 // beyond `u64`, nested values).
 impl Direct<'_> for Extra {}
 impl Direct<'_> for crate::ErrorCode {}
-impl Direct<'_> for crate::Link {}
 impl Direct<'_> for crate::Status {}
 
 pub(crate) use fill_by_value;

@@ -1177,10 +1177,11 @@ impl Direct<'_> for JournalEntry {}
 #[derive(Default)]
 pub(crate) struct Messages {
     first: Option<ManuallyDrop<Message>>,
-    rest: Vec<ManuallyDrop<Message>>,
-    /// Whether every message has been taken apart, and so owns no heap: the messages are
-    /// then let go of without walking each one's drop code (which, for a spent message, frees
-    /// nothing).
+    /// The others, dropped as usual (taken apart, they own no heap, but their drop code still
+    /// runs: rare enough).
+    rest: Vec<Message>,
+    /// Whether every message has been taken apart: the first then owns no heap, and is let go
+    /// of without walking its drop code.
     spent: bool,
 }
 
@@ -1195,16 +1196,14 @@ impl Messages {
             (Some(_), index) => index - 1,
             (None, index) => index,
         };
-        rest.get_mut(in_rest).map(|message| &mut **message)
+        rest.get_mut(in_rest)
     }
 }
 
 impl Drop for Messages {
     fn drop(&mut self) {
-        if !self.spent {
-            for message in self.first.iter_mut().chain(&mut self.rest) {
-                drop(ManuallyDrop::into_inner(std::mem::take(message)));
-            }
+        if let (Some(first), false) = (&mut self.first, self.spent) {
+            drop(ManuallyDrop::into_inner(std::mem::take(first)));
         }
     }
 }
@@ -1227,7 +1226,7 @@ impl<'de> Fill<'de> for Messages {
                     fill_element(&mut place.rest, &mut scratch, reader)?;
                 } else {
                     let first = place.first.insert(ManuallyDrop::default());
-                    if !Fill::fill_direct(first, reader)? {
+                    if !Message::fill_direct(first, reader)? {
                         // A `null` element: the default left as it was owns no heap.
                         place.first = None;
                     }
@@ -1291,7 +1290,7 @@ impl Message {
     }
 }
 
-impl<'de> Fill<'de> for ManuallyDrop<Message> {
+impl<'de> Fill<'de> for Message {
     fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
         let (info, mut parts) = place.parts();
         fill_object(info, &mut parts, deserializer)

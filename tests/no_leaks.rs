@@ -80,7 +80,8 @@ const NULL_ELEMENTS: &[&str] = &[
 /// Bodies that leave something in the scratch object a body's objects are read into, or stop
 /// half way through it: run fields beside an envelope's run, a CloudEvent `id`, bare runs in
 /// a batch, an `event` and a `data` in one object, a field of the wrong type deep in a run,
-/// a batch that fails after its first element, and messages in an object of two shapes.
+/// a batch that fails after its first element, messages in an object of two shapes, and
+/// list elements (a first message, a later message, an activity) that fail half way.
 const SCRATCH_LEFTOVERS: &[&str] = &[
     r#"{"event_id": "e", "id": "stray", "event": {"id": "r", "metrics": {}}}"#,
     r#"{"event_id": "e", "note": ["x"], "event": {"id": "r", "metrics": {}}}"#,
@@ -93,6 +94,11 @@ const SCRATCH_LEFTOVERS: &[&str] = &[
     r#"{"messages": [{"value": {"id": "r1", "metrics": {}}}, {"value": {"id": "no run", "etag": "e"}}]}"#,
     r#"{"items": [{"id": "r1", "metrics": {}}, {"id": "no run", "etag": "e"}]}"#,
     r#"{"messages": [{"value": {"id": "r", "etag": "e", "metrics": {}}}], "items": []}"#,
+    r#"{"messages": [{"value": {"id": "r", "etag": "e", "metrics": {"sizeSummary": {"inputBytes": true}}}}]}"#,
+    r#"[{"messages": [{"value": {"id": "r1", "metrics": {}}}, {"value": {"id": "r2", "etag": "e", "metrics": {"sizeSummary": {"inputBytes": true}}}}]}]"#,
+    r#"{"id": "r", "activities": [{"id": "a1"}, {"id": "a2", "sizeSummary": {"inputBytes": true}}]}"#,
+    r#"{"messages": [{"imsOrgId": "org", "value": {"id": "r1", "etag": 5}}]}"#,
+    r#"[{"messages": [{"value": {"id": "r1", "metrics": {}}}, {"value": {"id": "r2", "etag": "e""#,
     r#"[{"event": null, "x": ["y"]}, {"event_id": "e", "event": null, "id": "r", "metrics": {}}]"#,
     r#"{"event": {"id": "r", "metrics": {}}, "data": {"id": "d", "flowId": "f"}}"#,
 ];

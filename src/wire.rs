@@ -523,7 +523,8 @@ fn push_scratch<T>(list: &mut Vec<T>, scratch: &mut Option<T>) {
     }
 }
 
-/// Ends a list filled through `scratch`.
+/// Ends a list filled through `scratch`, once its last element has been read. (On an error
+/// the scratch is dropped as usual instead: it may hold an element filled half way.)
 ///
 /// Every element has been moved out, and a `null` one leaves the scratch as it was: what is
 /// left is nothing or a default value, which owns no heap. Dropping it would walk `T`'s

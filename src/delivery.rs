@@ -17,8 +17,8 @@ use serde_json::Value;
 use crate::error::from_body;
 use crate::reader::{Reader, Rejected};
 use crate::wire::{
-    duplicate, fill_by_value, fill_element, fill_object, fill_object_direct, finish_list,
-    scalars_give, unique_keys, Absent, Direct, Fields, Fill, Hook, Key, SerdeFields, WireObject,
+    duplicate, fill_by_value, fill_list_direct, fill_object, fill_object_direct, scalars_give,
+    unique_keys, Absent, Direct, Fields, Fill, Hook, Key, SerdeFields, WireObject,
 };
 use crate::{Error, EventCode, Extra, FlowRun, Format, MessageInfo, Notification, Timestamp};
 
@@ -1223,26 +1223,18 @@ impl<'de> Fill<'de> for Messages {
     }
 
     fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
-        if reader.null()? {
-            return Ok(false);
-        }
-        reader.array(|mut elements| {
-            let mut scratch = None;
-            while let Some(reader) = elements.next()? {
-                if place.first.is_some() {
-                    fill_element(&mut place.rest, &mut scratch, reader)?;
-                } else {
-                    let first = place.first.insert(ManuallyDrop::default());
-                    if !Message::fill_direct(first, reader)? {
-                        // A `null` element: the default left as it was owns no heap.
-                        place.first = None;
-                    }
-                }
+        let Messages { first, rest, .. } = place;
+        fill_list_direct(rest, reader, |reader| {
+            if first.is_some() {
+                return Ok(false);
             }
-            finish_list(&mut place.rest, scratch);
-            Ok(())
-        })?;
-        Ok(true)
+            let message = first.insert(ManuallyDrop::default());
+            if !Message::fill_direct(message, reader)? {
+                // A `null` element: the default left as it was owns no heap.
+                *first = None;
+            }
+            Ok(true)
+        })
     }
 }
 

@@ -433,26 +433,41 @@ impl<'de, T: Fill<'de> + Default> Fill<'de> for Vec<T> {
 
     #[inline(never)]
     fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
-        if reader.null()? {
-            return Ok(false);
-        }
-        reader.array(|mut elements| {
-            let mut scratch = None;
-            while let Some(reader) = elements.next()? {
-                fill_element(place, &mut scratch, reader)?;
-            }
-            finish_list(place, scratch);
-            Ok(())
-        })?;
-        Ok(true)
+        fill_list_direct(place, reader, |_| Ok(false))
     }
+}
+
+/// Fills `list` from the array the reader stands at (`Ok(false)` for `null`), straight from
+/// the crate's reader. Each element is offered to `elsewhere` first, which reads it and says
+/// `true` when it kept it in a place of its own (a message list's first message), or reads
+/// nothing and says `false`.
+#[inline(always)]
+pub(crate) fn fill_list_direct<'de, T: Fill<'de> + Default>(
+    list: &mut Vec<T>,
+    reader: &mut Reader<'de>,
+    mut elsewhere: impl FnMut(&mut Reader<'de>) -> Result<bool, Rejected>,
+) -> Result<bool, Rejected> {
+    if reader.null()? {
+        return Ok(false);
+    }
+    reader.array(|mut elements| {
+        let mut scratch = None;
+        while let Some(reader) = elements.next()? {
+            if !elsewhere(reader)? {
+                fill_element(list, &mut scratch, reader)?;
+            }
+        }
+        finish_list(list, scratch);
+        Ok(())
+    })?;
+    Ok(true)
 }
 
 /// Reads the element the reader stands at onto the end of `list`, in its place or through
 /// `scratch` (see [`fills_in_place`]); a `null` element is skipped. [`finish_list`] ends the
 /// list once the last element has been read.
 #[inline(always)]
-pub(crate) fn fill_element<'de, T: Fill<'de> + Default>(
+fn fill_element<'de, T: Fill<'de> + Default>(
     list: &mut Vec<T>,
     scratch: &mut Option<T>,
     reader: &mut Reader<'de>,
@@ -531,7 +546,7 @@ fn push_scratch<T>(list: &mut Vec<T>, scratch: &mut Option<T>) {
 /// whole drop code, a copy of the code the caller runs again on the result: the parse would
 /// carry two copies through the instruction cache (callgrind: 6% more misses;
 /// `tests/no_leaks.rs` holds the claim to the truth).
-pub(crate) fn finish_list<T>(list: &mut Vec<T>, scratch: Option<T>) {
+fn finish_list<T>(list: &mut Vec<T>, scratch: Option<T>) {
     std::mem::forget(scratch);
     trim(list);
 }

@@ -66,46 +66,19 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
-mod count;
-mod delivery;
 mod error;
-mod error_code;
-mod event_code;
-pub mod extra;
-mod link;
-mod message;
-mod metrics;
-mod notification;
-mod number;
-mod reader;
-mod run;
-mod status;
-mod timestamp;
+mod json;
+mod model;
+mod shapes;
+#[cfg(test)]
+mod tests;
 #[cfg(feature = "webhook")]
 pub mod webhook;
-mod well_known;
-mod wire;
 
-pub use count::Count;
 pub use error::Error;
-pub use error_code::{ErrorCode, ErrorCodeParts};
-pub use event_code::EventCode;
-pub use extra::Extra;
-pub use link::Link;
-pub use message::{EventNotificationMeta, MessageInfo, MessageSchema};
-pub use metrics::{
-    DurationSummary, EntitySummary, FileExtensions, FileManifest, FileSummary, LatencySummary,
-    Manifest, Metrics, RecordSummary, SizeSummary,
-};
-pub use notification::{Format, Notification};
-pub use run::{
-    Activity, AdobeIoHeader, ConnectionInfo, ConnectionReference, EventHeader, FlowRun,
-    FlowSpecRef, Predecessor,
-};
-pub use status::{
-    ErrorSite, FoundError, Outcome, RunError, Status, StatusExtensions, StatusSummary,
-};
-pub use timestamp::Timestamp;
+pub use json::extra;
+pub use json::extra::Extra;
+pub use model::*;
 
 /// Parses a body that holds exactly one notification.
 ///
@@ -122,14 +95,14 @@ pub use timestamp::Timestamp;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_notification(body: &[u8]) -> Result<Notification, Error> {
-    let mut single = delivery::Single::default();
-    delivery::notifications(body, &mut single)?;
+    let mut single = shapes::Single::default();
+    shapes::notifications(body, &mut single)?;
     match single {
-        delivery::Single {
+        shapes::Single {
             first: Some(notification),
             count: 1,
         } => Ok(notification),
-        delivery::Single { count, .. } => Err(Error::NotSingle { count }),
+        shapes::Single { count, .. } => Err(Error::NotSingle { count }),
     }
 }
 
@@ -157,7 +130,7 @@ pub fn parse_notification(body: &[u8]) -> Result<Notification, Error> {
 /// ```
 pub fn parse_notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
     let mut notifications = Vec::new();
-    delivery::notifications(body, &mut notifications)?;
+    shapes::notifications(body, &mut notifications)?;
     Ok(notifications)
 }
 
@@ -172,7 +145,7 @@ pub fn parse_notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn parse_runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
-    delivery::runs(body)
+    shapes::runs(body)
 }
 
 /// The README's examples, compiled and run as doc tests.

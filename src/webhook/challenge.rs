@@ -6,7 +6,7 @@ use serde::de::{self, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 use url::Url;
 
-use crate::wire::Key;
+use crate::json::Key;
 
 /// The longest challenge echoed back (Adobe's are UUIDs).
 const MAX_CHALLENGE_LEN: usize = 1024;

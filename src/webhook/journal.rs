@@ -13,7 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use url::Url;
 
 use super::WebhookError;
-use crate::wire::Key;
+use crate::json::Key;
 use crate::Notification;
 
 /// A journal page: its events, as notifications, and its `_page` information.

@@ -13,7 +13,7 @@ use serde::Deserializer;
 use subtle::ConstantTimeEq;
 
 use super::WebhookError;
-use crate::wire::Key;
+use crate::json::Key;
 
 const RECIPIENT_KEYS: [&str; 2] = ["recipient_client_id", "recipientclientid"];
 
@@ -183,7 +183,7 @@ impl<'de> Visitor<'de> for ElementSeed<'_> {
         IgnoredAny.visit_seq(seq).map(|_| NAMES_NONE)
     }
 
-    crate::wire::scalars_give!(NAMES_NONE);
+    crate::json::scalars_give!(NAMES_NONE);
 }
 
 /// A recipient field's value: `None` for `null`, else whether it is our id (a value that is

@@ -5,9 +5,7 @@ use std::fmt;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::number::{parse_integer, WireInt};
-use crate::reader::{Reader, Rejected};
-use crate::wire::Direct;
+use crate::json::{parse_integer, Direct, Reader, Rejected, WireInt};
 
 /// A point in time from a payload, keeping the value as it came.
 ///

@@ -4,9 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::number::{parse_integer, WireInt};
-use crate::reader::{Reader, Rejected};
-use crate::wire::Direct;
+use crate::json::{parse_integer, Direct, Reader, Rejected, WireInt};
 
 /// A count from a run's metrics (records, bytes, files), keeping the value as it came.
 ///

@@ -69,7 +69,7 @@ impl Extra {
     #[inline]
     pub(crate) fn shrink_to_fit(&mut self) {
         if let Some(list) = &mut self.entries {
-            crate::wire::trim(list);
+            super::list::trim(list);
         }
     }
 
@@ -122,7 +122,7 @@ impl Extra {
         let index = self.entries().iter().position(|(name, _)| name == key)?;
         let list = self.list();
         let (_, value) = list.remove(index);
-        crate::wire::trim(list);
+        super::list::trim(list);
         self.tidy();
         Some(value)
     }
@@ -141,7 +141,7 @@ impl Extra {
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
         if let Some(list) = &mut self.entries {
             list.retain_mut(|(key, value)| keep(key, value));
-            crate::wire::trim(list);
+            super::list::trim(list);
         }
         self.tidy();
     }
@@ -180,7 +180,7 @@ impl Extra {
     pub(crate) fn insert_at(&mut self, index: usize, key: String, value: Value) {
         let list = self.list();
         list.insert(index, (key, value));
-        crate::wire::trim(list);
+        super::list::trim(list);
     }
 
     /// Adds a field at the end without looking for an earlier one (the reader calls
@@ -188,7 +188,7 @@ impl Extra {
     /// short list grows one place at a time, so it holds no spare room; a long one doubles,
     /// and parsing trims it once the object is read.
     pub(crate) fn push_unchecked(&mut self, key: String, value: Value) {
-        crate::wire::push_exact(self.list(), (key, value));
+        super::list::push_exact(self.list(), (key, value));
     }
 
     /// A key that stands more than once, if any.
@@ -377,7 +377,7 @@ impl<'de> Deserialize<'de> for Extra {
                 }
                 extra.shrink_to_fit();
                 match extra.repeated_key() {
-                    Some(key) => Err(crate::wire::duplicate(key)),
+                    Some(key) => Err(super::fields::duplicate(key)),
                     None => Ok(extra),
                 }
             }

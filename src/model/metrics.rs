@@ -4,9 +4,10 @@ use std::collections::BTreeMap;
 
 use chrono::TimeDelta;
 
-use crate::status::StatusSummary;
-use crate::wire::wire_object;
-use crate::{Count, Extra, Link, RunError, Timestamp};
+use super::manifest::{FileManifest, Manifest};
+use super::status::StatusSummary;
+use crate::json::wire_object;
+use crate::{Count, Extra, RunError, Timestamp};
 
 wire_object! {
 /// The metrics of a run (`metrics`).
@@ -172,31 +173,5 @@ pub struct FileExtensions expecting "a fileSummary.extensions object" {
     /// `manifest`: the link to the files the activity read (boxed: most summaries have none,
     /// and every activity would carry its room).
     "manifest" => manifest: Option<Box<Manifest>>,
-}
-}
-
-wire_object! {
-/// Links to a batch's files and diagnostics (`extensions.manifest`).
-pub struct Manifest expecting "a manifest object" {
-    /// `fileInfo`: the files the activity read.
-    "fileInfo" => file_info: Option<Link>,
-    /// `failedRecords`: the rows that failed (partial ingestion).
-    "failedRecords" => failed_records: Option<Link>,
-    /// `sampleErrors`: samples of the row errors.
-    "sampleErrors" => sample_errors: Option<Link>,
-    /// `pathPrefix`: the source folder.
-    "pathPrefix" => path_prefix: Option<String>,
-}
-}
-
-wire_object! {
-/// One file of a `fileSummary.manifest` list.
-pub struct FileManifest expecting "a file manifest object" {
-    /// `path`.
-    "path" => path: Option<Link>,
-    /// `pathPrefix`.
-    "pathPrefix" => path_prefix: Option<String>,
-    /// `outputBytes`.
-    "outputBytes" => output_bytes: Option<Count>,
 }
 }

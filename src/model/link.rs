@@ -80,3 +80,10 @@ impl<'de> Deserialize<'de> for Link {
         String::deserialize(deserializer).map(Link)
     }
 }
+
+impl<'de> crate::json::Direct<'de> for Link {
+    #[inline(always)]
+    fn read_direct(reader: &mut crate::json::Reader<'de>) -> Result<Self, crate::json::Rejected> {
+        reader.owned_string().map(Link::from)
+    }
+}

@@ -6,7 +6,7 @@ use std::fmt;
 use serde::de::{self, Visitor};
 use serde::{Deserializer, Serializer};
 
-use crate::reader::{Reader, Rejected};
+use super::reader::{Reader, Rejected};
 
 /// An integer as it stood on the wire.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

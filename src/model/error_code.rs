@@ -1,6 +1,6 @@
 //! Typed error codes of flow runs.
 
-use crate::wire::open_enum;
+use crate::json::open_enum;
 
 open_enum! {
 /// The code of an error entry in a run (`CONNECTOR-1001-500`, `INGEST-1212-400`, `2200`, ...).
@@ -93,8 +93,12 @@ impl Default for ErrorCode {
     }
 }
 
-impl crate::wire::Absent for ErrorCode {
+impl crate::json::Absent for ErrorCode {
     fn is_absent(&self) -> bool {
         self.as_str().is_empty()
     }
 }
+
+// Read through serde over the reader: rare enough.
+impl crate::json::Direct<'_> for ErrorCode {}
+crate::json::fill_by_value!(ErrorCode);

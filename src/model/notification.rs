@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::{FoundError, Outcome};
+use super::{FoundError, Outcome};
 use crate::{EventCode, Extra, FlowRun, MessageInfo, Status, Timestamp};
 
 /// One flow-run notification, whatever shape it came in.

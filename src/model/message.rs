@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::wire::wire_object;
+use crate::json::wire_object;
 
 wire_object! {
 /// The fields of a message-list entry other than its run (`value`) and time (`timestamp`,

@@ -1,10 +1,11 @@
-//! Run status, error entries, and the listing of every error a run carries.
+//! Run status, the status summary, and error entries.
 
 use std::borrow::Cow;
 
-use crate::metrics::{Manifest, RecordSummary};
-use crate::wire::{open_enum, wire_object};
-use crate::{Count, ErrorCode, Extra};
+use super::manifest::Manifest;
+use super::{Count, ErrorCode};
+use crate::json::{open_enum, wire_object};
+use crate::Extra;
 
 open_enum! {
 /// The status of a run or an activity (`statusSummary.status`).
@@ -104,76 +105,6 @@ pub struct RunError expecting "an error object" {
 }
 }
 
-/// Where in a run (or activity) an error entry was found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum ErrorSite {
-    /// `statusSummary.errors`.
-    Status,
-    /// `statusSummary.extensions.errors`.
-    StatusExtensions,
-    /// `recordSummary.failedInfo`.
-    FailedRecords,
-}
-
-impl ErrorSite {
-    /// The JSON path of the list, relative to the summaries' owner.
-    pub fn path(self) -> &'static str {
-        match self {
-            ErrorSite::Status => "statusSummary.errors",
-            ErrorSite::StatusExtensions => "statusSummary.extensions.errors",
-            ErrorSite::FailedRecords => "recordSummary.failedInfo",
-        }
-    }
-}
-
-/// An error entry of a run, with where it was found; from
-/// [`FlowRun::errors`](crate::FlowRun::errors).
-#[derive(Debug, Clone, Copy, PartialEq)]
-#[non_exhaustive]
-pub struct FoundError<'a> {
-    /// The entry.
-    pub error: &'a RunError,
-    /// The list it stands in.
-    pub site: ErrorSite,
-    /// Its position in that list.
-    pub index: usize,
-    /// The position of its activity in `activities`, or `None` for the run's own metrics.
-    pub activity_index: Option<usize>,
-    /// The id of its activity, when it has one.
-    pub activity_id: Option<&'a str>,
-}
-
-impl FoundError<'_> {
-    /// The entry's JSON path inside the run, such as
-    /// `activities[0].statusSummary.extensions.errors[1]` or `metrics.statusSummary.errors[0]`.
-    pub fn path(&self) -> String {
-        match self.activity_index {
-            Some(activity) => format!(
-                "activities[{activity}].{}[{}]",
-                self.site.path(),
-                self.index
-            ),
-            None => format!("metrics.{}[{}]", self.site.path(), self.index),
-        }
-    }
-}
-
-/// Every error entry of one owner's status and record summaries, in document order.
-pub(crate) fn summary_errors<'a>(
-    status: &'a StatusSummary,
-    records: &'a RecordSummary,
-) -> impl Iterator<Item = (ErrorSite, usize, &'a RunError)> + 'a {
-    let site = |site: ErrorSite, list: &'a [RunError]| {
-        list.iter()
-            .enumerate()
-            .map(move |(index, error)| (site, index, error))
-    };
-    site(ErrorSite::Status, &status.errors)
-        .chain(site(ErrorSite::StatusExtensions, &status.extensions.errors))
-        .chain(site(ErrorSite::FailedRecords, &records.failed_info))
-}
-
 /// How a run ended, reading its status together with the errors it carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -188,4 +119,33 @@ pub enum Outcome {
     Pending,
     /// No status, or one this crate does not know.
     Unknown,
+}
+
+impl crate::json::Direct<'_> for Status {}
+
+#[cfg(test)]
+mod tests {
+    use super::{RunError, StatusSummary};
+
+    #[test]
+    fn lists_and_unknown_fields_hold_no_spare_room() {
+        for count in [1, 2, 3, 4, 5, 16, 17, 40] {
+            let errors: Vec<String> = (0..count)
+                .map(|n| format!(r#"{{"code": "E-{n}", "x{n}": {n}, "y": null}}"#))
+                .collect();
+            let refs: Vec<String> = (0..count).map(|n| format!(r#""a{n}""#)).collect();
+            let body = format!(
+                r#"{{"errors": [{}, null], "activityRefs": [{}], "z": 1}}"#,
+                errors.join(", "),
+                refs.join(", ")
+            );
+            let summary: StatusSummary = serde_json::from_str(&body).unwrap();
+            assert_eq!(summary.errors.len(), count);
+            assert_eq!(summary.errors.capacity(), count);
+            assert_eq!(summary.activity_refs.capacity(), count);
+            assert_eq!(summary.extra.len(), 1);
+            let first: &RunError = &summary.errors[0];
+            assert_eq!(first.extra.len(), 2);
+        }
+    }
 }

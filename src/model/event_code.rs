@@ -1,6 +1,6 @@
 //! The event codes that say what a notification reports.
 
-use crate::wire::open_enum;
+use crate::json::open_enum;
 
 open_enum! {
 /// What a notification reports: `header._adobeio.eventCode` of an I/O event or alert, the

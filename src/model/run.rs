@@ -4,9 +4,10 @@ use std::borrow::Cow;
 
 use chrono::TimeDelta;
 
-use crate::metrics::{DurationSummary, FileSummary, LatencySummary, RecordSummary, SizeSummary};
-use crate::status::{summary_errors, FoundError, Outcome, Status, StatusSummary};
-use crate::wire::wire_object;
+use super::found_error::{summary_errors, FoundError};
+use super::metrics::{DurationSummary, FileSummary, LatencySummary, RecordSummary, SizeSummary};
+use super::status::{Outcome, Status, StatusSummary};
+use crate::json::wire_object;
 use crate::{ErrorCode, Metrics, Timestamp};
 
 wire_object! {

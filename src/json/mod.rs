@@ -1,0 +1,26 @@
+//! The private JSON engine: the reader, the traits that fill values in place through it or
+//! through serde, list filling, and the macros that declare wire objects and open enums.
+//!
+//! It knows no model type: the model declares its types with [`wire_object!`] and
+//! [`open_enum!`], and the shapes drive the reading.
+
+mod body;
+pub mod extra;
+mod fields;
+mod list;
+mod number;
+mod object;
+mod open_enum;
+pub(crate) mod reader;
+pub(crate) mod well_known;
+
+pub(crate) use body::from_body;
+pub(crate) use fields::{
+    duplicate, fill_by_value, scalars_give, unique_keys, unknown_field, Absent, Direct, Fields,
+    Fill, Hook, Key, NoHook, SerdeFields,
+};
+pub(crate) use list::fill_list_direct;
+pub(crate) use number::{parse_integer, WireInt};
+pub(crate) use object::{fill_object, fill_object_direct, wire_object, ObjectFill, WireObject};
+pub(crate) use open_enum::open_enum;
+pub(crate) use reader::{Reader, Rejected};

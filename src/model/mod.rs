@@ -1,0 +1,35 @@
+//! What users read: the notification around a run, the run and its activities, their
+//! metrics summaries, status and errors, the open enums of codes, and the wire values that
+//! keep what came (timestamps, counts, links).
+
+mod count;
+mod error_code;
+mod event_code;
+mod found_error;
+mod link;
+mod manifest;
+mod message;
+mod metrics;
+mod notification;
+mod run;
+mod status;
+mod timestamp;
+
+pub use count::Count;
+pub use error_code::{ErrorCode, ErrorCodeParts};
+pub use event_code::EventCode;
+pub use found_error::{ErrorSite, FoundError};
+pub use link::Link;
+pub use manifest::{FileManifest, Manifest};
+pub use message::{EventNotificationMeta, MessageInfo, MessageSchema};
+pub use metrics::{
+    DurationSummary, EntitySummary, FileExtensions, FileSummary, LatencySummary, Metrics,
+    RecordSummary, SizeSummary,
+};
+pub use notification::{Format, Notification};
+pub use run::{
+    Activity, AdobeIoHeader, ConnectionInfo, ConnectionReference, EventHeader, FlowRun,
+    FlowSpecRef, Predecessor,
+};
+pub use status::{Outcome, RunError, Status, StatusExtensions, StatusSummary};
+pub use timestamp::Timestamp;

@@ -1,0 +1,145 @@
+//! Shape 4, the bare run (observability alerts, Flow Service items): an object with a
+//! `metrics` object or an `activities` array, and the run candidates every other shape holds.
+
+use serde::{Deserializer, Serialize, Serializer};
+
+use super::item::{clone_string, Item};
+use super::path::{NotFound, Path};
+use super::Sink;
+use crate::json::{fill_object, fill_object_direct, Absent, Fill, Hook, Reader, Rejected};
+use crate::{FlowRun, Notification};
+
+/// A run candidate: an object read as a run, and whether it had what makes a run (a
+/// `metrics` object or an `activities` array).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(super) struct MaybeRun {
+    pub(super) run: FlowRun,
+    pub(super) is_run: bool,
+    /// Whether `run` may own heap: set before an object is read into it, cleared when the
+    /// run is taken out (see [`MaybeRun::take_run`] and [`MaybeRun::clear`]).
+    pub(super) holds: bool,
+}
+
+impl MaybeRun {
+    /// Says that the object at `path` was no run, unless it was one.
+    pub(super) fn check(&self, path: &Path<'_>, expected: &'static str) -> Result<(), NotFound> {
+        if self.is_run {
+            Ok(())
+        } else {
+            Err(NotFound::at(path, expected))
+        }
+    }
+
+    /// Takes the run out in place, once [`MaybeRun::check`] has passed. Inlined into the
+    /// notification being built around it, the run is moved once, straight into place; a
+    /// run returned from here on the way would be copied (1.3 KB) once more.
+    #[inline]
+    pub(super) fn take_run(&mut self) -> FlowRun {
+        self.holds = false;
+        std::mem::take(&mut self.run)
+    }
+
+    pub(super) fn into_run(
+        self,
+        path: &Path<'_>,
+        expected: &'static str,
+    ) -> Result<FlowRun, NotFound> {
+        self.check(path, expected)?;
+        Ok(self.run)
+    }
+
+    /// Empties the candidate in place. A run never read into, or already taken out, is the
+    /// default and owns no heap, and is left as it is: dropping it would still walk all of
+    /// `FlowRun`'s drop code (a copy of what the caller runs again on each notification, so a
+    /// second one competing for the instruction cache).
+    pub(super) fn clear(&mut self) {
+        if self.holds {
+            self.run = FlowRun::default();
+            self.holds = false;
+        }
+        self.is_run = false;
+    }
+}
+
+/// Whether a field makes its object a run: a `metrics` object or an `activities` array (the
+/// typed fields refuse any other JSON type).
+pub(super) fn marks_a_run(wire_name: &str) -> bool {
+    wire_name == "metrics" || wire_name == "activities"
+}
+
+/// Notes whether a run's marker fields arrived.
+#[derive(Default)]
+pub(super) struct RunMarkers {
+    seen: bool,
+}
+
+impl<'de> Hook<'de> for RunMarkers {
+    fn present(&mut self, wire_name: &'static str) {
+        self.seen |= marks_a_run(wire_name);
+    }
+}
+
+impl MaybeRun {
+    /// Fills the run with `fill`, which is given the hook that notes its marker fields.
+    fn fill_with<E>(
+        &mut self,
+        fill: impl FnOnce(&mut FlowRun, &mut RunMarkers) -> Result<bool, E>,
+    ) -> Result<bool, E> {
+        let mut markers = RunMarkers::default();
+        self.holds = true;
+        let present = fill(&mut self.run, &mut markers)?;
+        self.is_run = markers.seen;
+        Ok(present)
+    }
+}
+
+impl<'de> Fill<'de> for MaybeRun {
+    fn fill<D: Deserializer<'de>>(place: &mut Self, deserializer: D) -> Result<bool, D::Error> {
+        place.fill_with(|run, markers| fill_object(run, markers, deserializer))
+    }
+
+    fn fill_direct(place: &mut Self, reader: &mut Reader<'de>) -> Result<bool, Rejected> {
+        place.fill_with(|run, markers| fill_object_direct(run, markers, reader))
+    }
+}
+
+impl Absent for MaybeRun {
+    fn is_absent(&self) -> bool {
+        self.run.is_absent()
+    }
+}
+
+impl Serialize for MaybeRun {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.run.serialize(serializer)
+    }
+}
+
+impl Item {
+    pub(super) fn is_bare_run(&self) -> bool {
+        self.shapes.is_run && self.marker_count() == 0
+    }
+
+    /// The object as a run of its own: envelope attributes, and a `data` object outside a
+    /// CloudEvent, are just more fields.
+    pub(super) fn take_bare_run(&mut self) -> FlowRun {
+        self.shapes.ids.restore(&mut self.shapes.attributes);
+        self.shapes.release_nested();
+        self.run.extra.append(&mut self.shapes.attributes);
+        self.shapes.run_fields = false;
+        std::mem::take(&mut self.run)
+    }
+
+    /// The object as a bare run's notification: its ids stay among the run's fields.
+    pub(super) fn push_bare_run(&mut self, out: &mut impl Sink, journal_position: Option<&str>) {
+        let run = self.take_bare_run();
+        let mut notification = Notification::from_run(run);
+        notification.event_id = clone_string(&notification.run.extra, &["event_id", "eventid"]);
+        notification.recipient_client_id = clone_string(
+            &notification.run.extra,
+            &["recipient_client_id", "recipientclientid"],
+        );
+        notification.journal_position = journal_position.map(str::to_owned);
+        out.push(notification);
+    }
+}

@@ -1,28 +1,42 @@
-//! An Adobe I/O Events webhook for flow-run notifications, on axum.
+//! The reference Adobe I/O Events webhook service, on axum and hyper.
 //!
 //! ```text
-//! cargo run --features webhook --example webhook -- [--port PORT] [--keys DIR] [--client-id ID]
+//! cargo run --features webhook --example webhook -- --keys DIR [--port PORT] [--client-id ID]
+//!     [--lease-secs N] [--json]
 //! ```
 //!
-//! Listens on 127.0.0.1 (port from `--port` or `WEBHOOK_PORT`, default 8080; `0` picks a free
-//! one) and prints the address it is bound to. It answers Adobe's registration challenge
-//! (`GET ?challenge=...`) and asynchronous-validation `POST`, verifies each delivery's
-//! signatures and recipient client id (`--client-id` or `WEBHOOK_CLIENT_ID`, default
-//! `e2e-client`), parses single and batch deliveries, drops duplicates, and prints one
-//! summary line per notification. Answers: `200` quickly for what was received (duplicates
-//! included), `4xx` for forged, malformed or misdirected deliveries (Adobe does not retry
-//! them), `413` above the 2 MB batch limit, `503` when a signing key is not available yet.
+//! Listens on 127.0.0.1 (`--port`, or `WEBHOOK_PORT`, default 8080; `0` picks a free port);
+//! the first line it prints names the address, `listening on http://127.0.0.1:PORT/`. It
+//! answers Adobe's registration challenge (`GET ?challenge=...`) and asynchronous-validation
+//! `POST`, verifies each delivery's signatures and recipient client id (`--client-id` or
+//! `WEBHOOK_CLIENT_ID`, default `e2e-client`), parses single and batch deliveries, claims
+//! each event in an in-memory store (in flight for `--lease-secs`, default 60), handles the
+//! new ones (prints them), marks them done and answers `200`. Duplicates are acknowledged
+//! and not handled again; an event in flight elsewhere, or a store that fails or is slow,
+//! gets `503` with `Retry-After` so that Adobe retries. `4xx` for forged, malformed or
+//! misdirected deliveries (Adobe does not retry them), `413` above the 2 MB or 20-event
+//! batch limits, `503` when a signing key is not available.
 //!
-//! Public keys come from a directory (`--keys` or `WEBHOOK_KEYS_DIR`, default
-//! `fixtures/webhook/keys`) holding each key under its key path: the key for
-//! `x-adobe-public-key1-path: /prod/keys/pub-key-1.pem` is `DIR/prod/keys/pub-key-1.pem`. In
-//! production, a fetcher would download the URLs `Verifier::missing_keys` lists instead;
-//! this example makes no network calls. Keys are read when a delivery first needs them, and
-//! again once they are 24 hours old.
+//! With `--json`, standard output holds the address line, then one JSON object per event
+//! handled for the first time, `{"processed": "<event id>", "kind": "flow_run"}`, and nothing
+//! for a duplicate; the rest goes to standard error.
+//!
+//! Public keys come from the directory `--keys` (or `WEBHOOK_KEYS_DIR`; there is no
+//! default, so that a test key is never trusted by accident), holding each key under its key
+//! path: the key for `x-adobe-public-key1-path: /prod/keys/pub-key-1.pem` is
+//! `DIR/prod/keys/pub-key-1.pem`. In production a fetcher would download the URLs
+//! `Verifier::missing_keys` lists instead. Keys are read when a delivery first needs them,
+//! and again once they are 24 hours old; a key path whose file is missing is not looked for
+//! again for 5 minutes.
+//!
+//! The server closes a connection that has not sent its headers, or its body, within 30
+//! seconds, and holds at most 1024 connections: beyond that, a new connection is answered
+//! `503` and closed.
 //!
 //! To try it with the test key pair of `fixtures/webhook` (test use only):
 //!
 //! ```text
+//! cargo run --features webhook --example webhook -- --keys fixtures/webhook/keys
 //! curl 'http://127.0.0.1:8080/?challenge=hello'
 //! body='{"event_id":"e1","recipient_client_id":"e2e-client","event":{"id":"run-1","metrics":{}}}'
 //! sig=$(printf %s "$body" | openssl dgst -sha256 -sign fixtures/webhook/private/test-key-1.pem | base64 -w0)
@@ -31,12 +45,15 @@
 //!   -H 'content-type: application/json' -d "$body"
 //! ```
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
 
-use aep_flow_run::webhook::{Received, Receiver, Reception, Verifier, WebhookError};
+use aep_flow_run::webhook::{
+    Delivered, Received, Receiver, ReceiverSettings, Reception, Verifier, WebhookError,
+};
 use aep_flow_run::{Count, Notification};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -44,6 +61,9 @@ use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::Router;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::service::TowerToHyperService;
+use tokio::io::AsyncWriteExt;
 
 /// What the server needs to know.
 #[derive(Debug, Clone)]
@@ -52,57 +72,100 @@ pub struct Config {
     pub client_id: String,
     /// The directory of PEM public keys, each under its key path.
     pub keys_dir: PathBuf,
+    /// How long a claimed event stays in flight.
+    pub lease: Duration,
+    /// One JSON line per event handled for the first time on standard output.
+    pub json: bool,
+    /// How long a connection may take to send its headers, and its body.
+    pub read_timeout: Duration,
+    /// The most connections held at once.
+    pub max_connections: usize,
 }
 
 impl Config {
-    /// Reads `--client-id`, `--keys` and `--port` (or their environment variables).
-    fn from_args() -> Result<(Config, u16), String> {
-        let mut client_id =
-            std::env::var("WEBHOOK_CLIENT_ID").unwrap_or_else(|_| "e2e-client".into());
-        let mut keys_dir =
-            std::env::var("WEBHOOK_KEYS_DIR").unwrap_or_else(|_| "fixtures/webhook/keys".into());
-        let mut port = std::env::var("WEBHOOK_PORT").unwrap_or_else(|_| "8080".into());
-        let mut args = std::env::args().skip(1);
+    /// The defaults for everything but the keys directory, which has none.
+    pub fn new(client_id: impl Into<String>, keys_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            client_id: client_id.into(),
+            keys_dir: keys_dir.into(),
+            lease: Duration::from_secs(60),
+            json: false,
+            read_timeout: Duration::from_secs(30),
+            max_connections: 1024,
+        }
+    }
+
+    /// Reads the command line `args` (without the program name), and the environment
+    /// variables `env` gives that stand for options; gives the port too.
+    pub fn parse(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<(Config, u16), String> {
+        let mut client_id = env("WEBHOOK_CLIENT_ID").unwrap_or_else(|| "e2e-client".into());
+        let mut keys_dir = env("WEBHOOK_KEYS_DIR");
+        let mut port = env("WEBHOOK_PORT").unwrap_or_else(|| "8080".into());
+        let mut lease = "60".to_owned();
+        let mut json = false;
+        let mut args = args.into_iter();
         while let Some(arg) = args.next() {
-            let slot = match arg.as_str() {
-                "--client-id" => &mut client_id,
-                "--keys" => &mut keys_dir,
-                "--port" => &mut port,
+            let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
+            match arg.as_str() {
+                "--client-id" => client_id = value()?,
+                "--keys" => keys_dir = Some(value()?),
+                "--port" => port = value()?,
+                "--lease-secs" => lease = value()?,
+                "--store" => {
+                    let store = value()?;
+                    return Err(format!(
+                        "--store {store}: a shared (Redis) store is not supported yet; \
+                         leave --store out to deduplicate in memory"
+                    ));
+                }
+                "--json" => json = true,
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unexpected argument {other:?}")),
-            };
-            *slot = args.next().ok_or_else(|| format!("{arg} needs a value"))?;
+            }
         }
+        let keys_dir = keys_dir.ok_or(
+            "--keys DIR is required: the directory of Adobe's public keys, each under its key \
+             path (there is no default, so that no test key is ever trusted by accident)",
+        )?;
         let port = port.parse().map_err(|_| format!("invalid port {port:?}"))?;
-        Ok((
-            Config {
-                client_id,
-                keys_dir: PathBuf::from(keys_dir),
-            },
-            port,
-        ))
+        let lease: u64 = lease
+            .parse()
+            .ok()
+            .filter(|&secs| secs > 0)
+            .ok_or_else(|| format!("invalid --lease-secs {lease:?}"))?;
+        let mut config = Config::new(client_id, keys_dir);
+        config.lease = Duration::from_secs(lease);
+        config.json = json;
+        Ok((config, port))
     }
 }
 
 struct AppState {
-    receiver: Mutex<Receiver>,
+    receiver: Receiver,
     keys_dir: PathBuf,
+    json: bool,
+    read_timeout: Duration,
+    /// Key paths whose file was missing or unusable, and when: not looked for again soon.
+    failed_keys: Mutex<HashMap<String, Instant>>,
 }
 
-impl AppState {
-    fn receiver(&self) -> MutexGuard<'_, Receiver> {
-        // A panic elsewhere while holding the lock leaves consistent data: keep serving.
-        self.receiver
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-}
+/// How long a key path whose file was missing is not looked for again.
+const FAILED_KEY_PAUSE: Duration = Duration::from_secs(300);
 
 /// The webhook's routes: `/` and `/webhook` answer alike.
-pub fn router(config: Config) -> Router {
+pub fn router(config: &Config) -> Router {
+    let mut settings = ReceiverSettings::default();
+    settings.lease = config.lease;
+    let receiver = Receiver::new(Verifier::new(config.client_id.clone())).with_settings(settings);
     let state = Arc::new(AppState {
-        receiver: Mutex::new(Receiver::new(Verifier::new(config.client_id))),
-        keys_dir: config.keys_dir,
+        receiver,
+        keys_dir: config.keys_dir.clone(),
+        json: config.json,
+        read_timeout: config.read_timeout,
+        failed_keys: Mutex::new(HashMap::new()),
     });
     Router::new()
         .route("/", any(webhook))
@@ -110,9 +173,37 @@ pub fn router(config: Config) -> Router {
         .with_state(state)
 }
 
-/// Serves the webhook on a bound listener until the task is dropped.
+/// Serves the webhook on a bound listener until the task is dropped: HTTP/1.1, headers
+/// and body each within `read_timeout`, at most `max_connections` at once.
 pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
-    axum::serve(listener, router(config)).await
+    let service = TowerToHyperService::new(router(&config));
+    let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(config.read_timeout);
+    loop {
+        let (mut stream, _) = match listener.accept().await {
+            Ok(accepted) => accepted,
+            // Out of file descriptors, a connection reset before accept, ...: keep serving.
+            Err(_) => {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                continue;
+            }
+        };
+        let Ok(permit) = connections.clone().try_acquire_owned() else {
+            tokio::spawn(async move {
+                let busy = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\n\
+                    content-length: 0\r\nconnection: close\r\n\r\n";
+                let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(busy)).await;
+            });
+            continue;
+        };
+        let connection = http.serve_connection(TokioIo::new(stream), service.clone());
+        tokio::spawn(async move {
+            let _ = connection.await;
+            drop(permit);
+        });
+    }
 }
 
 async fn webhook(
@@ -122,7 +213,7 @@ async fn webhook(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let limit = state.receiver().max_body_bytes();
+    let limit = state.receiver.settings().max_body_bytes;
     // Refuse an announced oversized body before reading any of it.
     let announced = headers
         .get(header::CONTENT_LENGTH)
@@ -130,11 +221,20 @@ async fn webhook(
     if announced.is_some_and(|length| length > limit as u64) {
         return answer(Reception::rejected(WebhookError::BodyTooLarge { limit }));
     }
-    // Read at most `limit` bytes (a chunked body announces no length).
-    let body = match axum::body::to_bytes(body, limit).await {
-        Ok(body) => body,
-        Err(_) => return answer(Reception::rejected(WebhookError::BodyTooLarge { limit })),
-    };
+    // Read at most `limit` bytes (a chunked body announces no length), within the timeout.
+    let body =
+        match tokio::time::timeout(state.read_timeout, axum::body::to_bytes(body, limit)).await {
+            Ok(Ok(body)) => body,
+            Ok(Err(_)) => return answer(Reception::rejected(WebhookError::BodyTooLarge { limit })),
+            Err(_) => {
+                let mut response =
+                    (StatusCode::REQUEST_TIMEOUT, "body not received in time\n").into_response();
+                response
+                    .headers_mut()
+                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
+                return response;
+            }
+        };
     let pairs: Vec<(&str, &str)> = headers
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
@@ -143,91 +243,139 @@ async fn webhook(
     if method == Method::POST {
         load_missing_keys(&state, &pairs);
     }
-    let reception = state.receiver().handle(
-        method.as_str(),
-        query.as_deref().unwrap_or(""),
-        pairs.iter().copied(),
-        &body,
-    );
-    report(&reception.received);
+    let mut reception = state
+        .receiver
+        .handle(
+            method.as_str(),
+            query.as_deref().unwrap_or(""),
+            pairs.iter().copied(),
+            &body,
+        )
+        .await;
+    if let Received::Delivery { events, .. } = &reception.received {
+        process(&state, events);
+        if let Err(error) = state.receiver.complete(events).await {
+            // Not recorded as done: Adobe's retry hands them over again.
+            let _ = state.receiver.abandon(events).await;
+            reception = state.receiver.retry_later(error);
+        }
+    }
+    report(&state, &reception.received);
     answer(reception)
+}
+
+/// Handles the new events of a delivery: here, prints them.
+fn process(state: &AppState, events: &[Delivered]) {
+    for delivered in events.iter().filter(|d| !d.duplicate) {
+        if state.json {
+            let id = delivered
+                .notification
+                .event_id
+                .as_deref()
+                .unwrap_or(&delivered.key);
+            println!(
+                "{}",
+                serde_json::json!({"processed": id, "kind": "flow_run"})
+            );
+        } else {
+            println!("{}", summary(&delivered.notification));
+        }
+    }
 }
 
 /// Reads the keys a delivery needs that the verifier lacks (or holds stale) from the keys
 /// directory: the stand-in for fetching `https://static.adobeioevents.com` + key path.
 fn load_missing_keys(state: &AppState, headers: &[(&str, &str)]) {
     let urls = state
-        .receiver()
+        .receiver
         .verifier()
         .missing_keys(headers.iter().copied(), SystemTime::now());
     for url in urls {
         // `missing_keys` only lists paths `public_key_url` accepted: plain, absolute, no `..`.
         let key_path = url.path();
-        let file = state.keys_dir.join(key_path.trim_start_matches('/'));
-        let Ok(pem) = std::fs::read_to_string(&file) else {
-            eprintln!("webhook: no key file {} for {url}", file.display());
+        if recently_failed(state, key_path) {
             continue;
-        };
-        if let Err(error) = state
-            .receiver()
-            .verifier_mut()
-            .add_public_key_pem(key_path, &pem)
-        {
-            eprintln!("webhook: {}: {error}", file.display());
+        }
+        let file = state.keys_dir.join(key_path.trim_start_matches('/'));
+        let loaded = std::fs::read_to_string(&file)
+            .map_err(|error| error.to_string())
+            .and_then(|pem| {
+                state
+                    .receiver
+                    .add_public_key_pem(key_path, &pem)
+                    .map_err(|error| error.to_string())
+            });
+        if let Err(error) = loaded {
+            eprintln!("webhook: key {key_path} from {}: {error}", file.display());
+            let mut failed = state.failed_keys.lock().unwrap_or_else(|p| p.into_inner());
+            if failed.len() >= 1024 {
+                failed.retain(|_, at| at.elapsed() < FAILED_KEY_PAUSE);
+            }
+            if failed.len() < 1024 {
+                failed.insert(key_path.to_owned(), Instant::now());
+            }
         }
     }
+}
+
+fn recently_failed(state: &AppState, key_path: &str) -> bool {
+    let failed = state.failed_keys.lock().unwrap_or_else(|p| p.into_inner());
+    failed
+        .get(key_path)
+        .is_some_and(|at| at.elapsed() < FAILED_KEY_PAUSE)
 }
 
 fn answer(reception: Reception) -> Response {
     let response = reception.response;
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut answer = (status, response.body).into_response();
-    answer.headers_mut().insert(
+    let headers = answer.headers_mut();
+    headers.insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static(response.content_type),
     );
-    answer.headers_mut().insert(
+    headers.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    if let Some(seconds) = response.retry_after {
+        headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     answer
 }
 
-/// Prints what was received: one line per notification.
-fn report(received: &Received) {
-    match received {
-        Received::Challenge(challenge) => println!("challenge answered: {challenge}"),
+/// Says what was received, on standard error with `--json` (standard output then holds
+/// only the events handled).
+fn report(state: &AppState, received: &Received) {
+    let line = match received {
+        Received::Challenge(challenge) => format!("challenge answered: {challenge}"),
         Received::Validation(request) => match request.url() {
             Some(url) => {
-                println!("validation request: confirm by fetching {url} (check the host first)")
+                format!("validation request: confirm by fetching {url} (check the host first)")
             }
-            None => println!(
+            None => format!(
                 "validation request with an unusable URL {:?}",
                 request.validation_url
             ),
         },
-        Received::Delivery {
-            headers,
-            notifications,
-        } => {
-            for delivered in notifications {
-                let mark = if delivered.duplicate {
-                    " (duplicate, skipped)"
-                } else {
-                    ""
-                };
-                println!(
-                    "{}{mark} [attempt {}]",
-                    summary(&delivered.notification),
-                    headers.attempt()
-                );
-            }
+        Received::Delivery { headers, events } => {
+            let duplicates = events.iter().filter(|d| d.duplicate).count();
+            format!(
+                "delivery of {} events, {duplicates} duplicates [attempt {}]",
+                events.len(),
+                headers.attempt()
+            )
         }
         Received::Unreadable { error, .. } => {
-            println!("authentic delivery without a flow run: {error}")
+            format!("authentic delivery without a flow run: {error}")
         }
-        Received::Rejected(error) => println!("refused ({}): {error}", error.status_code()),
-        other => println!("{other:?}"),
+        Received::Rejected(error) => format!("refused ({}): {error}", error.status_code()),
+        other => format!("{other:?}"),
+    };
+    if state.json {
+        eprintln!("{line}");
+    } else {
+        println!("{line}");
     }
 }
 
@@ -258,16 +406,19 @@ fn summary(notification: &Notification) -> String {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    let (config, port) = match Config::from_args() {
-        Ok(parsed) => parsed,
-        Err(message) => {
-            if !message.is_empty() {
-                eprintln!("webhook: {message}");
+    let (config, port) =
+        match Config::parse(std::env::args().skip(1), |name| std::env::var(name).ok()) {
+            Ok(parsed) => parsed,
+            Err(message) => {
+                if !message.is_empty() {
+                    eprintln!("webhook: {message}");
+                }
+                eprintln!(
+                "usage: webhook --keys DIR [--port PORT] [--client-id ID] [--lease-secs N] [--json]"
+            );
+                return std::process::ExitCode::from(2);
             }
-            eprintln!("usage: webhook [--port PORT] [--keys DIR] [--client-id ID]");
-            return std::process::ExitCode::from(2);
-        }
-    };
+        };
     let address = SocketAddr::from(([127, 0, 0, 1], port));
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
@@ -277,11 +428,15 @@ async fn main() -> std::process::ExitCode {
         }
     };
     match listener.local_addr() {
-        Ok(bound) => println!(
-            "listening on http://{bound}/ (recipient client id {:?}, keys in {})",
-            config.client_id,
-            config.keys_dir.display()
-        ),
+        Ok(bound) => {
+            println!("listening on http://{bound}/");
+            eprintln!(
+                "webhook: recipient client id {:?}, keys in {}, lease {} s",
+                config.client_id,
+                config.keys_dir.display(),
+                config.lease.as_secs()
+            );
+        }
         Err(error) => eprintln!("webhook: {error}"),
     }
     if let Err(error) = serve(listener, config).await {

@@ -11,54 +11,37 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use base64::Engine;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+#[path = "support/webhook_sign.rs"]
+mod webhook_sign;
+use webhook_sign::{sign, signed_headers};
+
 const CLIENT_ID: &str = "e2e-client";
-const KEY_1_PATH: &str = "/e2e/pub-key-1.pem";
-const KEY_2_PATH: &str = "/e2e/pub-key-2.pem";
 const LIMIT: Duration = Duration::from_secs(20);
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
 
+fn config() -> webhook_example::Config {
+    webhook_example::Config::new(CLIENT_ID, fixtures().join("webhook/keys"))
+}
+
 /// Starts the example's server on 127.0.0.1, on a port the system picks.
 async fn start() -> SocketAddr {
+    start_with(config()).await
+}
+
+async fn start_with(config: webhook_example::Config) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     assert!(address.ip().is_loopback());
-    let config = webhook_example::Config {
-        client_id: CLIENT_ID.to_owned(),
-        keys_dir: fixtures().join("webhook/keys"),
-    };
     tokio::spawn(webhook_example::serve(listener, config));
     address
-}
-
-/// Base64 RSA PKCS#1 v1.5 SHA-256 signature of `body` with test key 1 or 2.
-fn sign(key: u8, body: &[u8]) -> String {
-    let file = fixtures().join(format!("webhook/private/test-key-{key}.pem"));
-    let pem = std::fs::read_to_string(file).unwrap();
-    let private = rsa::RsaPrivateKey::from_pkcs8_pem(&pem).unwrap();
-    let signature = SigningKey::<sha2::Sha256>::new(private).sign(body);
-    base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
-}
-
-/// The four signature headers, as Adobe sends them, for a body signed with both keys.
-fn signed_headers(body: &[u8]) -> Vec<(String, String)> {
-    vec![
-        ("x-adobe-digital-signature-1".into(), sign(1, body)),
-        ("x-adobe-digital-signature-2".into(), sign(2, body)),
-        ("x-adobe-public-key1-path".into(), KEY_1_PATH.into()),
-        ("x-adobe-public-key2-path".into(), KEY_2_PATH.into()),
-    ]
 }
 
 struct Reply {
@@ -442,4 +425,219 @@ async fn oversized_body_is_refused_with_413() {
     .await;
     assert_eq!(reply.status, 413);
     assert_eq!(reply.json(), expected);
+}
+
+/// Issue 25, finding 1, over HTTP: one signed body without an event id, replayed with other
+/// `x-adobe-event-id` headers (or none), is one event.
+#[tokio::test]
+async fn replays_with_other_unsigned_event_ids_are_duplicates() {
+    let server = start().await;
+    let body =
+        format!(r#"{{"recipient_client_id": "{CLIENT_ID}", "id": "bare-run", "metrics": {{}}}}"#);
+    let body = body.as_bytes();
+    let mut replies = Vec::new();
+    for event_id in ["A", "B", ""] {
+        let mut headers = json_headers(signed_headers(body));
+        if !event_id.is_empty() {
+            headers.push(("x-adobe-event-id".into(), event_id.into()));
+        }
+        let reply = request(server, "POST", "/", &headers, body).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        replies.push(reply.json());
+    }
+    assert_eq!(
+        replies,
+        [
+            json!({"received": 1, "new": 1, "duplicates": 0}),
+            json!({"received": 1, "new": 0, "duplicates": 1}),
+            json!({"received": 1, "new": 0, "duplicates": 1}),
+        ]
+    );
+}
+
+/// Adobe's documented success event names no recipient: accepted over HTTP (finding 6).
+#[tokio::test]
+async fn adobes_own_success_event_is_accepted() {
+    let server = start().await;
+    let body = std::fs::read(fixtures().join("adobe-docs/io-event-sources-flow-run-success.json"))
+        .unwrap();
+    let reply = request(
+        server,
+        "POST",
+        "/",
+        &json_headers(signed_headers(&body)),
+        &body,
+    )
+    .await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.json(),
+        json!({"received": 1, "new": 1, "duplicates": 0})
+    );
+}
+
+/// Reads from a connection until the server closes it; gives what came.
+async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
+    let mut raw = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        match timeout(LIMIT, stream.read(&mut chunk)).await {
+            Ok(Ok(0)) | Ok(Err(_)) => return raw,
+            Ok(Ok(n)) => raw.extend_from_slice(&chunk[..n]),
+            Err(_) => panic!("the server kept the connection open past {LIMIT:?}"),
+        }
+    }
+}
+
+/// Issue 25, finding 3: slow connections stayed open forever. Headers and body each have a
+/// read timeout (30 s in the service; short here), and connections are bounded.
+#[tokio::test]
+async fn slow_clients_are_cut_off_and_connections_bounded() {
+    let mut config = config();
+    config.read_timeout = Duration::from_millis(300);
+    config.max_connections = 2;
+    let server = start_with(config).await;
+
+    // Headers never finished: closed.
+    let mut slow_head = TcpStream::connect(server).await.unwrap();
+    slow_head
+        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-le")
+        .await
+        .unwrap();
+    // Body stopped short: answered 408 and closed.
+    let mut slow_body = TcpStream::connect(server).await.unwrap();
+    slow_body
+        .write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"a\":")
+        .await
+        .unwrap();
+    // A third connection while two are held: answered 503 at once, and closed.
+    let mut third = TcpStream::connect(server).await.unwrap();
+    let busy = parse_reply(&until_closed(&mut third).await);
+    assert_eq!(busy.status, 503);
+    assert_eq!(busy.header("retry-after"), Some("5"));
+
+    let head_reply = until_closed(&mut slow_head).await;
+    assert!(
+        head_reply.is_empty() || head_reply.starts_with(b"HTTP/1.1 408"),
+        "{:?}",
+        String::from_utf8_lossy(&head_reply)
+    );
+    let body_reply = parse_reply(&until_closed(&mut slow_body).await);
+    assert_eq!(body_reply.status, 408);
+
+    // Both slots are free again: a request is served.
+    let mut served = None;
+    for _ in 0..100 {
+        let reply = request(server, "GET", "/?challenge=again", &[], b"").await;
+        if reply.status == 200 {
+            served = Some(reply.body);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(served.as_deref(), Some("again"));
+}
+
+/// Issue 25, finding 4: started without `--keys`, the example trusted the test key whose
+/// private half is in the repository. It now refuses to start.
+#[test]
+fn the_service_needs_a_keys_directory() {
+    let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
+    let no_env = |_: &str| None;
+    let error = webhook_example::Config::parse(args(&["--client-id", "me"]), no_env).unwrap_err();
+    assert!(error.contains("--keys DIR is required"), "{error}");
+
+    let (config, port) = webhook_example::Config::parse(
+        args(&["--keys", "k", "--port", "0", "--lease-secs", "7", "--json"]),
+        no_env,
+    )
+    .unwrap();
+    assert_eq!(port, 0);
+    assert_eq!(config.keys_dir, PathBuf::from("k"));
+    assert_eq!(config.lease, Duration::from_secs(7));
+    assert!(config.json);
+    assert_eq!(config.client_id, "e2e-client");
+
+    let error = webhook_example::Config::parse(
+        args(&["--keys", "k", "--store", "redis://127.0.0.1:6379"]),
+        no_env,
+    )
+    .unwrap_err();
+    assert!(error.contains("not supported yet"), "{error}");
+}
+
+/// The example's binary, built by `cargo test` beside the test binaries.
+fn example_binary() -> Option<PathBuf> {
+    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
+    let binary = deps.parent()?.join("examples/webhook");
+    binary.exists().then_some(binary)
+}
+
+/// The real service: refuses to start without keys; with `--json`, one line per event
+/// handled for the first time, nothing for a duplicate.
+#[tokio::test]
+async fn the_service_binary_prints_one_json_line_per_new_event() {
+    use std::process::{Command, Stdio};
+    use tokio::io::AsyncBufReadExt;
+
+    let Some(binary) = example_binary() else {
+        panic!("examples/webhook was not built beside the tests");
+    };
+    let refused = Command::new(&binary)
+        .args(["--port", "0"])
+        .env_remove("WEBHOOK_KEYS_DIR")
+        .output()
+        .unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--keys DIR is required"));
+
+    let mut child = tokio::process::Command::new(&binary)
+        .args(["--port", "0", "--json", "--client-id", CLIENT_ID, "--keys"])
+        .arg(fixtures().join("webhook/keys"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = timeout(LIMIT, lines.next_line())
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+    let address: SocketAddr = first
+        .strip_prefix("listening on http://")
+        .and_then(|rest| rest.strip_suffix('/'))
+        .unwrap_or_else(|| panic!("first line {first:?}"))
+        .parse()
+        .unwrap();
+    assert!(address.ip().is_loopback() && address.port() != 0);
+
+    let body = batch_delivery();
+    let headers = json_headers(signed_headers(&body));
+    for _ in 0..2 {
+        let reply = request(address, "POST", "/", &headers, &body).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+    }
+    let mut printed = Vec::new();
+    for _ in 0..2 {
+        let line = timeout(LIMIT, lines.next_line())
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+        printed.push(serde_json::from_str::<Value>(&line).unwrap());
+    }
+    assert_eq!(
+        printed,
+        [
+            json!({"processed": "batch-1", "kind": "flow_run"}),
+            json!({"processed": "batch-2", "kind": "flow_run"}),
+        ]
+    );
+    // The duplicate delivery printed nothing: stop the service and read what is left.
+    child.start_kill().unwrap();
+    let rest = timeout(LIMIT, lines.next_line()).await.unwrap().unwrap();
+    assert_eq!(rest, None);
 }

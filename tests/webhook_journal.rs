@@ -95,7 +95,7 @@ fn pages_are_checked() {
 #[test]
 fn link_header_values() {
     let base = request_url();
-    let next = |value: &str| next_link(value, &base).map(String::from);
+    let next = |value: &str| next_link(value, &base).unwrap().map(String::from);
     // Several links; rel unquoted, several types, any case; relative targets.
     assert_eq!(
         next("<https://a.example/first>; rel=first, <?since=p3>; rel=\"prev NEXT\"").as_deref(),
@@ -106,9 +106,50 @@ fn link_header_values() {
         Some("https://events-va6.adobe.io/events/organizations/o/integrations/i/page2")
     );
     assert_eq!(next("<https://a.example/x>; rel=\"last\""), None);
-    assert_eq!(next("<mailto:a@b.example>; rel=next"), None);
     assert_eq!(next("https://a.example/x; rel=next"), None);
     assert_eq!(next("<unterminated; rel=next"), None);
     assert_eq!(next("<x>; rel=\"unterminated"), None);
     assert_eq!(next(""), None);
+}
+
+/// Issue 25, finding 8: `next_link` followed a link anywhere; a journal client sends its
+/// bearer token to wherever it points.
+#[test]
+fn next_links_stay_on_the_requests_origin() {
+    let base = request_url();
+    for link in [
+        "<http://evil.example/x>; rel=next",
+        "<https://user:pw@evil.example:8443/x>; rel=next",
+        "<https://169.254.169.254/latest>; rel=next",
+        "<https://events-va6.adobe.io:8443/x>; rel=next",
+        "<http://events-va6.adobe.io/x>; rel=next",
+        "<https://user@events-va6.adobe.io/x>; rel=next",
+        "<//evil.example/x>; rel=next",
+        "<mailto:a@b.example>; rel=next",
+    ] {
+        assert!(
+            matches!(
+                next_link(link, &base),
+                Err(WebhookError::ForeignLink { .. })
+            ),
+            "{link}: {:?}",
+            next_link(link, &base)
+        );
+    }
+    // The explicit default port is the same origin.
+    assert_eq!(
+        next_link(
+            "<https://events-va6.adobe.io:443/x?since=p>; rel=next",
+            &base
+        )
+        .unwrap()
+        .map(String::from)
+        .as_deref(),
+        Some("https://events-va6.adobe.io/x?since=p")
+    );
+    // A journal response carrying a foreign link is refused as a whole.
+    assert!(matches!(
+        read_journal_response(204, Some("<https://evil.example/>; rel=next"), &base, b""),
+        Err(WebhookError::ForeignLink { .. })
+    ));
 }

@@ -99,6 +99,8 @@ fn refused_paths_are_never_registered_nor_listed_for_fetching() {
         Err(WebhookError::InvalidKeyPath { .. })
     ));
     let headers = [
+        ("x-adobe-digital-signature-1", "c2ln"),
+        ("x-adobe-digital-signature-2", "c2ln"),
         ("x-adobe-public-key1-path", "@evil.com/x.pem"),
         ("x-adobe-public-key2-path", "/prod/keys/k2.pem"),
     ];

@@ -1,202 +1,228 @@
-//! `Receiver::handle`: the webhook's logic without a server.
+//! `Receiver`: the webhook's logic without a server, through `&self`, with a two-phase store.
 #![cfg(feature = "webhook")]
 
-use std::collections::HashSet;
-use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aep_flow_run::webhook::{
-    EventIdStore, Received, Receiver, RunChange, RunTracker, Verifier, WebhookError,
-    MAX_DELIVERY_BYTES,
+    Checked, Claim, DedupStore, Deduplicator, EventIdStore, MemoryStore, Received, Receiver,
+    ReceiverSettings, Reception, RunChange, RunTracker, StoreError, StoreFuture, Verifier,
+    WebhookError, MAX_DELIVERY_BYTES,
 };
 use aep_flow_run::EventCode;
-use base64::Engine;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
 use serde_json::{json, Value};
 
-fn fixture(path: &str) -> String {
-    std::fs::read_to_string(
-        Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("fixtures/webhook")
-            .join(path),
-    )
-    .unwrap()
-}
+#[path = "support/webhook_sign.rs"]
+mod webhook_sign;
+use webhook_sign::{fixture, pairs, sign, KEY_1_PATH, KEY_2_PATH};
 
 fn verifier() -> Verifier {
     let mut verifier = Verifier::new("me");
-    for key in [1, 2] {
-        verifier
-            .add_public_key_pem(
-                &format!("/e2e/pub-key-{key}.pem"),
-                &fixture(&format!("keys/e2e/pub-key-{key}.pem")),
-            )
-            .unwrap();
+    for (path, file) in [
+        (KEY_1_PATH, "keys/e2e/pub-key-1.pem"),
+        (KEY_2_PATH, "keys/e2e/pub-key-2.pem"),
+    ] {
+        verifier.add_public_key_pem(path, &fixture(file)).unwrap();
     }
     verifier
 }
 
 /// The signature headers for `body` (signed with key 1 only: pair 1 verifies), plus `extra`.
 fn headers(body: &[u8], extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let private = rsa::RsaPrivateKey::from_pkcs8_pem(&fixture("private/test-key-1.pem")).unwrap();
-    let signature = SigningKey::<sha2::Sha256>::new(private).sign(body);
-    let signature = base64::engine::general_purpose::STANDARD.encode(signature.to_bytes());
     let mut headers = vec![
-        ("x-adobe-digital-signature-1".to_owned(), signature),
+        ("x-adobe-digital-signature-1".to_owned(), sign(1, body)),
         ("x-adobe-digital-signature-2".to_owned(), "AAAA".to_owned()),
-        (
-            "x-adobe-public-key1-path".to_owned(),
-            "/e2e/pub-key-1.pem".to_owned(),
-        ),
-        (
-            "x-adobe-public-key2-path".to_owned(),
-            "/e2e/pub-key-2.pem".to_owned(),
-        ),
+        ("x-adobe-public-key1-path".to_owned(), KEY_1_PATH.to_owned()),
+        ("x-adobe-public-key2-path".to_owned(), KEY_2_PATH.to_owned()),
     ];
     headers.extend(extra.iter().map(|(n, v)| (n.to_string(), v.to_string())));
     headers
 }
 
-fn post<S: EventIdStore>(
-    receiver: &mut Receiver<S>,
+async fn post<S: DedupStore>(
+    receiver: &Receiver<S>,
     body: &[u8],
     headers: &[(String, String)],
-) -> aep_flow_run::webhook::Reception {
-    receiver.handle(
-        "POST",
-        "",
-        headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        body,
-    )
+) -> Reception {
+    receiver.handle("POST", "", pairs(headers), body).await
 }
 
-fn json_body(reception: &aep_flow_run::webhook::Reception) -> Value {
+fn json_body(reception: &Reception) -> Value {
     assert_eq!(reception.response.content_type, "application/json");
     serde_json::from_str(&reception.response.body).unwrap()
 }
 
-#[test]
-fn a_batch_is_verified_parsed_and_deduplicated_per_event() {
-    let mut receiver = Receiver::new(verifier());
+fn events(reception: &Reception) -> &[aep_flow_run::webhook::Delivered] {
+    match &reception.received {
+        Received::Delivery { events, .. } => events,
+        other => panic!("{other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_batch_is_verified_parsed_and_deduplicated_per_event() {
+    let receiver = Receiver::new(verifier());
     let body = serde_json::to_vec(&json!([
         {"event_id": "a", "recipient_client_id": "me", "event": {"id": "r1", "metrics": {}}},
         {"event_id": "b", "recipient_client_id": "me", "event": {"id": "r2", "metrics": {}}},
         {"event_id": "a", "recipient_client_id": "me", "event": {"id": "r1", "metrics": {}}}
     ]))
     .unwrap();
-    let reception = post(
-        &mut receiver,
+    let signed = headers(
         &body,
-        &headers(
-            &body,
-            &[
-                ("x-adobe-retry-count", "3"),
-                ("x-adobe-event-code", "sources_flow_run_success"),
-            ],
-        ),
+        &[
+            ("x-adobe-retry-count", "3"),
+            ("x-adobe-event-code", "sources_flow_run_success"),
+        ],
     );
+    let reception = post(&receiver, &body, &signed).await;
     assert_eq!(reception.response.status, 200);
     assert_eq!(
         json_body(&reception),
         json!({"received": 3, "new": 2, "duplicates": 1})
     );
-    let Received::Delivery {
-        headers,
-        notifications,
-    } = reception.received
-    else {
+    let Received::Delivery { headers, events } = &reception.received else {
         panic!("{:?}", reception.received)
     };
     assert_eq!(headers.retry_count, 3);
     assert_eq!(headers.event_code, Some(EventCode::FlowRunSuccess));
-    let marks: Vec<_> = notifications
+    let marks: Vec<_> = events
         .iter()
-        .map(|d| (d.notification.event_id.as_deref().unwrap(), d.duplicate))
+        .map(|d| (d.key.as_str(), d.duplicate))
         .collect();
     assert_eq!(marks, [("a", false), ("b", false), ("a", true)]);
-}
 
-#[test]
-fn a_single_notification_without_a_body_id_uses_the_header_id() {
-    let mut receiver = Receiver::new(verifier());
-    let body = br#"{"recipient_client_id": "me", "id": "r1", "metrics": {}}"#;
-    let signed = headers(body, &[("X-Adobe-Event-Id", "from-header")]);
-    assert_eq!(json_body(&post(&mut receiver, body, &signed))["new"], 1);
+    // Handled: marked done. The redelivery is all duplicates.
+    receiver.complete(events).await.unwrap();
+    let again = post(&receiver, &body, &signed).await;
     assert_eq!(
-        json_body(&post(&mut receiver, body, &signed))["duplicates"],
-        1
+        json_body(&again),
+        json!({"received": 3, "new": 0, "duplicates": 3})
     );
-    // Without any id, nothing can be deduplicated: every copy counts as new.
-    let unsigned_id = headers(body, &[]);
-    let mut fresh = Receiver::new(verifier());
-    assert_eq!(json_body(&post(&mut fresh, body, &unsigned_id))["new"], 1);
-    assert_eq!(json_body(&post(&mut fresh, body, &unsigned_id))["new"], 1);
 }
 
-#[test]
-fn an_authentic_body_without_a_run_is_acknowledged_not_retried() {
-    let mut receiver = Receiver::new(verifier());
+/// Issue 25, finding 1: the dedup key of a body without an id came from the unsigned
+/// `x-adobe-event-id` header, so one signed body replayed with another header (or none)
+/// counted as new each time.
+#[tokio::test]
+async fn the_dedup_key_comes_from_signed_data_only() {
+    let receiver = Receiver::new(verifier());
+    let body = br#"{"recipient_client_id": "me", "id": "r1", "metrics": {}}"#;
+    let first = post(
+        &receiver,
+        body,
+        &headers(body, &[("x-adobe-event-id", "A")]),
+    )
+    .await;
+    assert_eq!(json_body(&first)["new"], 1);
+    let key = events(&first)[0].key.clone();
+    assert!(
+        key.starts_with("body-sha256:") && key.ends_with("#0"),
+        "{key}"
+    );
+    receiver.complete(events(&first)).await.unwrap();
+
+    let long = "B".repeat(60_000);
+    for replay in [
+        headers(body, &[("x-adobe-event-id", "B")]),
+        headers(body, &[]),
+        headers(
+            body,
+            &[("x-adobe-event-id", "C"), ("x-adobe-event-id", "D")],
+        ),
+        headers(body, &[("x-adobe-event-id", &long)]),
+    ] {
+        let reception = post(&receiver, body, &replay).await;
+        assert_eq!(reception.response.status, 200);
+        assert_eq!(
+            json_body(&reception),
+            json!({"received": 1, "new": 0, "duplicates": 1})
+        );
+        assert_eq!(events(&reception)[0].key, key);
+    }
+    // One id was stored for the five deliveries.
+    assert_eq!(receiver.store().table().len(), 1);
+
+    // A body id of any length is capped to a digest.
+    let long_id = format!(
+        r#"{{"recipient_client_id": "me", "event_id": "{}", "event": {{"id": "r", "metrics": {{}}}}}}"#,
+        "x".repeat(60_000)
+    );
+    let reception = post(
+        &receiver,
+        long_id.as_bytes(),
+        &headers(long_id.as_bytes(), &[]),
+    )
+    .await;
+    let key = &events(&reception)[0].key;
+    assert!(key.starts_with("id-sha256:") && key.len() == 74, "{key}");
+}
+
+#[tokio::test]
+async fn an_authentic_body_without_a_run_is_acknowledged_not_retried() {
+    let receiver = Receiver::new(verifier());
     let body =
         br#"{"event_id": "x", "recipient_client_id": "me", "event": {"xdm:ingestionId": "i"}}"#;
-    let reception = post(&mut receiver, body, &headers(body, &[]));
+    let reception = post(&receiver, body, &headers(body, &[])).await;
     assert_eq!(reception.response.status, 200);
     assert_eq!(json_body(&reception)["received"], 0);
     assert!(matches!(reception.received, Received::Unreadable { .. }));
 }
 
-#[test]
-fn refusals_carry_their_status() {
-    let mut receiver = Receiver::new(verifier());
+#[tokio::test]
+async fn refusals_carry_their_status() {
+    let receiver = Receiver::new(verifier());
     let body =
         br#"{"event_id": "x", "recipient_client_id": "you", "event": {"id": "r", "metrics": {}}}"#;
-    let reception = post(&mut receiver, body, &headers(body, &[]));
+    let reception = post(&receiver, body, &headers(body, &[])).await;
     assert_eq!(reception.response.status, 403);
     assert_eq!(
         reception.received,
         Received::Rejected(WebhookError::RecipientMismatch { index: None })
     );
 
-    let reception = receiver.handle("DELETE", "", [], b"");
+    let reception = receiver.handle("DELETE", "", [], b"").await;
     assert_eq!(reception.response.status, 405);
-    let reception = receiver.handle("GET", "challenge=", [], b"");
+    let reception = receiver.handle("GET", "challenge=", [], b"").await;
     assert_eq!(reception.response.status, 400);
 
-    receiver.set_max_body_bytes(10);
-    let reception = post(&mut receiver, body, &headers(body, &[]));
+    let mut settings = ReceiverSettings::default();
+    settings.max_body_bytes = 10;
+    let small = Receiver::new(verifier()).with_settings(settings);
+    let reception = post(&small, body, &headers(body, &[])).await;
     assert_eq!(reception.response.status, 413);
-    assert_eq!(receiver.max_body_bytes(), 10);
+    assert_eq!(small.settings().max_body_bytes, 10);
     assert_eq!(MAX_DELIVERY_BYTES, 2 * 1024 * 1024);
 
     // Unknown keys: 503 until fetched; then the retry verifies.
-    let mut keyless = Receiver::new(Verifier::new("me"));
+    let keyless = Receiver::new(Verifier::new("me"));
     let body =
         br#"{"event_id": "k", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}"#;
     let signed = headers(body, &[]);
-    assert_eq!(post(&mut keyless, body, &signed).response.status, 503);
-    let needed = keyless.verifier().missing_keys(
-        signed.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-        SystemTime::now(),
-    );
+    let reception = post(&keyless, body, &signed).await;
+    assert_eq!(reception.response.status, 503);
+    assert_eq!(reception.response.retry_after, Some(60));
+    let needed = keyless
+        .verifier()
+        .missing_keys(pairs(&signed), SystemTime::now());
     assert_eq!(needed.len(), 2);
     keyless
-        .verifier_mut()
-        .add_public_key_pem("/e2e/pub-key-1.pem", &fixture("keys/e2e/pub-key-1.pem"))
+        .add_public_key_pem(KEY_1_PATH, &fixture("keys/e2e/pub-key-1.pem"))
         .unwrap();
-    assert_eq!(post(&mut keyless, body, &signed).response.status, 200);
+    assert_eq!(post(&keyless, body, &signed).await.response.status, 200);
 }
 
-#[test]
-fn registration_challenge_and_validation() {
-    let mut receiver = Receiver::new(verifier());
-    let reception = receiver.handle("GET", "?challenge=a%2Bb", [], b"");
+#[tokio::test]
+async fn registration_challenge_and_validation() {
+    let receiver = Receiver::new(verifier());
+    let reception = receiver.handle("GET", "?challenge=a%2Bb", [], b"").await;
     assert_eq!(reception.response.status, 200);
     assert_eq!(reception.response.body, "a+b");
     assert_eq!(reception.received, Received::Challenge("a+b".into()));
 
     let body = br#"{"validationUrl": "https://csm.adobe.io/csm/registrations/validate?id=1", "challenge": "c"}"#;
-    let reception = receiver.handle("POST", "", [], body);
+    let reception = receiver.handle("POST", "", [], body).await;
     assert_eq!(reception.response.status, 200);
     let Received::Validation(request) = reception.received else {
         panic!()
@@ -208,48 +234,287 @@ fn registration_challenge_and_validation() {
     );
     // An http:// validation URL is recognised, but not offered as a URL to fetch.
     let body = br#"{"validationUrl": "http://csm.adobe.io/x"}"#;
-    let Received::Validation(request) = receiver.handle("POST", "", [], body).received else {
+    let Received::Validation(request) = receiver.handle("POST", "", [], body).await.received else {
         panic!()
     };
     assert_eq!(request.url(), None);
 }
 
-/// A store shared by replicas would implement the trait; here, a plain set.
-#[derive(Default)]
-struct SetStore(HashSet<String>);
+#[test]
+fn the_pure_part_needs_no_runtime() {
+    let receiver = Receiver::new(verifier());
+    let body = serde_json::to_vec(&json!([
+        {"event_id": "p1", "recipient_client_id": "me", "event": {"id": "r1", "metrics": {}}},
+        {"event_id": "p1", "recipient_client_id": "me", "event": {"id": "r1", "metrics": {}}}
+    ]))
+    .unwrap();
+    let Checked::Verified { events, .. } =
+        receiver.check("POST", "", pairs(&headers(&body, &[])), &body)
+    else {
+        panic!()
+    };
+    let marks: Vec<_> = events
+        .iter()
+        .map(|d| (d.key.as_str(), d.duplicate))
+        .collect();
+    assert_eq!(marks, [("p1", false), ("p1", true)]);
+    // Nothing was claimed.
+    assert!(receiver.store().table().is_empty());
+}
 
-impl EventIdStore for SetStore {
-    fn insert(&mut self, event_id: &str, _now: SystemTime) -> bool {
-        self.0.insert(event_id.to_owned())
+#[tokio::test]
+async fn an_event_in_flight_elsewhere_is_answered_503_and_released_claims_come_back() {
+    let receiver = Receiver::new(verifier());
+    let body =
+        br#"{"event_id": "f1", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}"#;
+    let signed = headers(body, &[]);
+    let first = post(&receiver, body, &signed).await;
+    assert_eq!(json_body(&first)["new"], 1);
+
+    // While the first is being handled, a redelivery must not be acknowledged.
+    let second = post(&receiver, body, &signed).await;
+    assert_eq!(second.response.status, 503);
+    assert_eq!(second.response.retry_after, Some(60));
+    assert_eq!(
+        second.received,
+        Received::Rejected(WebhookError::EventInFlight {
+            event_id: "f1".into()
+        })
+    );
+
+    // Handling failed: released, the retry is handed over again.
+    receiver.abandon(events(&first)).await.unwrap();
+    let third = post(&receiver, body, &signed).await;
+    assert_eq!(json_body(&third)["new"], 1);
+
+    // A batch with one event in flight gives back what it claimed.
+    let batch = serde_json::to_vec(&json!([
+        {"event_id": "g1", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}},
+        {"event_id": "f1", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}
+    ]))
+    .unwrap();
+    let reception = post(&receiver, &batch, &headers(&batch, &[])).await;
+    assert_eq!(reception.response.status, 503);
+    let now = SystemTime::now();
+    assert!(!receiver.store().table().contains("g1", now));
+    assert!(receiver.store().table().contains("f1", now));
+}
+
+/// A store that fails, or never answers, or counts its calls.
+struct FaultyStore {
+    mode: &'static str,
+    calls: AtomicUsize,
+}
+
+impl DedupStore for FaultyStore {
+    fn claim<'a>(&'a self, _: &'a str, _: Duration) -> StoreFuture<'a, Claim> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        match self.mode {
+            "down" => Box::pin(std::future::ready(Err(StoreError::Unavailable {
+                reason: "connection refused".into(),
+            }))),
+            _ => Box::pin(std::future::pending()),
+        }
     }
 
-    fn remove(&mut self, event_id: &str) -> bool {
-        self.0.remove(event_id)
+    fn mark_done<'a>(&'a self, _: &'a str, _: Duration) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::pending())
+    }
+
+    fn release<'a>(&'a self, _: &'a str) -> StoreFuture<'a, ()> {
+        Box::pin(std::future::ready(Ok(())))
     }
 }
 
-#[test]
-fn any_event_id_store_can_back_the_receiver() {
-    let mut receiver = Receiver::with_store(
-        verifier(),
-        Box::new(SetStore::default()) as Box<dyn EventIdStore>,
-    );
+#[tokio::test]
+async fn a_store_that_fails_or_hangs_gives_503_never_2xx_or_4xx() {
     let body =
         br#"{"event_id": "s1", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}"#;
     let signed = headers(body, &[]);
-    assert_eq!(json_body(&post(&mut receiver, body, &signed))["new"], 1);
-    assert_eq!(
-        json_body(&post(&mut receiver, body, &signed))["duplicates"],
-        1
-    );
-    // Handling failed: forget the id, so that Adobe's redelivery is handled.
-    assert!(receiver.store_mut().remove("s1"));
-    assert_eq!(json_body(&post(&mut receiver, body, &signed))["new"], 1);
+    let mut settings = ReceiverSettings::default();
+    settings.store_timeout = Duration::from_millis(50);
+    settings.retry_after_secs = 30;
+    for mode in ["down", "hangs"] {
+        let store = FaultyStore {
+            mode,
+            calls: AtomicUsize::new(0),
+        };
+        let receiver = Receiver::with_store(verifier(), store).with_settings(settings.clone());
+        let reception = post(&receiver, body, &signed).await;
+        assert_eq!(reception.response.status, 503, "{mode}");
+        assert_eq!(reception.response.retry_after, Some(30));
+        let Received::Rejected(WebhookError::Store(error)) = &reception.received else {
+            panic!("{:?}", reception.received)
+        };
+        match mode {
+            "down" => assert_eq!(
+                error,
+                &StoreError::Unavailable {
+                    reason: "connection refused".into()
+                }
+            ),
+            _ => assert_eq!(
+                error,
+                &StoreError::Timeout {
+                    timeout: Duration::from_millis(50)
+                }
+            ),
+        }
+        assert_eq!(receiver.store().calls.load(Ordering::SeqCst), 1);
+    }
+
+    // Marking done that times out is an error the service answers with 503.
+    let receiver = Receiver::with_store(
+        verifier(),
+        FaultyStore {
+            mode: "hangs",
+            calls: AtomicUsize::new(0),
+        },
+    )
+    .with_settings(settings);
+    let delivered = Receiver::new(verifier());
+    let reception = post(&delivered, body, &signed).await;
+    let error = receiver.complete(events(&reception)).await.unwrap_err();
+    assert_eq!(error.status_code(), 503);
 }
 
+/// Issue 25, finding 7: with capacity 3, insert a, b; remove b; insert c, d: `a` was
+/// forgotten though only three ids were ever live.
 #[test]
-fn deliveries_out_of_order_keep_the_latest_run_state() {
-    let mut receiver = Receiver::new(verifier());
+fn released_ids_do_not_count_against_capacity() {
+    let mut seen = Deduplicator::new(3, Duration::from_secs(3600));
+    let now = SystemTime::now();
+    assert!(seen.insert("a", now));
+    assert!(seen.insert("b", now));
+    assert!(seen.remove("b"));
+    assert!(seen.insert("c", now));
+    assert!(seen.insert("d", now));
+    assert!(!seen.insert("a", now), "a was forgotten");
+    assert_eq!(seen.len(), 3);
+
+    // The same through the two-phase claim of the in-memory store.
+    let mut table = Deduplicator::new(3, Duration::from_secs(3600));
+    let lease = Duration::from_secs(60);
+    assert_eq!(table.claim_at("a", lease, now), Claim::Claimed);
+    table.mark_done_at("a", Duration::from_secs(3600), now);
+    for id in ["b", "x", "y", "z"] {
+        assert_eq!(table.claim_at(id, lease, now), Claim::Claimed);
+        assert!(table.release(id));
+    }
+    assert_eq!(table.claim_at("c", lease, now), Claim::Claimed);
+    assert_eq!(table.claim_at("a", lease, now), Claim::Done);
+    let _ = MemoryStore::new(3);
+}
+
+/// Issue 25, finding 10: a signed event replayed after the dedup window was new again.
+#[tokio::test]
+async fn events_older_than_the_configured_age_are_refused() {
+    let mut settings = ReceiverSettings::default();
+    settings.max_event_age = Some(Duration::from_secs(26 * 3600));
+    let receiver = Receiver::new(verifier()).with_settings(settings);
+    let cloud_event = |time: &str| {
+        serde_json::to_vec(
+            &json!({"specversion": "1.0", "type": "sources_flow_run_success",
+            "id": format!("ce-{time}"), "source": "urn:x", "time": time, "recipientclientid": "me",
+            "data": {"id": "r", "metrics": {}}}),
+        )
+        .unwrap()
+    };
+    let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_714_557_600); // 2024-05-01T10:00Z
+    let fresh = cloud_event("2024-05-01T09:00:00Z");
+    let reception = receiver
+        .handle_at("POST", "", pairs(&headers(&fresh, &[])), &fresh, now)
+        .await;
+    assert_eq!(
+        reception.response.status, 200,
+        "{}",
+        reception.response.body
+    );
+
+    let old = cloud_event("2024-04-29T10:00:00Z");
+    let reception = receiver
+        .handle_at("POST", "", pairs(&headers(&old, &[])), &old, now)
+        .await;
+    assert_eq!(reception.response.status, 403);
+    assert_eq!(
+        reception.received,
+        Received::Rejected(WebhookError::EventTooOld {
+            index: 0,
+            age: Duration::from_secs(48 * 3600)
+        })
+    );
+    // Without a limit, the same body is accepted.
+    let open = Receiver::new(verifier());
+    let reception = open
+        .handle_at("POST", "", pairs(&headers(&old, &[])), &old, now)
+        .await;
+    assert_eq!(reception.response.status, 200);
+}
+
+/// A store shared by replicas would implement the trait; here, a map behind a mutex.
+#[derive(Default)]
+struct MapStore(Mutex<std::collections::HashMap<String, bool>>);
+
+impl DedupStore for MapStore {
+    fn claim<'a>(&'a self, id: &'a str, _: Duration) -> StoreFuture<'a, Claim> {
+        let mut map = self.0.lock().unwrap();
+        let claim = match map.get(id) {
+            Some(true) => Claim::Done,
+            Some(false) => Claim::InFlight,
+            None => {
+                map.insert(id.to_owned(), false);
+                Claim::Claimed
+            }
+        };
+        Box::pin(async move { Ok(claim) })
+    }
+
+    fn mark_done<'a>(&'a self, id: &'a str, _: Duration) -> StoreFuture<'a, ()> {
+        self.0.lock().unwrap().insert(id.to_owned(), true);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn release<'a>(&'a self, id: &'a str) -> StoreFuture<'a, ()> {
+        self.0.lock().unwrap().remove(id);
+        Box::pin(async { Ok(()) })
+    }
+}
+
+#[tokio::test]
+async fn any_store_can_back_the_receiver_and_handling_is_concurrent() {
+    let receiver = Arc::new(Receiver::with_store(
+        verifier(),
+        Box::new(MapStore::default()) as Box<dyn DedupStore>,
+    ));
+    let mut tasks = Vec::new();
+    for n in 0..8 {
+        let receiver = receiver.clone();
+        tasks.push(tokio::spawn(async move {
+            let body = serde_json::to_vec(&json!({"event_id": format!("c{}", n % 4),
+                "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}))
+            .unwrap();
+            let reception = post(&receiver, &body, &headers(&body, &[])).await;
+            if reception.response.status == 200 {
+                receiver.complete(events(&reception)).await.unwrap();
+            }
+            reception.response.status
+        }));
+    }
+    let mut statuses = Vec::new();
+    for task in tasks {
+        statuses.push(task.await.unwrap());
+    }
+    // Every delivery got 200 (new or duplicate) or 503 (its twin in flight): never another.
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 503),
+        "{statuses:?}"
+    );
+    assert!(statuses.iter().filter(|s| **s == 200).count() >= 4);
+}
+
+#[tokio::test]
+async fn deliveries_out_of_order_keep_the_latest_run_state() {
+    let receiver = Receiver::new(verifier());
     let mut runs = RunTracker::default();
     let state = |event: &str, updated: u64, status: &str| {
         serde_json::to_vec(&json!({"event_id": event, "recipient_client_id": "me",
@@ -258,30 +523,57 @@ fn deliveries_out_of_order_keep_the_latest_run_state() {
         .unwrap()
     };
     let mut changes = Vec::new();
-    let now = SystemTime::now();
     for body in [
         state("e2", 1_700_000_060_000, "success"),
         state("e1", 1_700_000_000_000, "inProgress"),
         state("e2", 1_700_000_060_000, "success"),
     ] {
-        let signed = headers(&body, &[]);
-        let reception = receiver.handle_at(
-            "POST",
-            "",
-            signed.iter().map(|(n, v)| (n.as_str(), v.as_str())),
-            &body,
-            now + Duration::from_secs(1),
-        );
-        let Received::Delivery { notifications, .. } = reception.received else {
-            panic!()
-        };
-        for delivered in notifications.iter().filter(|d| !d.duplicate) {
+        let reception = post(&receiver, &body, &headers(&body, &[])).await;
+        for delivered in events(&reception).iter().filter(|d| !d.duplicate) {
             changes.push(runs.observe(&delivered.notification.run));
         }
+        receiver.complete(events(&reception)).await.unwrap();
     }
     assert_eq!(changes, [RunChange::New, RunChange::Stale]);
     assert_eq!(
         runs.get("run-1").unwrap().status().unwrap().as_str(),
         "success"
+    );
+}
+
+#[test]
+fn the_simple_id_store_still_works() {
+    let mut store: Box<dyn EventIdStore> = Box::new(Deduplicator::default());
+    let now = SystemTime::now();
+    assert!(store.insert("x", now));
+    assert!(!store.insert("x", now));
+    assert!(store.remove("x"));
+    assert!(store.insert("x", now));
+}
+
+/// Issue 25, finding 9: a message list holds several events in one element; the limit
+/// counts events, not only elements.
+#[tokio::test]
+async fn a_message_list_of_more_than_twenty_messages_is_refused() {
+    let message = json!({"msgType": "eventNotification", "imsOrgId": "O@AdobeOrg",
+        "_eventNotificationMeta": {"type": "sources_flow_run_failed"},
+        "value": {"id": "r", "metrics": {}}});
+    let list =
+        |n: usize| serde_json::to_vec(&json!([{"messages": vec![message.clone(); n]}])).unwrap();
+    let receiver = Receiver::new(verifier());
+    let twenty = list(20);
+    let reception = post(&receiver, &twenty, &headers(&twenty, &[])).await;
+    assert_eq!(
+        reception.response.status, 200,
+        "{}",
+        reception.response.body
+    );
+    assert_eq!(events(&reception).len(), 20);
+    let many = list(21);
+    let reception = post(&receiver, &many, &headers(&many, &[])).await;
+    assert_eq!(reception.response.status, 413);
+    assert_eq!(
+        reception.received,
+        Received::Rejected(WebhookError::TooManyEvents { limit: 20 })
     );
 }

@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
 use aep_flow_run::webhook::{Verifier, WebhookError, MAX_KEY_AGE};
-use base64::Engine;
-use rsa::pkcs1v15::SigningKey;
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::{SignatureEncoding, Signer};
+
+#[path = "support/webhook_sign.rs"]
+mod webhook_sign;
+use webhook_sign::sign;
 
 const KEY_1: &str = "/e2e/pub-key-1.pem";
 const KEY_2: &str = "/e2e/pub-key-2.pem";
@@ -30,13 +30,6 @@ fn fixture(path: &str) -> PathBuf {
 
 fn pem(path: &str) -> String {
     std::fs::read_to_string(fixture(path)).unwrap()
-}
-
-fn sign(key: u8, body: &[u8]) -> String {
-    let private =
-        rsa::RsaPrivateKey::from_pkcs8_pem(&pem(&format!("private/test-key-{key}.pem"))).unwrap();
-    let signature = SigningKey::<sha2::Sha256>::new(private).sign(body);
-    base64::engine::general_purpose::STANDARD.encode(signature.to_bytes())
 }
 
 fn headers(body: &[u8]) -> Vec<(&'static str, String)> {
@@ -210,7 +203,7 @@ fn header_names_any_case_values_trimmed_duplicates_refused() {
 }
 
 #[test]
-fn every_batch_element_must_name_us() {
+fn every_recipient_named_must_be_us() {
     let verifier = verifier_at(SystemTime::now());
     let check = |body: &[u8]| verifier.verify(body, pairs(&headers(body)));
     assert_eq!(
@@ -218,20 +211,8 @@ fn every_batch_element_must_name_us() {
         Ok(())
     );
     assert_eq!(
-        check(br#"[{"recipient_client_id": "me"}, {"event_id": "no recipient"}]"#),
-        Err(WebhookError::MissingRecipient { index: Some(1) })
-    );
-    assert_eq!(
         check(br#"[{"recipient_client_id": "me"}, {"recipient_client_id": "you"}]"#),
         Err(WebhookError::RecipientMismatch { index: Some(1) })
-    );
-    assert_eq!(
-        check(b"[]"),
-        Err(WebhookError::MissingRecipient { index: None })
-    );
-    assert_eq!(
-        check(br#"{"event_id": "e"}"#),
-        Err(WebhookError::MissingRecipient { index: None })
     );
     assert!(matches!(
         check(b"not json"),
@@ -244,6 +225,121 @@ fn every_batch_element_must_name_us() {
         verifier.verify(body, pairs(&forged)),
         Err(WebhookError::SignatureMismatch)
     );
+}
+
+/// Issue 25, finding 6: Adobe's own success event, failure message list and alert name no
+/// recipient; signed, each was refused with 400 (Adobe then drops it).
+#[test]
+fn signed_bodies_that_name_no_recipient_are_accepted() {
+    let verifier = verifier_at(SystemTime::now());
+    let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/adobe-docs");
+    for name in [
+        "io-event-sources-flow-run-success.json",
+        "message-list-sources-flow-run-failed.json",
+        "not-a-run-alert-sources-delay.json",
+    ] {
+        let body = std::fs::read(docs.join(name)).unwrap();
+        assert_eq!(
+            verifier.verify(&body, pairs(&headers(&body))),
+            Ok(()),
+            "{name}"
+        );
+    }
+    assert_eq!(verifier.verify(b"[]", pairs(&headers(b"[]"))), Ok(()));
+    let mixed = br#"[{"recipient_client_id": "me"}, {"event_id": "no recipient"}]"#;
+    assert_eq!(verifier.verify(mixed, pairs(&headers(mixed))), Ok(()));
+
+    // With the organisation configured, such a body must be the organisation's.
+    let org = verifier_at(SystemTime::now()).with_organization("9C991D2E622D76190A495E39@AdobeOrg");
+    let alert = std::fs::read(docs.join("not-a-run-alert-sources-delay.json")).unwrap();
+    assert_eq!(org.verify(&alert, pairs(&headers(&alert))), Ok(()));
+    let other = String::from_utf8(alert)
+        .unwrap()
+        .replace("9C991D2E622D76190A495E39@AdobeOrg", "0000@AdobeOrg");
+    assert_eq!(
+        org.verify(other.as_bytes(), pairs(&headers(other.as_bytes()))),
+        Err(WebhookError::OrganizationMismatch { index: None })
+    );
+    let anonymous = br#"{"id": "x", "status": "FIRING"}"#;
+    assert_eq!(
+        org.verify(anonymous, pairs(&headers(anonymous))),
+        Err(WebhookError::MissingRecipient { index: None })
+    );
+    assert_eq!(
+        org.verify(anonymous, pairs(&headers(anonymous)))
+            .unwrap_err()
+            .status_code(),
+        400
+    );
+}
+
+/// Issue 25, finding 5: a signed journal page delivered the events nested in it, whose
+/// recipient nobody checked.
+#[test]
+fn a_journal_page_is_no_delivery() {
+    let verifier = verifier_at(SystemTime::now());
+    let page = br#"{"recipient_client_id": "me", "events": [{"position": "p", "event":
+        {"recipient_client_id": "other", "event": {"id": "r", "metrics": {}}}}]}"#;
+    let error = verifier.verify(page, pairs(&headers(page))).unwrap_err();
+    assert_eq!(error, WebhookError::JournalPage { index: None });
+    assert_eq!(error.status_code(), 400);
+}
+
+/// Issue 25, finding 9: a 2 MB batch of `{"metrics":{}}` became 139,809 notifications.
+#[test]
+fn a_batch_holds_at_most_twenty_events_unless_configured() {
+    let batch = |n: usize| format!("[{}]", vec![r#"{"metrics": {}}"#; n].join(",")).into_bytes();
+    let verifier = verifier_at(SystemTime::now());
+    assert_eq!(verifier.max_events(), 20);
+    let twenty = batch(20);
+    assert_eq!(verifier.verify(&twenty, pairs(&headers(&twenty))), Ok(()));
+    let many = batch(1000);
+    let error = verifier.verify(&many, pairs(&headers(&many))).unwrap_err();
+    assert_eq!(error, WebhookError::TooManyEvents { limit: 20 });
+    assert_eq!(error.status_code(), 413);
+    let five = verifier_at(SystemTime::now()).with_max_events(5);
+    let six = batch(6);
+    assert_eq!(
+        five.verify(&six, pairs(&headers(&six))),
+        Err(WebhookError::TooManyEvents { limit: 5 })
+    );
+}
+
+/// Issue 25, finding 2: one unsigned POST with 94 key-path headers made the example try 94
+/// key loads; `missing_keys` now applies `verify`'s header rule and names at most two URLs.
+#[test]
+fn missing_keys_follows_the_header_rule_of_verify() {
+    let empty = Verifier::new("me");
+    let body = b"{}";
+    let signed = headers(body);
+    let now = SystemTime::now();
+    assert_eq!(empty.missing_keys(pairs(&signed), now).len(), 2);
+
+    let mut repeated = pairs(&signed);
+    let paths: Vec<String> = (0..94).map(|i| format!("/prod/keys/k{i}.pem")).collect();
+    repeated.extend(
+        paths
+            .iter()
+            .map(|p| ("x-adobe-public-key1-path", p.as_str())),
+    );
+    assert!(empty.missing_keys(repeated, now).is_empty());
+
+    // Key paths alone, without signatures, fetch nothing.
+    let unsigned = [
+        ("x-adobe-public-key1-path", "/prod/keys/a.pem"),
+        ("x-adobe-public-key2-path", "/prod/keys/b.pem"),
+    ];
+    assert!(empty.missing_keys(unsigned, now).is_empty());
+
+    // The same path twice is one URL.
+    let mut same = pairs(&signed);
+    same[3].1 = KEY_1;
+    let urls: Vec<String> = empty
+        .missing_keys(same, now)
+        .into_iter()
+        .map(String::from)
+        .collect();
+    assert_eq!(urls, ["https://static.adobeioevents.com/e2e/pub-key-1.pem"]);
 }
 
 #[test]

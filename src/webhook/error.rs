@@ -70,9 +70,10 @@ pub enum WebhookError {
     /// delivery is forged.
     #[error("signature mismatch: neither signature verifies over the body")]
     SignatureMismatch,
-    /// The body names no recipient client id (the whole body, or the batch element at
-    /// `index`).
-    #[error("no recipient client id in the body{}", at(*index))]
+    /// An organisation is configured and the body (the whole body, or the batch element at
+    /// `index`) names neither a recipient client id nor any organisation (`imsOrgId`), so
+    /// nothing says it is ours.
+    #[error("neither a recipient client id nor an organisation in the body{}", at(*index))]
     MissingRecipient {
         /// The batch element without one, for a batch.
         index: Option<usize>,
@@ -83,6 +84,53 @@ pub enum WebhookError {
     RecipientMismatch {
         /// The batch element with another recipient, for a batch.
         index: Option<usize>,
+    },
+    /// The body names no recipient client id, and an `imsOrgId` in it is not the
+    /// organisation configured (the whole body's, or the batch element's at `index`).
+    #[error("organisation mismatch{}", at(*index))]
+    OrganizationMismatch {
+        /// The batch element with another organisation, for a batch.
+        index: Option<usize>,
+    },
+    /// The body (or the batch element at `index`) is a journal page (an `events` array):
+    /// Adobe never delivers one to a webhook, and the events nested in it would escape the
+    /// recipient check.
+    #[error("a journal page is no webhook delivery{}", at(*index))]
+    JournalPage {
+        /// The batch element that is a journal page, for a batch.
+        index: Option<usize>,
+    },
+    /// A batch holds more elements than a delivery may (Adobe sends at most 20).
+    #[error("a delivery holds at most {limit} events")]
+    TooManyEvents {
+        /// The limit.
+        limit: usize,
+    },
+    /// An event's time (its CloudEvent `time`, message `timestamp` or run `updatedAt`) is
+    /// older than the receiver accepts: a replay.
+    #[error("event {index} is {} s old, older than accepted", age.as_secs())]
+    EventTooOld {
+        /// The event's position in the delivery.
+        index: usize,
+        /// How old it is.
+        age: Duration,
+    },
+    /// An event of the delivery is being handled elsewhere (claimed and not yet done or
+    /// released): Adobe should retry later.
+    #[error("event {event_id:?} is being handled; retry later")]
+    EventInFlight {
+        /// The event's deduplication key.
+        event_id: String,
+    },
+    /// The deduplication store failed or did not answer in time.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A journal `Link` header points away from the request's scheme, host and port (or
+    /// carries credentials): it is not followed.
+    #[error("refused journal link to another origin: {link}")]
+    ForeignLink {
+        /// The resolved link (at most 200 characters of it).
+        link: String,
     },
     /// The body is not JSON, so no recipient client id can be read from it.
     #[error("invalid JSON body: {message}")]
@@ -128,11 +176,14 @@ impl WebhookError {
     /// rules (4xx is not retried, 5xx is):
     ///
     /// - 400 for a malformed request (missing or duplicate headers, bad base64, a refused key
-    ///   path, a body that is no JSON or names no recipient, a `GET` without a challenge);
-    /// - 403 for a forged delivery (signature mismatch) or one meant for another client;
-    /// - 405 for another method, 413 for a body above the limit;
-    /// - 503 when a key is missing or stale on our side: fetch it, and Adobe's retry will
-    ///   verify;
+    ///   path, a body that is no JSON, a journal page, a `GET` without a challenge);
+    /// - 403 for a forged delivery (signature mismatch), one meant for another client or
+    ///   organisation, or an event older than accepted (a replay);
+    /// - 405 for another method, 413 for a body or batch above the limit;
+    /// - 503 (retryable) when a key is missing or stale on our side (fetch it, and Adobe's
+    ///   retry will verify), when an event is being handled elsewhere, and when the
+    ///   deduplication store fails or is too slow: never a 2xx for an event the application
+    ///   did not get, never a 4xx that would make Adobe drop it;
     /// - 500 for the errors that are no request's fault (an invalid public key).
     pub fn status_code(&self) -> u16 {
         match self {
@@ -144,14 +195,41 @@ impl WebhookError {
             | WebhookError::MissingRecipient { .. }
             | WebhookError::InvalidBody { .. }
             | WebhookError::MissingChallenge
+            | WebhookError::JournalPage { .. }
             | WebhookError::Parse(_) => 400,
-            WebhookError::SignatureMismatch | WebhookError::RecipientMismatch { .. } => 403,
+            WebhookError::SignatureMismatch
+            | WebhookError::RecipientMismatch { .. }
+            | WebhookError::OrganizationMismatch { .. }
+            | WebhookError::EventTooOld { .. } => 403,
             WebhookError::MethodNotAllowed { .. } => 405,
-            WebhookError::BodyTooLarge { .. } => 413,
-            WebhookError::UnknownKey { .. } | WebhookError::StaleKey { .. } => 503,
-            WebhookError::InvalidPublicKey { .. } | WebhookError::UnexpectedStatus { .. } => 500,
+            WebhookError::BodyTooLarge { .. } | WebhookError::TooManyEvents { .. } => 413,
+            WebhookError::UnknownKey { .. }
+            | WebhookError::StaleKey { .. }
+            | WebhookError::EventInFlight { .. }
+            | WebhookError::Store(_) => 503,
+            WebhookError::InvalidPublicKey { .. }
+            | WebhookError::UnexpectedStatus { .. }
+            | WebhookError::ForeignLink { .. } => 500,
         }
     }
+}
+
+/// A deduplication store failed: the delivery is answered 503 so that Adobe retries it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// The store did not answer within the receiver's timeout.
+    #[error("deduplication store did not answer within {} ms", timeout.as_millis())]
+    Timeout {
+        /// The timeout.
+        timeout: Duration,
+    },
+    /// The store answered with an error (unreachable, refused, ...).
+    #[error("deduplication store unavailable: {reason}")]
+    Unavailable {
+        /// What the store said.
+        reason: String,
+    },
 }
 
 /// Truncates text that came from a request before it goes into an error.

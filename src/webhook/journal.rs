@@ -110,7 +110,8 @@ pub enum JournalResponse {
 /// Reads a journal response from its status, `Link` header value and body.
 ///
 /// `200` is a page, `204` the end of the journal for now; any other status is
-/// [`WebhookError::UnexpectedStatus`].
+/// [`WebhookError::UnexpectedStatus`]. A `next` link to another origin than the request's is
+/// [`WebhookError::ForeignLink`] (see [`next_link`]).
 ///
 /// ```
 /// use aep_flow_run::webhook::{read_journal_response, JournalResponse};
@@ -130,7 +131,10 @@ pub fn read_journal_response(
     request_url: &Url,
     body: &[u8],
 ) -> Result<JournalResponse, WebhookError> {
-    let next = link_header_value.and_then(|link| next_link(link, request_url));
+    let next = match link_header_value {
+        Some(link) => next_link(link, request_url)?,
+        None => None,
+    };
     match status {
         200 => Ok(JournalResponse::Page {
             page: JournalPage::parse(body)?,
@@ -142,34 +146,59 @@ pub fn read_journal_response(
 }
 
 /// The `rel="next"` target of a `Link` header value (RFC 8288), resolved against the URL the
-/// request went to. `None` when there is no `next` link, it does not parse, or it resolves to
-/// a scheme other than `http` and `https`.
+/// request went to: `Ok(None)` when there is no `next` link (or the header does not parse).
+///
+/// The link must stay where the request went: same scheme, host and port, and no user name
+/// or password. A journal client sends its bearer token with the next request, so a link to
+/// anywhere else (`<http://evil.example/x>`, `<https://169.254.169.254/latest>`, another
+/// port, `https://user:pw@...`) is refused with [`WebhookError::ForeignLink`] instead of
+/// being followed.
 ///
 /// Several links may be given, separated by commas; `rel` may be quoted or not and hold
 /// several space-separated relation types, compared ignoring ASCII case.
 ///
 /// ```
-/// use aep_flow_run::webhook::next_link;
+/// use aep_flow_run::webhook::{next_link, WebhookError};
 /// use url::Url;
 ///
 /// let request = Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r?limit=5")?;
 /// let link = r#"</events/organizations/o/integrations/i/r?since=p2&limit=5>; rel="next", <https://x.adobe.io/count>; rel=count"#;
 /// assert_eq!(
-///     next_link(link, &request).unwrap().as_str(),
+///     next_link(link, &request).unwrap().unwrap().as_str(),
 ///     "https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=p2&limit=5"
 /// );
-/// assert_eq!(next_link(r#"<a>; rel="prev""#, &request), None);
+/// assert_eq!(next_link(r#"<a>; rel="prev""#, &request), Ok(None));
+/// assert!(matches!(
+///     next_link("<https://evil.example/x>; rel=next", &request),
+///     Err(WebhookError::ForeignLink { .. })
+/// ));
 /// # Ok::<(), url::ParseError>(())
 /// ```
-pub fn next_link(link_header_value: &str, request_url: &Url) -> Option<Url> {
-    parse_links(link_header_value)
+pub fn next_link(link_header_value: &str, request_url: &Url) -> Result<Option<Url>, WebhookError> {
+    let Some((target, _)) = parse_links(link_header_value)
         .into_iter()
         .find(|(_, rels)| {
             rels.split_ascii_whitespace()
                 .any(|rel| rel.eq_ignore_ascii_case("next"))
         })
-        .and_then(|(target, _)| request_url.join(target).ok())
-        .filter(|url| matches!(url.scheme(), "http" | "https"))
+    else {
+        return Ok(None);
+    };
+    let Ok(url) = request_url.join(target) else {
+        return Ok(None);
+    };
+    let same_origin = url.scheme() == request_url.scheme()
+        && url.host() == request_url.host()
+        && url.port_or_known_default() == request_url.port_or_known_default()
+        && url.username().is_empty()
+        && url.password().is_none();
+    if same_origin {
+        Ok(Some(url))
+    } else {
+        Err(WebhookError::ForeignLink {
+            link: super::error::clip(url.as_str(), 200),
+        })
+    }
 }
 
 /// The links of a `Link` header value, as (target, rel) pairs; parsing stops at the first
@@ -283,7 +312,7 @@ impl<'de> Visitor<'de> for OutlineVisitor {
 }
 
 /// Whether a value is an array, skipping its content.
-struct EventsShape(bool);
+pub(crate) struct EventsShape(pub(crate) bool);
 
 impl<'de> Deserialize<'de> for EventsShape {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -304,29 +333,7 @@ impl<'de> Deserialize<'de> for EventsShape {
                 IgnoredAny.visit_map(map).map(|_| EventsShape(false))
             }
 
-            fn visit_bool<E: de::Error>(self, _: bool) -> Result<EventsShape, E> {
-                Ok(EventsShape(false))
-            }
-
-            fn visit_i64<E: de::Error>(self, _: i64) -> Result<EventsShape, E> {
-                Ok(EventsShape(false))
-            }
-
-            fn visit_u64<E: de::Error>(self, _: u64) -> Result<EventsShape, E> {
-                Ok(EventsShape(false))
-            }
-
-            fn visit_f64<E: de::Error>(self, _: f64) -> Result<EventsShape, E> {
-                Ok(EventsShape(false))
-            }
-
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<EventsShape, E> {
-                Ok(EventsShape(false))
-            }
-
-            fn visit_unit<E: de::Error>(self) -> Result<EventsShape, E> {
-                Ok(EventsShape(false))
-            }
+            crate::json::scalars_give!(EventsShape(false));
         }
 
         deserializer.deserialize_any(ShapeVisitor)
@@ -340,7 +347,12 @@ mod tests {
     #[test]
     fn link_forms() {
         let base = Url::parse("https://journal.example/events/r?limit=2").unwrap();
-        let next = |value: &str| next_link(value, &base).map(|url| url.to_string());
+        let next = |value: &str| {
+            next_link(value, &base)
+                .ok()
+                .flatten()
+                .map(|url| url.to_string())
+        };
         assert_eq!(
             next("<?since=a>; rel=next").as_deref(),
             Some("https://journal.example/events/r?since=a")

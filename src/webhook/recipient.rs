@@ -1,8 +1,10 @@
-//! Reading the recipient client ids of a body, and nothing else.
+//! Reading whom a body is for, and its shape, and nothing else.
 //!
 //! Verification must not pay for a full parse (nor depend on one): this reader visits the
-//! raw bytes once, looks at the `recipient_client_id` and `recipientclientid` keys of the
-//! top-level object (or of each element of a batch array), and skips every other value with
+//! raw bytes once. For the top-level object (or each element of a batch array) it reads the
+//! `recipient_client_id` and `recipientclientid` keys, whether it is a journal page (an
+//! `events` array: never a delivery), and, when an organisation is configured, every
+//! `imsOrgId` in it; it counts a batch's elements. Every other value is skipped with
 //! `IgnoredAny`. Keys are decoded like the main parser decodes them, so both read the same
 //! fields.
 
@@ -12,77 +14,101 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::Deserializer;
 use subtle::ConstantTimeEq;
 
+use super::journal::EventsShape;
 use super::WebhookError;
 use crate::json::Key;
 
 const RECIPIENT_KEYS: [&str; 2] = ["recipient_client_id", "recipientclientid"];
+const ORGANIZATION_KEY: &str = "imsOrgId";
 
-/// Checks that the body names a recipient client id, and only `expected`: at top level for
-/// an object, in every element for an array (a batch).
-pub(crate) fn check_recipients(body: &[u8], expected: &str) -> Result<(), WebhookError> {
+/// What a delivery body must satisfy besides its signature.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Policy<'a> {
+    /// Our recipient client id: an element that names one must name this one.
+    pub(crate) recipient: &'a str,
+    /// Our organisation: an element that names no recipient must name this one (every
+    /// `imsOrgId` in it), when set.
+    pub(crate) organization: Option<&'a str>,
+    /// The most elements a batch may hold.
+    pub(crate) max_events: usize,
+}
+
+/// Checks a delivery body against the policy:
+///
+/// - the body is an object or an array (a batch) of at most `max_events` elements;
+/// - no element is a journal page (an `events` array);
+/// - an element that names a recipient client id names only ours;
+/// - an element that names none is accepted (Adobe's message lists and alerts name none);
+///   when an organisation is configured, every `imsOrgId` it holds must be ours, and it must
+///   hold one.
+pub(crate) fn check_body(body: &[u8], policy: Policy<'_>) -> Result<(), WebhookError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let verdict = deserializer
-        .deserialize_any(BodyVisitor { expected })
+        .deserialize_any(BodyVisitor { policy })
         .and_then(|verdict| deserializer.end().map(|()| verdict))
         .map_err(|error| WebhookError::InvalidBody {
             message: error.to_string(),
         })?;
     match verdict {
         Verdict::Ours => Ok(()),
-        Verdict::Missing(index) => Err(WebhookError::MissingRecipient { index }),
-        Verdict::Other(index) => Err(WebhookError::RecipientMismatch { index }),
+        Verdict::Element(index, element) => element.check(index, policy),
+        Verdict::TooMany => Err(WebhookError::TooManyEvents {
+            limit: policy.max_events,
+        }),
+        Verdict::NoObject => Err(WebhookError::InvalidBody {
+            message: "a delivery is a JSON object or array".to_owned(),
+        }),
     }
 }
 
-/// What a body (or its first failing element) says about the recipient.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// What a body says: fine, or the first element that is not, or a wrong shape.
+#[derive(Debug, Clone, Copy)]
 enum Verdict {
     Ours,
-    Missing(Option<usize>),
-    Other(Option<usize>),
+    Element(Option<usize>, Element),
+    TooMany,
+    NoObject,
 }
 
-/// What one object says: whether it named a recipient, and whether every one named was ours.
-#[derive(Debug, Clone, Copy)]
-struct ObjectVerdict {
+/// What one element says.
+#[derive(Debug, Clone, Copy, Default)]
+struct Element {
+    /// It named a recipient client id.
     named: bool,
-    all_ours: bool,
+    /// Every recipient client id it named is ours.
+    foreign: bool,
+    /// It is a journal page.
+    journal_page: bool,
+    /// It holds an `imsOrgId` (read only when an organisation is configured).
+    organization_named: bool,
+    /// One of its `imsOrgId`s is not ours.
+    organization_foreign: bool,
 }
 
-impl ObjectVerdict {
-    fn at(self, index: Option<usize>) -> Verdict {
-        match self {
-            ObjectVerdict {
-                all_ours: false, ..
-            } => Verdict::Other(index),
-            ObjectVerdict { named: false, .. } => Verdict::Missing(index),
-            _ => Verdict::Ours,
+impl Element {
+    fn check(self, index: Option<usize>, policy: Policy<'_>) -> Result<(), WebhookError> {
+        if self.journal_page {
+            return Err(WebhookError::JournalPage { index });
         }
-    }
-}
-
-fn read_object<'de, A: MapAccess<'de>>(
-    mut map: A,
-    expected: &str,
-) -> Result<ObjectVerdict, A::Error> {
-    let mut verdict = ObjectVerdict {
-        named: false,
-        all_ours: true,
-    };
-    while let Some(Key(key)) = map.next_key()? {
-        if RECIPIENT_KEYS.contains(&&*key) {
-            match map.next_value_seed(RecipientValue { expected })? {
-                None => {}
-                Some(ours) => {
-                    verdict.named = true;
-                    verdict.all_ours &= ours;
-                }
+        if self.named {
+            return match self.foreign {
+                true => Err(WebhookError::RecipientMismatch { index }),
+                false => Ok(()),
+            };
+        }
+        match policy.organization {
+            None => Ok(()),
+            Some(_) if self.organization_foreign => {
+                Err(WebhookError::OrganizationMismatch { index })
             }
-        } else {
-            map.next_value::<IgnoredAny>()?;
+            Some(_) if !self.organization_named => Err(WebhookError::MissingRecipient { index }),
+            Some(_) => Ok(()),
         }
     }
-    Ok(verdict)
+
+    fn passes(self, policy: Policy<'_>) -> bool {
+        self.check(None, policy).is_ok()
+    }
 }
 
 /// Compares in constant time (for equal lengths): the comparison leaks nothing about how
@@ -91,8 +117,44 @@ fn same(found: &str, expected: &str) -> bool {
     bool::from(found.as_bytes().ct_eq(expected.as_bytes()))
 }
 
+fn read_element<'de, A: MapAccess<'de>>(
+    mut map: A,
+    policy: Policy<'_>,
+) -> Result<Element, A::Error> {
+    let mut element = Element::default();
+    while let Some(Key(key)) = map.next_key()? {
+        if RECIPIENT_KEYS.contains(&&*key) {
+            if let Some(ours) = map.next_value_seed(StringIs {
+                expected: policy.recipient,
+            })? {
+                element.named = true;
+                element.foreign |= !ours;
+            }
+        } else if key == "events" {
+            element.journal_page |= map.next_value::<EventsShape>()?.0;
+        } else if let Some(organization) = policy.organization {
+            let mut found = Organizations::default();
+            if key == ORGANIZATION_KEY {
+                found.see(map.next_value_seed(StringIs {
+                    expected: organization,
+                })?);
+            } else {
+                map.next_value_seed(FindOrganizations {
+                    expected: organization,
+                    found: &mut found,
+                })?;
+            }
+            element.organization_named |= found.named;
+            element.organization_foreign |= found.foreign;
+        } else {
+            map.next_value::<IgnoredAny>()?;
+        }
+    }
+    Ok(element)
+}
+
 struct BodyVisitor<'a> {
-    expected: &'a str,
+    policy: Policy<'a>,
 }
 
 impl<'de> Visitor<'de> for BodyVisitor<'_> {
@@ -103,96 +165,149 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Verdict, A::Error> {
-        read_object(map, self.expected).map(|verdict| verdict.at(None))
+        let element = read_element(map, self.policy)?;
+        Ok(match element.passes(self.policy) {
+            true => Verdict::Ours,
+            false => Verdict::Element(None, element),
+        })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Verdict, A::Error> {
         let mut first_failure = None;
         let mut index = 0;
-        while let Some(element) = seq.next_element_seed(ElementSeed {
-            expected: self.expected,
-        })? {
-            let verdict = element.at(Some(index));
-            if first_failure.is_none() && verdict != Verdict::Ours {
-                first_failure = Some(verdict);
+        while index < self.policy.max_events {
+            let Some(element) = seq.next_element_seed(ElementSeed {
+                policy: self.policy,
+            })?
+            else {
+                return Ok(first_failure.unwrap_or(Verdict::Ours));
+            };
+            if first_failure.is_none() && !element.passes(self.policy) {
+                first_failure = Some(Verdict::Element(Some(index), element));
             }
             index += 1;
         }
-        Ok(match first_failure {
-            Some(failure) => failure,
-            None if index == 0 => Verdict::Missing(None),
-            None => Verdict::Ours,
+        // At the limit: one more element is one too many.
+        Ok(match seq.next_element::<IgnoredAny>()? {
+            None => first_failure.unwrap_or(Verdict::Ours),
+            Some(_) => {
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Verdict::TooMany
+            }
         })
     }
 
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Verdict, E> {
-        Ok(Verdict::Missing(None))
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Verdict, E> {
-        Ok(Verdict::Missing(None))
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Verdict, E> {
-        Ok(Verdict::Missing(None))
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Verdict, E> {
-        Ok(Verdict::Missing(None))
-    }
-
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Verdict, E> {
-        Ok(Verdict::Missing(None))
-    }
-
-    fn visit_unit<E: de::Error>(self) -> Result<Verdict, E> {
-        Ok(Verdict::Missing(None))
-    }
+    crate::json::scalars_give!(Verdict::NoObject);
 }
 
-/// One batch element: an object is read for its recipient, anything else names none.
+/// One batch element: an object is read, anything else names nothing (and is left to the
+/// parser to refuse).
 struct ElementSeed<'a> {
-    expected: &'a str,
+    policy: Policy<'a>,
 }
-
-const NAMES_NONE: ObjectVerdict = ObjectVerdict {
-    named: false,
-    all_ours: true,
-};
 
 impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
-    type Value = ObjectVerdict;
+    type Value = Element;
 
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<ObjectVerdict, D::Error> {
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Element, D::Error> {
         deserializer.deserialize_any(self)
     }
 }
 
 impl<'de> Visitor<'de> for ElementSeed<'_> {
-    type Value = ObjectVerdict;
+    type Value = Element;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ObjectVerdict, A::Error> {
-        read_object(map, self.expected)
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
+        read_element(map, self.policy)
     }
 
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<ObjectVerdict, A::Error> {
-        IgnoredAny.visit_seq(seq).map(|_| NAMES_NONE)
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| Element::default())
     }
 
-    crate::json::scalars_give!(NAMES_NONE);
+    crate::json::scalars_give!(Element::default());
 }
 
-/// A recipient field's value: `None` for `null`, else whether it is our id (a value that is
-/// no string is not ours).
-struct RecipientValue<'a> {
+/// The `imsOrgId`s found in a value.
+#[derive(Debug, Default)]
+struct Organizations {
+    named: bool,
+    foreign: bool,
+}
+
+impl Organizations {
+    fn see(&mut self, ours: Option<bool>) {
+        if let Some(ours) = ours {
+            self.named = true;
+            self.foreign |= !ours;
+        }
+    }
+}
+
+/// Visits a value at any depth for `imsOrgId` keys (nesting is bounded by serde_json's
+/// recursion limit: a body deeper than 128 levels is no JSON it reads).
+struct FindOrganizations<'a, 'b> {
+    expected: &'a str,
+    found: &'b mut Organizations,
+}
+
+impl<'de> DeserializeSeed<'de> for FindOrganizations<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for FindOrganizations<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(key)) = map.next_key()? {
+            if key == ORGANIZATION_KEY {
+                let ours = map.next_value_seed(StringIs {
+                    expected: self.expected,
+                })?;
+                self.found.see(ours);
+            } else {
+                map.next_value_seed(FindOrganizations {
+                    expected: self.expected,
+                    found: self.found,
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq
+            .next_element_seed(FindOrganizations {
+                expected: self.expected,
+                found: self.found,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+
+    crate::json::scalars_give!(());
+}
+
+/// A field's value: `None` for `null`, else whether it is the expected string (a value that
+/// is no string is not).
+struct StringIs<'a> {
     expected: &'a str,
 }
 
-impl<'de> DeserializeSeed<'de> for RecipientValue<'_> {
+impl<'de> DeserializeSeed<'de> for StringIs<'_> {
     type Value = Option<bool>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Option<bool>, D::Error> {
@@ -200,11 +315,11 @@ impl<'de> DeserializeSeed<'de> for RecipientValue<'_> {
     }
 }
 
-impl<'de> Visitor<'de> for RecipientValue<'_> {
+impl<'de> Visitor<'de> for StringIs<'_> {
     type Value = Option<bool>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("a client id string")
+        f.write_str("a string")
     }
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<Option<bool>, E> {
@@ -244,8 +359,22 @@ impl<'de> Visitor<'de> for RecipientValue<'_> {
 mod tests {
     use super::*;
 
+    const POLICY: Policy<'static> = Policy {
+        recipient: "me",
+        organization: None,
+        max_events: 20,
+    };
+
     fn check(body: &str) -> Result<(), WebhookError> {
-        check_recipients(body.as_bytes(), "me")
+        check_body(body.as_bytes(), POLICY)
+    }
+
+    fn check_org(body: &str) -> Result<(), WebhookError> {
+        let policy = Policy {
+            organization: Some("O@AdobeOrg"),
+            ..POLICY
+        };
+        check_body(body.as_bytes(), policy)
     }
 
     #[test]
@@ -258,6 +387,14 @@ mod tests {
         assert_eq!(check(r#"{"recipient\u005fclient_id": "me"}"#), Ok(()));
         assert_eq!(
             check(r#"[{"recipient_client_id": "me"}, {"recipientclientid": "me"}]"#),
+            Ok(())
+        );
+        // Naming no recipient is no refusal (Adobe's message lists and alerts name none).
+        assert_eq!(check(r#"{"event": {"recipient_client_id": "me"}}"#), Ok(()));
+        assert_eq!(check(r#"{"recipient_client_id": null}"#), Ok(()));
+        assert_eq!(check("[]"), Ok(()));
+        assert_eq!(
+            check(r#"[{"recipient_client_id": "me"}, {"x": 1}, 3]"#),
             Ok(())
         );
     }
@@ -281,23 +418,10 @@ mod tests {
             check(r#"{"recipient_client_id": 1}"#),
             Err(RecipientMismatch { index: None })
         );
-        assert_eq!(
-            check(r#"{"recipient_client_id": null}"#),
-            Err(MissingRecipient { index: None })
-        );
-        assert_eq!(
-            check(r#"{"event": {"recipient_client_id": "me"}}"#),
-            Err(MissingRecipient { index: None })
-        );
-        assert_eq!(check("[]"), Err(MissingRecipient { index: None }));
-        assert_eq!(check("\"me\""), Err(MissingRecipient { index: None }));
+        assert!(matches!(check("\"me\""), Err(InvalidBody { .. })));
         assert_eq!(
             check(r#"[{"recipient_client_id": "me"}, {"x": 1}, {"recipient_client_id": "you"}]"#),
-            Err(MissingRecipient { index: Some(1) })
-        );
-        assert_eq!(
-            check(r#"[{"recipient_client_id": "me"}, 3, {"recipient_client_id": "me"}]"#),
-            Err(MissingRecipient { index: Some(1) })
+            Err(RecipientMismatch { index: Some(2) })
         );
         assert_eq!(
             check(r#"[{"recipient_client_id": "me"}, {"recipient_client_id": ["me"]}]"#),
@@ -312,7 +436,7 @@ mod tests {
             Err(InvalidBody { .. })
         ));
         assert!(matches!(
-            check_recipients(b"\xff", "me"),
+            check_body(b"\xff", POLICY),
             Err(InvalidBody { .. })
         ));
         // Values skipped are skipped without recursion (serde_json ignores them iteratively):
@@ -323,5 +447,51 @@ mod tests {
             "]".repeat(100_000)
         );
         assert_eq!(check(&deep), Ok(()));
+    }
+
+    #[test]
+    fn journal_pages_and_batch_size() {
+        use WebhookError::*;
+        let page = r#"{"recipient_client_id": "me", "events": [{"position": "p",
+            "event": {"recipient_client_id": "other", "event": {"id": "r", "metrics": {}}}}]}"#;
+        assert_eq!(check(page), Err(JournalPage { index: None }));
+        assert_eq!(
+            check(r#"[{"recipient_client_id": "me"}, {"events": []}]"#),
+            Err(JournalPage { index: Some(1) })
+        );
+        // `events` that is no array is no journal page.
+        assert_eq!(check(r#"{"events": 3}"#), Ok(()));
+        let batch = |n: usize| format!("[{}]", vec![r#"{"metrics": {}}"#; n].join(","));
+        assert_eq!(check(&batch(20)), Ok(()));
+        assert_eq!(check(&batch(21)), Err(TooManyEvents { limit: 20 }));
+        assert!(matches!(
+            check(&format!("{},", batch(21))),
+            Err(InvalidBody { .. })
+        ));
+    }
+
+    #[test]
+    fn organisation_when_configured() {
+        use WebhookError::*;
+        let ours =
+            r#"{"messages": [{"imsOrgId": "O@AdobeOrg", "value": {"imsOrgId": "O@AdobeOrg"}}]}"#;
+        assert_eq!(check_org(ours), Ok(()));
+        assert_eq!(check_org(r#"[{"imsOrgId": "O@AdobeOrg"}]"#), Ok(()));
+        let theirs =
+            r#"{"messages": [{"imsOrgId": "O@AdobeOrg", "value": {"imsOrgId": "X@AdobeOrg"}}]}"#;
+        assert_eq!(check_org(theirs), Err(OrganizationMismatch { index: None }));
+        assert_eq!(
+            check_org(r#"[{"imsOrgId": "O@AdobeOrg"}, {"imsOrgId": 5}]"#),
+            Err(OrganizationMismatch { index: Some(1) })
+        );
+        assert_eq!(
+            check_org(r#"{"id": "alert"}"#),
+            Err(MissingRecipient { index: None })
+        );
+        // A recipient named and ours is enough.
+        assert_eq!(
+            check_org(r#"{"recipient_client_id": "me", "imsOrgId": "X"}"#),
+            Ok(())
+        );
     }
 }

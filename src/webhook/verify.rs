@@ -2,18 +2,13 @@
 
 use std::collections::HashMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use base64::alphabet::STANDARD;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
-use rsa::pkcs1::DecodeRsaPublicKey;
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePublicKey;
-use rsa::signature::Verifier as _;
-use rsa::traits::PublicKeyParts;
-use rsa::RsaPublicKey;
-use sha2::Sha256;
+use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use url::Url;
 
 use super::error::clip;
@@ -21,11 +16,12 @@ use super::headers::header_names::{
     DIGITAL_SIGNATURE_1, DIGITAL_SIGNATURE_2, PUBLIC_KEY_1_PATH, PUBLIC_KEY_2_PATH,
 };
 use super::keys::{public_key_url, MAX_KEY_AGE};
-use super::recipient::check_recipients;
+use super::pem::read_public_key;
+use super::recipient::{check_body, Policy};
 use super::WebhookError;
 
 /// Standard base64, padded or not.
-const BASE64: GeneralPurpose = GeneralPurpose::new(
+pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
     &STANDARD,
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
@@ -33,8 +29,8 @@ const BASE64: GeneralPurpose = GeneralPurpose::new(
 /// The longest signature header read: a 4096-bit signature is 684 base64 characters.
 const MAX_SIGNATURE_LEN: usize = 1024;
 
-/// The smallest key accepted, in bytes of modulus (2048 bits).
-const MIN_KEY_BYTES: usize = 256;
+/// The most events a delivery may hold by default: Adobe's batches hold at most 20.
+pub const MAX_DELIVERY_EVENTS: usize = 20;
 
 /// Verifies Adobe I/O Events deliveries: the recipient client id they must be meant for,
 /// and the public keys that sign them, by key path.
@@ -42,9 +38,15 @@ const MIN_KEY_BYTES: usize = 256;
 /// A delivery carries two signatures (`x-adobe-digital-signature-1` and `-2`, base64 RSA
 /// PKCS#1 v1.5 SHA-256 over the raw body) and the paths of the two keys that made them
 /// (`x-adobe-public-key1-path`, `-key2-path`). It is authentic when signature 1 verifies
-/// with key 1 *or* signature 2 with key 2 (this is how Adobe rotates keys) and the body's
-/// recipient client id (`recipient_client_id` or `recipientclientid`; in a batch, every
-/// element's) is ours; a body that names none is refused.
+/// with key 1 *or* signature 2 with key 2 (this is how Adobe rotates keys), and its body is
+/// for us: a recipient client id it names (`recipient_client_id` or `recipientclientid`; in
+/// a batch, every element's) is ours. A body that names none (Adobe's message lists and
+/// alerts) is accepted on its signature, and its `imsOrgId` checked when an organisation is
+/// configured ([`with_organization`](Self::with_organization)). A journal page is refused
+/// (Adobe never delivers one), and so is a batch of more than [`MAX_DELIVERY_EVENTS`]
+/// elements ([`with_max_events`](Self::with_max_events)).
+///
+/// Signatures are verified with `ring` (RSA PKCS#1 v1.5, SHA-256, keys of 2048 to 4096 bits).
 ///
 /// **All four headers are required**, as Adobe's Java SDK requires them: Adobe always sends
 /// both pairs, so a delivery missing one is not as Adobe sends it, and is refused with
@@ -79,13 +81,16 @@ const MIN_KEY_BYTES: usize = 256;
 #[derive(Clone)]
 pub struct Verifier {
     recipient_client_id: String,
+    organization: Option<String>,
+    max_events: usize,
     keys: HashMap<String, StoredKey>,
     max_key_age: Duration,
 }
 
 #[derive(Clone)]
 struct StoredKey {
-    key: VerifyingKey<Sha256>,
+    /// The PKCS#1 `RSAPublicKey` DER, as `ring` reads it.
+    der: Arc<[u8]>,
     bits: usize,
     fetched_at: SystemTime,
 }
@@ -111,6 +116,8 @@ impl fmt::Debug for Verifier {
 
         f.debug_struct("Verifier")
             .field("recipient_client_id", &self.recipient_client_id)
+            .field("ims_org_id", &self.organization)
+            .field("max_events", &self.max_events)
             .field("keys", &Keys(&self.keys))
             .field("max_key_age", &self.max_key_age)
             .finish()
@@ -124,7 +131,6 @@ struct SignatureHeaders<'a> {
 }
 
 const SIGNATURE_NAMES: [&str; 2] = [DIGITAL_SIGNATURE_1, DIGITAL_SIGNATURE_2];
-const KEY_PATH_NAMES: [&str; 2] = [PUBLIC_KEY_1_PATH, PUBLIC_KEY_2_PATH];
 
 impl<'a> SignatureHeaders<'a> {
     /// Reads the four headers (names ignoring ASCII case, values trimmed); each must come
@@ -168,9 +174,38 @@ impl Verifier {
     pub fn new(recipient_client_id: impl Into<String>) -> Self {
         Verifier {
             recipient_client_id: recipient_client_id.into(),
+            organization: None,
+            max_events: MAX_DELIVERY_EVENTS,
             keys: HashMap::new(),
             max_key_age: MAX_KEY_AGE,
         }
+    }
+
+    /// Checks the organisation of bodies that name no recipient client id (Adobe's message
+    /// lists and alerts name none): every `imsOrgId` in such a body must be
+    /// `organization` (`XXXX@AdobeOrg`), and it must hold one. Without it, such a body is
+    /// accepted on its signature alone.
+    pub fn with_organization(mut self, organization: impl Into<String>) -> Self {
+        self.organization = Some(organization.into());
+        self
+    }
+
+    /// Refuses a batch of more than `max_events` elements
+    /// ([`WebhookError::TooManyEvents`]); the default is Adobe's 20
+    /// ([`MAX_DELIVERY_EVENTS`]).
+    pub fn with_max_events(mut self, max_events: usize) -> Self {
+        self.max_events = max_events;
+        self
+    }
+
+    /// The organisation checked, when set.
+    pub fn organization(&self) -> Option<&str> {
+        self.organization.as_deref()
+    }
+
+    /// The most elements a batch may hold.
+    pub fn max_events(&self) -> usize {
+        self.max_events
     }
 
     /// Keeps keys for at most `max_key_age` instead of 24 hours; longer is capped at
@@ -212,22 +247,12 @@ impl Verifier {
             key_path: key_path.to_owned(),
             reason,
         };
-        let pem = pem.trim();
-        let key = RsaPublicKey::from_public_key_pem(pem).or_else(|spki_error| {
-            RsaPublicKey::from_pkcs1_pem(pem).map_err(|_| invalid(spki_error.to_string()))
-        })?;
-        if key.size() < MIN_KEY_BYTES {
-            return Err(invalid(format!(
-                "{}-bit key; at least 2048 bits required",
-                key.size() * 8
-            )));
-        }
-        let bits = key.size() * 8;
+        let key = read_public_key(pem).map_err(invalid)?;
         self.keys.insert(
             key_path.to_owned(),
             StoredKey {
-                key: VerifyingKey::new(key),
-                bits,
+                der: key.pkcs1.into(),
+                bits: key.bits,
                 fetched_at,
             },
         );
@@ -259,21 +284,23 @@ impl Verifier {
     }
 
     /// The key URLs this delivery's headers name that the verifier lacks or holds stale at
-    /// `now`: fetch these (each at most once), add them, and the delivery can be verified.
+    /// `now`: fetch these, add them, and the delivery can be verified. At most two, in key
+    /// order, without repeats.
     ///
-    /// Key paths that [`public_key_url`] refuses are left out (nothing should be fetched
-    /// for them; [`verify`](Self::verify) refuses the delivery). Header names are matched
-    /// ignoring ASCII case.
+    /// The headers must pass [`verify`](Self::verify)'s rule first: all four signature
+    /// headers, each exactly once (names ignoring ASCII case); otherwise nothing is to be
+    /// fetched (verification refuses the delivery anyway), so that one unsigned request
+    /// cannot make a service fetch many keys. Key paths that [`public_key_url`] refuses are
+    /// left out too.
     pub fn missing_keys<'a, I>(&self, headers: I, now: SystemTime) -> Vec<Url>
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        let mut urls: Vec<Url> = Vec::new();
-        for (name, value) in headers {
-            if !KEY_PATH_NAMES.iter().any(|n| name.eq_ignore_ascii_case(n)) {
-                continue;
-            }
-            let path = value.trim();
+        let Ok(headers) = SignatureHeaders::read(headers) else {
+            return Vec::new();
+        };
+        let mut urls: Vec<Url> = Vec::with_capacity(2);
+        for path in headers.key_paths {
             let fresh = self
                 .keys
                 .get(path)
@@ -291,7 +318,8 @@ impl Verifier {
     }
 
     /// Ok when signature 1 verifies with key 1 or signature 2 with key 2, over the raw body,
-    /// and the body's recipient client id (every element's, for a batch) is ours. Header
+    /// and the body is for us (see the type's documentation: a recipient client id it names
+    /// is ours, every element's for a batch; the organisation when configured). Header
     /// names are matched case-insensitively. Keys older than the maximum age are refused
     /// ([`WebhookError::StaleKey`]); see [`verify_at`](Self::verify_at).
     ///
@@ -323,7 +351,7 @@ impl Verifier {
         let mut worst: Option<WebhookError> = None;
         for ((signature_header, signature), key_path) in pairs {
             match self.check_pair(body, signature_header, signature, key_path, now) {
-                Ok(()) => return check_recipients(body, &self.recipient_client_id),
+                Ok(()) => return check_body(body, self.policy()),
                 Err(failure) => {
                     if worst.as_ref().is_none_or(|w| rank(&failure) > rank(w)) {
                         worst = Some(failure);
@@ -332,6 +360,14 @@ impl Verifier {
             }
         }
         Err(worst.unwrap_or(WebhookError::SignatureMismatch))
+    }
+
+    fn policy(&self) -> Policy<'_> {
+        Policy {
+            recipient: &self.recipient_client_id,
+            organization: self.organization.as_deref(),
+            max_events: self.max_events,
+        }
     }
 
     fn check_pair(
@@ -363,9 +399,7 @@ impl Verifier {
                 age: key_age,
             });
         }
-        let signature = Signature::try_from(signature.as_slice())
-            .map_err(|_| WebhookError::SignatureMismatch)?;
-        key.key
+        UnparsedPublicKey::new(&RSA_PKCS1_2048_8192_SHA256, &*key.der)
             .verify(body, &signature)
             .map_err(|_| WebhookError::SignatureMismatch)
     }

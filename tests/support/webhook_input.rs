@@ -1,15 +1,25 @@
 //! Arbitrary webhook requests, shared by the `webhook` fuzz target and its stable replay:
 //! every receiving entry point must answer any request with a value, never a panic.
 
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+
 use aep_flow_run::webhook::{
     challenge_response, next_link, public_key_url, validation_request, DeliveryHeaders,
     JournalPage, Receiver, Verifier,
 };
 use arbitrary::{Arbitrary, Unstructured};
 
+#[path = "webhook_sign.rs"]
+mod webhook_sign;
+
 /// The key the verifier trusts, at a path the headers may name.
 const KEY_PATH: &str = "/e2e/pub-key-1.pem";
 const KEY_PEM: &str = include_str!("../../fixtures/webhook/keys/e2e/pub-key-1.pem");
+/// Its private half (test use only), to sign some bodies so that the checks after the
+/// signature (recipient, organisation, journal page, batch size, parsing, deduplication)
+/// see arbitrary input too.
+const PRIVATE_PEM: &str = include_str!("../../fixtures/webhook/private/test-key-1.pem");
 
 /// Header names the receiver reads, so arbitrary headers hit them often.
 const NAMES: &[&str] = &[
@@ -33,6 +43,10 @@ pub struct Request {
     query: String,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
+    /// Whether the body is signed with the trusted key (signature 1, key 1).
+    signed: bool,
+    /// Whether the verifier checks an organisation.
+    organization: bool,
 }
 
 impl<'a> Arbitrary<'a> for Request {
@@ -53,12 +67,16 @@ impl<'a> Arbitrary<'a> for Request {
             };
             headers.push((name, value));
         }
+        let signed = u.ratio(1, 2)?;
+        let organization = u.arbitrary()?;
         let body = u.arbitrary::<Vec<u8>>()?;
         Ok(Request {
             method,
             query,
             headers,
             body,
+            signed,
+            organization,
         })
     }
 }
@@ -71,12 +89,32 @@ impl Request {
 
     /// Sends the request through every receiving entry point.
     pub fn check(&self) {
-        let pairs: Vec<(&str, &str)> = self
-            .headers
+        let mut headers = self.headers.clone();
+        if self.signed {
+            headers.retain(|(name, _)| {
+                !name
+                    .to_ascii_lowercase()
+                    .starts_with("x-adobe-digital-signature")
+                    && !name.to_ascii_lowercase().starts_with("x-adobe-public-key")
+            });
+            headers.extend([
+                (
+                    "x-adobe-digital-signature-1".to_owned(),
+                    webhook_sign::sign_with_pem(PRIVATE_PEM, &self.body),
+                ),
+                ("x-adobe-digital-signature-2".to_owned(), "AAAA".to_owned()),
+                ("x-adobe-public-key1-path".to_owned(), KEY_PATH.to_owned()),
+                ("x-adobe-public-key2-path".to_owned(), KEY_PATH.to_owned()),
+            ]);
+        }
+        let pairs: Vec<(&str, &str)> = headers
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_str()))
             .collect();
         let mut verifier = Verifier::new("client_id1");
+        if self.organization {
+            verifier = verifier.with_organization("O@AdobeOrg");
+        }
         verifier
             .add_public_key_pem(KEY_PATH, KEY_PEM)
             .expect("the fixture key is valid");
@@ -91,9 +129,25 @@ impl Request {
         {
             let _ = next_link(&self.query, &base);
         }
-        let mut receiver = Receiver::new(verifier);
-        let reception =
-            receiver.handle(&self.method, &self.query, pairs.iter().copied(), &self.body);
+        let receiver = Receiver::new(verifier);
+        let _ = receiver.check(&self.method, &self.query, pairs.iter().copied(), &self.body);
+        // The whole path: the in-memory store answers at once, so one poll finishes it.
+        let mut handling = std::pin::pin!(receiver.handle(
+            &self.method,
+            &self.query,
+            pairs.iter().copied(),
+            &self.body
+        ));
+        let Poll::Ready(reception) = handling
+            .as_mut()
+            .poll(&mut Context::from_waker(Waker::noop()))
+        else {
+            panic!("the in-memory store never waits");
+        };
         assert!((200..600).contains(&reception.response.status));
+        if let aep_flow_run::webhook::Received::Delivery { events, .. } = &reception.received {
+            assert_eq!(reception.response.status, 200);
+            assert!(events.iter().all(|e| e.key.len() <= 128 + 80));
+        }
     }
 }

@@ -257,7 +257,7 @@ async fn webhook(
         if let Err(error) = state.receiver.complete(events).await {
             // Not recorded as done: Adobe's retry hands them over again.
             let _ = state.receiver.abandon(events).await;
-            reception = state.receiver.retry_later(error);
+            reception = state.receiver.refuse(error);
         }
     }
     report(&state, &reception.received);

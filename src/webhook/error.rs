@@ -57,6 +57,16 @@ pub enum WebhookError {
         /// How long ago the key was fetched.
         age: Duration,
     },
+    /// A key a delivery needs could not be fetched (the key source failed or was slow, the
+    /// key path failed recently, or too many new key paths were asked for): 503, and
+    /// Adobe's retry may find it.
+    #[error("public key for key path {key_path:?} unavailable: {reason}")]
+    KeyUnavailable {
+        /// The key path.
+        key_path: String,
+        /// Why.
+        reason: String,
+    },
     /// A PEM given to [`Verifier::add_public_key_pem`](super::Verifier::add_public_key_pem)
     /// is no usable RSA public key.
     #[error("invalid public key for key path {key_path:?}: {reason}")]
@@ -205,6 +215,7 @@ impl WebhookError {
             WebhookError::BodyTooLarge { .. } | WebhookError::TooManyEvents { .. } => 413,
             WebhookError::UnknownKey { .. }
             | WebhookError::StaleKey { .. }
+            | WebhookError::KeyUnavailable { .. }
             | WebhookError::EventInFlight { .. }
             | WebhookError::Store(_) => 503,
             WebhookError::InvalidPublicKey { .. }

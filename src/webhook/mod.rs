@@ -63,6 +63,7 @@ mod dedup;
 mod error;
 mod headers;
 mod journal;
+mod key_source;
 mod keys;
 mod pem;
 mod receiver;
@@ -77,6 +78,7 @@ pub use error::{StoreError, WebhookError};
 pub use headers::header_pairs;
 pub use headers::{header_names, DeliveryHeaders};
 pub use journal::{next_link, read_journal_response, JournalPage, JournalResponse, PageInfo};
+pub use key_source::{KeyFetchError, KeyFetchSettings, KeyFuture, KeySource};
 pub use keys::{public_key_url, MAX_KEY_AGE, PUBLIC_KEY_BASE_URL};
 pub use receiver::{
     Checked, Delivered, Received, Receiver, ReceiverSettings, Reception, Response,

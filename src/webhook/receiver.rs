@@ -7,6 +7,7 @@ use std::time::{Duration, SystemTime};
 use serde_json::json;
 
 use super::deadline::within;
+use super::key_source::{KeyFetchSettings, KeyFetcher, KeySource};
 use super::{
     challenge_response, validation_request, Claim, DedupStore, DeliveryHeaders, MemoryStore,
     StoreError, ValidationRequest, Verifier, WebhookError,
@@ -100,9 +101,37 @@ impl Default for ReceiverSettings {
 /// ```
 #[derive(Debug)]
 pub struct Receiver<S = MemoryStore> {
-    verifier: RwLock<Arc<Verifier>>,
+    verifier: VerifierSlot,
     store: S,
     settings: ReceiverSettings,
+    keys: Option<KeyFetcher>,
+}
+
+/// The verifier, replaced whole when it changes: a reader clones the `Arc` and lets go of
+/// the lock at once.
+#[derive(Debug)]
+pub(crate) struct VerifierSlot(RwLock<Arc<Verifier>>);
+
+impl VerifierSlot {
+    pub(crate) fn get(&self) -> Arc<Verifier> {
+        // A panic while holding the lock leaves the old verifier in place: keep serving.
+        self.0
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Runs `change` on a copy, which then replaces the verifier.
+    pub(crate) fn update<R>(&self, change: impl FnOnce(&mut Verifier) -> R) -> R {
+        let mut slot = self
+            .0
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut verifier = Verifier::clone(&slot);
+        let result = change(&mut verifier);
+        *slot = Arc::new(verifier);
+        result
+    }
 }
 
 /// The answer to send to a request.
@@ -233,9 +262,10 @@ impl<S> Receiver<S> {
     /// A receiver that records events in `store` (shared by replicas, say).
     pub fn with_store(verifier: Verifier, store: S) -> Self {
         Receiver {
-            verifier: RwLock::new(Arc::new(verifier)),
+            verifier: VerifierSlot(RwLock::new(Arc::new(verifier))),
             store,
             settings: ReceiverSettings::default(),
+            keys: None,
         }
     }
 
@@ -254,29 +284,42 @@ impl<S> Receiver<S> {
         &self.settings
     }
 
-    /// The verifier as it is now (a snapshot: keys added later are not in it).
-    pub fn verifier(&self) -> Arc<Verifier> {
-        self.read_verifier().clone()
+    /// Fetches the keys deliveries need through `source` (your HTTP client): before a
+    /// delivery is verified, the keys it names that the verifier lacks or holds stale are
+    /// fetched from `https://static.adobeioevents.com`, each key path once however many
+    /// deliveries wait for it. A fetch that fails or takes longer than
+    /// [`KeyFetchSettings::timeout`] makes the delivery 503 (unless its other pair
+    /// verifies); a failed key path is not fetched again for a while, a held key whose
+    /// refresh failed is used meanwhile, and key paths never fetched before are
+    /// rate-limited ([`KeyFetchSettings`]).
+    pub fn with_key_source(
+        mut self,
+        source: impl KeySource + 'static,
+        settings: KeyFetchSettings,
+    ) -> Self {
+        self.keys = Some(KeyFetcher::new(Arc::new(source), settings));
+        self
     }
 
-    fn read_verifier(&self) -> std::sync::RwLockReadGuard<'_, Arc<Verifier>> {
-        // A panic while holding the lock leaves the old verifier in place: keep serving.
-        self.verifier
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    /// The verifier as it is now (a snapshot: keys added later are not in it).
+    pub fn verifier(&self) -> Arc<Verifier> {
+        self.verifier.get()
     }
 
     /// Changes the verifier (adds a key, say): `change` runs on a copy, which then replaces
     /// it; deliveries being verified meanwhile keep the one they started with.
     pub fn update_verifier<R>(&self, change: impl FnOnce(&mut Verifier) -> R) -> R {
-        let mut slot = self
-            .verifier
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let mut verifier = Verifier::clone(&slot);
-        let result = change(&mut verifier);
-        *slot = Arc::new(verifier);
-        result
+        self.verifier.update(change)
+    }
+
+    /// The answer to a request refused with `error` ([`Reception::rejected`]), with this
+    /// receiver's `Retry-After` when it is a 503.
+    pub fn refuse(&self, error: WebhookError) -> Reception {
+        let mut reception = Reception::rejected(error);
+        if reception.response.status == 503 {
+            reception.response.retry_after = Some(self.settings.retry_after_secs);
+        }
+        reception
     }
 
     /// Registers a public key fetched now; see [`Verifier::add_public_key_pem`].
@@ -312,7 +355,7 @@ impl<S> Receiver<S> {
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
         let answered = |reception| Checked::Answered(reception);
-        let rejected = |error| Checked::Answered(Reception::rejected(error));
+        let rejected = |error| Checked::Answered(self.refuse(error));
         if method.eq_ignore_ascii_case("GET") {
             return answered(match challenge_response(query) {
                 Some(challenge) => Reception {
@@ -420,8 +463,25 @@ impl<S: DedupStore> Receiver<S> {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
-        match self.check_at(method, query, headers, body, now) {
-            Checked::Answered(reception) => reception,
+        let headers: Vec<(&str, &str)> = headers.into_iter().collect();
+        let mut fetch_error = None;
+        if let Some(fetcher) = &self.keys {
+            let urls = self.verifier().missing_keys(headers.iter().copied(), now);
+            if !urls.is_empty() {
+                fetch_error = fetcher.fetch_all(urls, &self.verifier).await.err();
+            }
+        }
+        match self.check_at(method, query, headers.iter().copied(), body, now) {
+            // A key that could not be fetched says more than "unknown key".
+            Checked::Answered(reception) => match (fetch_error, &reception.received) {
+                (
+                    Some(error),
+                    Received::Rejected(
+                        WebhookError::UnknownKey { .. } | WebhookError::StaleKey { .. },
+                    ),
+                ) => self.refuse(error),
+                _ => reception,
+            },
             Checked::Verified { headers, events } => self.claim(headers, events).await,
         }
     }
@@ -455,7 +515,7 @@ impl<S: DedupStore> Receiver<S> {
             for &index in &claimed {
                 let _ = self.bounded(self.store.release(&events[index].key)).await;
             }
-            return self.retry_later(error);
+            return self.refuse(error);
         }
         let new = claimed.len();
         Reception {
@@ -493,13 +553,6 @@ impl<S: DedupStore> Receiver<S> {
             }
         }
         first_error.map_or(Ok(()), Err)
-    }
-
-    /// A 503 answer with this receiver's `Retry-After`.
-    pub fn retry_later(&self, error: WebhookError) -> Reception {
-        let mut reception = Reception::rejected(error);
-        reception.response.retry_after = Some(self.settings.retry_after_secs);
-        reception
     }
 
     async fn bounded<T>(&self, call: super::StoreFuture<'_, T>) -> Result<T, WebhookError> {

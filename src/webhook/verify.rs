@@ -259,6 +259,14 @@ impl Verifier {
         Ok(())
     }
 
+    /// Counts a held key as fetched at `fetched_at` (the last good key kept while its refresh
+    /// fails).
+    pub(crate) fn extend_key(&mut self, key_path: &str, fetched_at: SystemTime) {
+        if let Some(key) = self.keys.get_mut(key_path) {
+            key.fetched_at = fetched_at;
+        }
+    }
+
     /// Forgets the key of a key path; `true` when one was held.
     pub fn remove_key(&mut self, key_path: &str) -> bool {
         self.keys.remove(key_path).is_some()

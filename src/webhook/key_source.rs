@@ -1,0 +1,331 @@
+//! Fetching the public keys a delivery needs, through the user's HTTP client: one fetch per
+//! key path however many deliveries wait for it, the last good key kept while a refresh
+//! fails, and fetches for key paths never seen before rate-limited and failures remembered,
+//! so that a stranger sending random key paths cannot make the service fetch at will.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant, SystemTime};
+
+use url::Url;
+
+use super::deadline::within;
+use super::receiver::VerifierSlot;
+use super::WebhookError;
+
+/// The future a [`KeySource`] returns: the PEM text served at the URL.
+pub type KeyFuture<'a> = Pin<Box<dyn Future<Output = Result<String, KeyFetchError>> + Send + 'a>>;
+
+/// Fetches a public key: plug in any HTTP client.
+///
+/// The URL is always `https://static.adobeioevents.com` + a key path that
+/// [`public_key_url`](super::public_key_url) accepted; an implementation must not follow
+/// redirects to another host, should refuse bodies larger than a few kilobytes, and should
+/// answer an error for any status other than 200.
+pub trait KeySource: Send + Sync {
+    /// GETs `url` and gives the body.
+    fn fetch<'a>(&'a self, url: &'a Url) -> KeyFuture<'a>;
+}
+
+impl<K: KeySource + ?Sized> KeySource for Arc<K> {
+    fn fetch<'a>(&'a self, url: &'a Url) -> KeyFuture<'a> {
+        (**self).fetch(url)
+    }
+}
+
+/// Why a key could not be fetched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("public key fetch failed: {reason}")]
+pub struct KeyFetchError {
+    /// What went wrong (status, transport error, timeout, invalid key, ...).
+    pub reason: String,
+}
+
+impl KeyFetchError {
+    /// An error saying `reason`.
+    pub fn new(reason: impl Into<String>) -> Self {
+        KeyFetchError {
+            reason: reason.into(),
+        }
+    }
+}
+
+/// How keys are fetched; see [`Receiver::with_key_source`](super::Receiver::with_key_source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyFetchSettings {
+    /// The longest one fetch may take (default 3 s); the delivery waiting for it gets 503.
+    pub timeout: Duration,
+    /// How long a key path whose fetch failed is not fetched again (default 5 minutes);
+    /// a held key whose refresh failed is used that much longer.
+    pub retry_after_failure: Duration,
+    /// How many key paths never fetched before may be fetched per minute (default 10).
+    pub new_paths_per_minute: u32,
+    /// The most failed key paths remembered (default 1024); beyond that, new paths are not
+    /// fetched until some are forgotten.
+    pub max_failed_paths: usize,
+}
+
+impl Default for KeyFetchSettings {
+    fn default() -> Self {
+        KeyFetchSettings {
+            timeout: Duration::from_secs(3),
+            retry_after_failure: Duration::from_secs(300),
+            new_paths_per_minute: 10,
+            max_failed_paths: 1024,
+        }
+    }
+}
+
+/// Fetches the keys deliveries need into a [`Receiver`](super::Receiver)'s verifier
+/// ([`Receiver::with_key_source`](super::Receiver::with_key_source)).
+pub(crate) struct KeyFetcher {
+    source: Arc<dyn KeySource>,
+    settings: KeyFetchSettings,
+    state: Mutex<FetchState>,
+}
+
+#[derive(Default)]
+struct FetchState {
+    /// Fetches under way, by key path: later deliveries wait for them.
+    flights: HashMap<String, Arc<Flight>>,
+    /// Key paths whose last fetch failed, until when they are not fetched again.
+    failed: HashMap<String, Instant>,
+    /// Key paths fetched successfully at least once.
+    known: HashMap<String, ()>,
+    /// Fetches of new paths in the current minute, and when it started.
+    new_fetches: u32,
+    minute_start: Option<Instant>,
+}
+
+impl std::fmt::Debug for KeyFetcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyFetcher")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
+    }
+}
+
+/// One fetch under way, which other deliveries wait for.
+#[derive(Default)]
+struct Flight {
+    outcome: Mutex<Option<Result<(), KeyFetchError>>>,
+    waiters: Mutex<Vec<Waker>>,
+}
+
+impl Flight {
+    fn finish(&self, outcome: Result<(), KeyFetchError>) {
+        *lock(&self.outcome) = Some(outcome);
+        for waker in lock(&self.waiters).drain(..) {
+            waker.wake();
+        }
+    }
+}
+
+/// Waits for a flight to finish.
+struct Landing(Arc<Flight>);
+
+impl Future for Landing {
+    type Output = Result<(), KeyFetchError>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Some(outcome) = lock(&self.0.outcome).clone() {
+            return Poll::Ready(outcome);
+        }
+        lock(&self.0.waiters).push(cx.waker().clone());
+        // Finished between the two looks: do not wait for a wake that already happened.
+        match lock(&self.0.outcome).clone() {
+            Some(outcome) => Poll::Ready(outcome),
+            None => Poll::Pending,
+        }
+    }
+}
+
+/// Ends a flight whose fetching future was dropped before it finished (its delivery was
+/// cancelled): the deliveries waiting for it are told, instead of waiting forever.
+struct FlightGuard<'a> {
+    fetcher: &'a KeyFetcher,
+    key_path: String,
+    flight: Arc<Flight>,
+    done: bool,
+}
+
+impl Drop for FlightGuard<'_> {
+    fn drop(&mut self) {
+        if !self.done {
+            self.fetcher.state().flights.remove(&self.key_path);
+            self.flight
+                .finish(Err(KeyFetchError::new("the fetch was cancelled")));
+        }
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// What to do for one key path.
+enum Step {
+    Fetch(Arc<Flight>),
+    Wait(Arc<Flight>),
+    Refuse(&'static str),
+    /// Another delivery fetched it meanwhile.
+    Held,
+}
+
+impl KeyFetcher {
+    pub(crate) fn new(source: Arc<dyn KeySource>, settings: KeyFetchSettings) -> Self {
+        KeyFetcher {
+            source,
+            settings,
+            state: Mutex::new(FetchState::default()),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, FetchState> {
+        lock(&self.state)
+    }
+
+    /// Fetches every key `urls` names into the verifier (through `update`), each once
+    /// however many callers ask at the same time. Gives the first failure.
+    pub(crate) async fn fetch_all(
+        &self,
+        urls: Vec<Url>,
+        verifier: &VerifierSlot,
+    ) -> Result<(), WebhookError> {
+        let mut first_error = None;
+        for url in urls {
+            if let Err(error) = self.fetch_one(&url, verifier).await {
+                first_error.get_or_insert(error);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn fetch_one(&self, url: &Url, verifier: &VerifierSlot) -> Result<(), WebhookError> {
+        let key_path = url.path().to_owned();
+        let unavailable = |reason: String| WebhookError::KeyUnavailable {
+            key_path: super::error::clip(&key_path, 200),
+            reason,
+        };
+        let step = self.plan(&key_path, verifier, Instant::now());
+        let flight = match step {
+            Step::Held => return Ok(()),
+            Step::Refuse(reason) => return Err(unavailable(reason.to_owned())),
+            Step::Wait(flight) => {
+                return match within(self.settings.timeout, Landing(flight)).await {
+                    Some(outcome) => outcome.map_err(|error| unavailable(error.reason)),
+                    None => Err(unavailable("timed out waiting for the fetch".to_owned())),
+                };
+            }
+            Step::Fetch(flight) => flight,
+        };
+        let mut guard = FlightGuard {
+            fetcher: self,
+            key_path: key_path.clone(),
+            flight: flight.clone(),
+            done: false,
+        };
+        let fetched = match within(self.settings.timeout, self.source.fetch(url)).await {
+            Some(Ok(pem)) => verifier
+                .update(|verifier| verifier.add_public_key_pem(&key_path, &pem))
+                .map_err(|error| KeyFetchError::new(error.to_string())),
+            Some(Err(error)) => Err(error),
+            None => Err(KeyFetchError::new(format!(
+                "no answer within {} ms",
+                self.settings.timeout.as_millis()
+            ))),
+        };
+        {
+            let mut state = self.state();
+            state.flights.remove(&key_path);
+            match &fetched {
+                Ok(()) => {
+                    state.failed.remove(&key_path);
+                    state.known.insert(key_path.clone(), ());
+                }
+                Err(_) => {
+                    if state.failed.len() < self.settings.max_failed_paths {
+                        let until = Instant::now() + self.settings.retry_after_failure;
+                        state.failed.insert(key_path.clone(), until);
+                    }
+                }
+            }
+        }
+        if fetched.is_err() {
+            self.keep_last_good_key(&key_path, verifier);
+        }
+        guard.done = true;
+        flight.finish(fetched.clone());
+        fetched.map_err(|error| unavailable(error.reason))
+    }
+
+    /// A held key whose refresh failed is used a while longer (until the next attempt),
+    /// rather than refusing every delivery while Adobe's key host is down.
+    fn keep_last_good_key(&self, key_path: &str, verifier: &VerifierSlot) {
+        let current = verifier.get();
+        let Some(fetched_at) = current.key_fetched_at(key_path) else {
+            return;
+        };
+        let extended = SystemTime::now()
+            .checked_sub(current.max_key_age())
+            .map(|start| start + self.settings.retry_after_failure)
+            .filter(|&extended| extended > fetched_at);
+        if let Some(extended) = extended {
+            verifier.update(|verifier| verifier.extend_key(key_path, extended));
+        }
+    }
+
+    /// Decides, under the lock, whether to fetch, wait for a fetch under way, or refuse.
+    fn plan(&self, key_path: &str, verifier: &VerifierSlot, now: Instant) -> Step {
+        let mut state = self.state();
+        if let Some(flight) = state.flights.get(key_path) {
+            return Step::Wait(flight.clone());
+        }
+        // A fetch adds its key before it ends its flight (under this lock): with no flight,
+        // a key fetched meanwhile is in the verifier.
+        let current = verifier.get();
+        let fresh = current.key_fetched_at(key_path).is_some_and(|fetched_at| {
+            SystemTime::now()
+                .duration_since(fetched_at)
+                .unwrap_or(Duration::ZERO)
+                <= current.max_key_age()
+        });
+        if fresh {
+            return Step::Held;
+        }
+        if let Some(&until) = state.failed.get(key_path) {
+            if now < until {
+                return Step::Refuse("its last fetch failed; not fetched again yet");
+            }
+            state.failed.remove(key_path);
+        }
+        if !state.known.contains_key(key_path) {
+            if state.failed.len() >= self.settings.max_failed_paths {
+                state.failed.retain(|_, until| now < *until);
+                if state.failed.len() >= self.settings.max_failed_paths {
+                    return Step::Refuse("too many failed key paths");
+                }
+            }
+            let minute_over = state
+                .minute_start
+                .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60));
+            if minute_over {
+                state.minute_start = Some(now);
+                state.new_fetches = 0;
+            }
+            if state.new_fetches >= self.settings.new_paths_per_minute {
+                return Step::Refuse("too many new key paths this minute");
+            }
+            state.new_fetches += 1;
+        }
+        let flight = Arc::new(Flight::default());
+        state.flights.insert(key_path.to_owned(), flight.clone());
+        Step::Fetch(flight)
+    }
+}

@@ -132,6 +132,10 @@ pub enum WebhookError {
         /// The event's deduplication key.
         event_id: String,
     },
+    /// The application could not handle the events of a delivery: their claims were
+    /// released, and Adobe should deliver them again.
+    #[error("the events could not be handled; retry later")]
+    HandlingFailed,
     /// The deduplication store failed or did not answer in time.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -217,6 +221,7 @@ impl WebhookError {
             | WebhookError::StaleKey { .. }
             | WebhookError::KeyUnavailable { .. }
             | WebhookError::EventInFlight { .. }
+            | WebhookError::HandlingFailed
             | WebhookError::Store(_) => 503,
             WebhookError::InvalidPublicKey { .. }
             | WebhookError::UnexpectedStatus { .. }

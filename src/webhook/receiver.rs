@@ -564,6 +564,99 @@ impl<S: DedupStore> Receiver<S> {
     }
 }
 
+#[cfg(feature = "http")]
+impl<S: DedupStore> Receiver<S> {
+    /// The whole exchange for a server built on the `http` crate (axum, hyper, actix through
+    /// its `http` types): the request with its body bytes in, the response to send out.
+    ///
+    /// `handle_events` is called with the new events of an authentic delivery (duplicates
+    /// left out; not called when there is none) and says whether it handled them: then they
+    /// are recorded as done and the answer is `200`; if not, their claims are released and
+    /// the answer is `503` with `Retry-After`, so that Adobe delivers them again. What was
+    /// received is given too (a validation request's URL to confirm, say).
+    ///
+    /// ```
+    /// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+    /// #     let mut f = std::pin::pin!(f);
+    /// #     match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+    /// #         std::task::Poll::Ready(v) => v, _ => unreachable!() } }
+    /// # block_on(async {
+    /// use aep_flow_run::webhook::{Receiver, Verifier};
+    ///
+    /// let receiver = Receiver::new(Verifier::new("my-client-id"));
+    /// let request = http::Request::get("/webhook?challenge=abc").body(Vec::new()).unwrap();
+    /// let (response, _) = receiver
+    ///     .handle_http(&request, |events| async move {
+    ///         for delivered in &events {
+    ///             println!("{}", delivered.notification.event_code);
+    ///         }
+    ///         true
+    ///     })
+    ///     .await;
+    /// assert_eq!(response.status(), 200);
+    /// assert_eq!(response.body(), "abc");
+    /// # });
+    /// ```
+    pub async fn handle_http<B, F, Fut>(
+        &self,
+        request: &http::Request<B>,
+        handle_events: F,
+    ) -> (http::Response<String>, Received)
+    where
+        B: AsRef<[u8]>,
+        F: FnOnce(Vec<Delivered>) -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let mut reception = self
+            .handle(
+                request.method().as_str(),
+                request.uri().query().unwrap_or(""),
+                super::header_pairs(request.headers()),
+                request.body().as_ref(),
+            )
+            .await;
+        if let Received::Delivery { events, .. } = &reception.received {
+            let new: Vec<Delivered> = events.iter().filter(|d| !d.duplicate).cloned().collect();
+            let outcome = if new.is_empty() {
+                Ok(())
+            } else if handle_events(new).await {
+                self.complete(events).await
+            } else {
+                let _ = self.abandon(events).await;
+                Err(WebhookError::HandlingFailed)
+            };
+            if let Err(error) = outcome {
+                reception = self.refuse(error);
+            }
+        }
+        (reception.response.to_http(), reception.received)
+    }
+}
+
+#[cfg(feature = "http")]
+impl Response {
+    /// As an `http::Response`: status, `Content-Type`, `Retry-After` when set, and
+    /// `X-Content-Type-Options: nosniff`.
+    pub fn to_http(&self) -> http::Response<String> {
+        let mut response = http::Response::new(self.body.clone());
+        *response.status_mut() = http::StatusCode::from_u16(self.status)
+            .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
+        let headers = response.headers_mut();
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static(self.content_type),
+        );
+        headers.insert(
+            http::header::X_CONTENT_TYPE_OPTIONS,
+            http::HeaderValue::from_static("nosniff"),
+        );
+        if let Some(seconds) = self.retry_after {
+            headers.insert(http::header::RETRY_AFTER, http::HeaderValue::from(seconds));
+        }
+        response
+    }
+}
+
 /// The events of a verified body, each with its deduplication key: the one place that
 /// knows how a body becomes what is delivered.
 fn delivered_events(body: &[u8]) -> Result<Vec<Delivered>, crate::Error> {

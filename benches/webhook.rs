@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use aep_flow_run::webhook::{Received, Receiver, Verifier};
+use aep_flow_run::webhook::{Received, Receiver};
 use base64::Engine;
 use criterion::{criterion_group, criterion_main, Criterion};
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
@@ -66,24 +66,10 @@ struct Setup {
 fn setup() -> Setup {
     let body = read("fixtures/adobe-docs/io-event-sources-flow-run-success.json");
     let headers = webhook_sign::signed_headers(&body);
-    let mut verifier = Verifier::new("bench-client");
-    for (path, file) in [
-        (
-            webhook_sign::KEY_1_PATH,
-            "fixtures/webhook/keys/e2e/pub-key-1.pem",
-        ),
-        (
-            webhook_sign::KEY_2_PATH,
-            "fixtures/webhook/keys/e2e/pub-key-2.pem",
-        ),
-    ] {
-        let pem = String::from_utf8(read(file)).unwrap();
-        verifier.add_public_key_pem(path, &pem).unwrap();
-    }
     Setup {
         body,
         headers,
-        receiver: Receiver::new(verifier),
+        receiver: Receiver::new(webhook_sign::test_verifier("bench-client")),
     }
 }
 

@@ -188,6 +188,18 @@ fn json_headers(mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
     headers
 }
 
+/// POSTs `body` signed with both test keys, as JSON.
+async fn post_signed(server: SocketAddr, body: &[u8]) -> Reply {
+    request(
+        server,
+        "POST",
+        "/",
+        &json_headers(signed_headers(body)),
+        body,
+    )
+    .await
+}
+
 #[tokio::test]
 async fn challenge_is_answered_with_its_value() {
     let server = start().await;
@@ -239,14 +251,7 @@ async fn signed_single_delivery_is_accepted_then_its_duplicate_marked() {
 async fn signed_batch_is_accepted() {
     let server = start().await;
     let body = batch_delivery();
-    let reply = request(
-        server,
-        "POST",
-        "/",
-        &json_headers(signed_headers(&body)),
-        &body,
-    )
-    .await;
+    let reply = post_signed(server, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),
@@ -461,14 +466,7 @@ async fn adobes_own_success_event_is_accepted() {
     let server = start().await;
     let body = std::fs::read(fixtures().join("adobe-docs/io-event-sources-flow-run-success.json"))
         .unwrap();
-    let reply = request(
-        server,
-        "POST",
-        "/",
-        &json_headers(signed_headers(&body)),
-        &body,
-    )
-    .await;
+    let reply = post_signed(server, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),

@@ -4,22 +4,15 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use aep_flow_run::webhook::{Received, Receiver, Verifier, WebhookError};
+use aep_flow_run::webhook::{Received, Receiver, WebhookError};
 use serde_json::json;
 
 #[path = "support/webhook_sign.rs"]
 mod webhook_sign;
-use webhook_sign::{fixture, signed_headers, KEY_1_PATH, KEY_2_PATH};
+use webhook_sign::{signed_headers, test_verifier};
 
 fn receiver() -> Receiver {
-    let mut verifier = Verifier::new("me");
-    for (path, file) in [
-        (KEY_1_PATH, "keys/e2e/pub-key-1.pem"),
-        (KEY_2_PATH, "keys/e2e/pub-key-2.pem"),
-    ] {
-        verifier.add_public_key_pem(path, &fixture(file)).unwrap();
-    }
-    Receiver::new(verifier)
+    Receiver::new(test_verifier("me"))
 }
 
 fn request(body: &[u8]) -> http::Request<Vec<u8>> {

@@ -15,17 +15,10 @@ use serde_json::{json, Value};
 
 #[path = "support/webhook_sign.rs"]
 mod webhook_sign;
-use webhook_sign::{fixture, pairs, sign, KEY_1_PATH, KEY_2_PATH};
+use webhook_sign::{fixture, pairs, sign, test_verifier, KEY_1_PATH, KEY_2_PATH};
 
 fn verifier() -> Verifier {
-    let mut verifier = Verifier::new("me");
-    for (path, file) in [
-        (KEY_1_PATH, "keys/e2e/pub-key-1.pem"),
-        (KEY_2_PATH, "keys/e2e/pub-key-2.pem"),
-    ] {
-        verifier.add_public_key_pem(path, &fixture(file)).unwrap();
-    }
-    verifier
+    test_verifier("me")
 }
 
 /// The signature headers for `body` (signed with key 1 only: pair 1 verifies), plus `extra`.

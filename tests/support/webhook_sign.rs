@@ -12,6 +12,20 @@ use ring::signature::{RsaKeyPair, RSA_PKCS1_SHA256};
 pub const KEY_1_PATH: &str = "/e2e/pub-key-1.pem";
 pub const KEY_2_PATH: &str = "/e2e/pub-key-2.pem";
 
+/// A verifier for deliveries to `client_id` that holds both test public keys.
+pub fn test_verifier(client_id: &str) -> aep_flow_run::webhook::Verifier {
+    let mut verifier = aep_flow_run::webhook::Verifier::new(client_id);
+    for (path, file) in [
+        (KEY_1_PATH, "keys/e2e/pub-key-1.pem"),
+        (KEY_2_PATH, "keys/e2e/pub-key-2.pem"),
+    ] {
+        verifier
+            .add_public_key_pem(path, &fixture(file))
+            .expect("the test keys are valid");
+    }
+    verifier
+}
+
 /// A file of `fixtures/webhook`.
 pub fn fixture(path: &str) -> String {
     let file = Path::new(env!("CARGO_MANIFEST_DIR"))

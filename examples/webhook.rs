@@ -3,6 +3,7 @@
 //! ```text
 //! cargo run --features webhook --example webhook -- --keys DIR [--port PORT] [--client-id ID]
 //!     [--lease-secs N] [--json]
+//! cargo run --features fetch --example webhook -- --fetch-keys [...]
 //! ```
 //!
 //! Listens on 127.0.0.1 (`--port`, or `WEBHOOK_PORT`, default 8080; `0` picks a free port);
@@ -24,8 +25,9 @@
 //! Public keys come from the directory `--keys` (or `WEBHOOK_KEYS_DIR`; there is no
 //! default, so that a test key is never trusted by accident), holding each key under its key
 //! path: the key for `x-adobe-public-key1-path: /prod/keys/pub-key-1.pem` is
-//! `DIR/prod/keys/pub-key-1.pem`. In production a fetcher would download the URLs
-//! `Verifier::missing_keys` lists instead. Keys are read when a delivery first needs them,
+//! `DIR/prod/keys/pub-key-1.pem`. With the `fetch` feature, `--fetch-keys` fetches them
+//! from `https://static.adobeioevents.com` instead (`HttpsKeySource`: one fetch per key
+//! path, failures remembered, new paths rate-limited). Keys are read when a delivery first needs them,
 //! and again once they are 24 hours old; a key path whose file is missing is not looked for
 //! again for 5 minutes.
 //!
@@ -47,7 +49,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -65,13 +67,22 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
 use tokio::io::AsyncWriteExt;
 
+/// Where the public keys come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Keys {
+    /// A directory of PEM public keys, each under its key path.
+    Dir(PathBuf),
+    /// Fetched from `https://static.adobeioevents.com` (`--fetch-keys`, feature `fetch`).
+    Fetch,
+}
+
 /// What the server needs to know.
 #[derive(Debug, Clone)]
 pub struct Config {
     /// The recipient client id deliveries must name.
     pub client_id: String,
-    /// The directory of PEM public keys, each under its key path.
-    pub keys_dir: PathBuf,
+    /// Where the public keys come from.
+    pub keys: Keys,
     /// How long a claimed event stays in flight.
     pub lease: Duration,
     /// One JSON line per event handled for the first time on standard output.
@@ -87,7 +98,7 @@ impl Config {
     pub fn new(client_id: impl Into<String>, keys_dir: impl Into<PathBuf>) -> Self {
         Config {
             client_id: client_id.into(),
-            keys_dir: keys_dir.into(),
+            keys: Keys::Dir(keys_dir.into()),
             lease: Duration::from_secs(60),
             json: false,
             read_timeout: Duration::from_secs(30),
@@ -106,6 +117,7 @@ impl Config {
         let mut port = env("WEBHOOK_PORT").unwrap_or_else(|| "8080".into());
         let mut lease = "60".to_owned();
         let mut json = false;
+        let mut fetch_keys = false;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -122,21 +134,38 @@ impl Config {
                     ));
                 }
                 "--json" => json = true,
+                "--fetch-keys" if cfg!(feature = "fetch") => fetch_keys = true,
+                "--fetch-keys" => {
+                    return Err("--fetch-keys needs the `fetch` feature \
+                                (cargo run --features fetch --example webhook)"
+                        .to_owned())
+                }
                 "-h" | "--help" => return Err(String::new()),
                 other => return Err(format!("unexpected argument {other:?}")),
             }
         }
-        let keys_dir = keys_dir.ok_or(
-            "--keys DIR is required: the directory of Adobe's public keys, each under its key \
-             path (there is no default, so that no test key is ever trusted by accident)",
-        )?;
+        let keys = match (keys_dir, fetch_keys) {
+            (Some(_), true) => return Err("give --keys DIR or --fetch-keys, not both".to_owned()),
+            (Some(dir), false) => Keys::Dir(PathBuf::from(dir)),
+            (None, true) => Keys::Fetch,
+            (None, false) => {
+                return Err(
+                    "--keys DIR is required: the directory of Adobe's public keys, \
+                     each under its key path (there is no default, so that no test key is \
+                     ever trusted by accident); with the `fetch` feature, --fetch-keys \
+                     fetches them from https://static.adobeioevents.com instead"
+                        .to_owned(),
+                )
+            }
+        };
         let port = port.parse().map_err(|_| format!("invalid port {port:?}"))?;
         let lease: u64 = lease
             .parse()
             .ok()
             .filter(|&secs| secs > 0)
             .ok_or_else(|| format!("invalid --lease-secs {lease:?}"))?;
-        let mut config = Config::new(client_id, keys_dir);
+        let mut config = Config::new(client_id, PathBuf::new());
+        config.keys = keys;
         config.lease = Duration::from_secs(lease);
         config.json = json;
         Ok((config, port))
@@ -145,7 +174,8 @@ impl Config {
 
 struct AppState {
     receiver: Receiver,
-    keys_dir: PathBuf,
+    /// The keys directory, when keys are not fetched.
+    keys_dir: Option<PathBuf>,
     json: bool,
     read_timeout: Duration,
     /// Key paths whose file was missing or unusable, and when: not looked for again soon.
@@ -160,9 +190,21 @@ pub fn router(config: &Config) -> Router {
     let mut settings = ReceiverSettings::default();
     settings.lease = config.lease;
     let receiver = Receiver::new(Verifier::new(config.client_id.clone())).with_settings(settings);
+    #[cfg(feature = "fetch")]
+    let receiver = match config.keys {
+        Keys::Fetch => receiver.with_key_source(
+            aep_flow_run::webhook::HttpsKeySource::new(),
+            aep_flow_run::webhook::KeyFetchSettings::default(),
+        ),
+        Keys::Dir(_) => receiver,
+    };
+    let keys_dir = match &config.keys {
+        Keys::Dir(dir) => Some(dir.clone()),
+        Keys::Fetch => None,
+    };
     let state = Arc::new(AppState {
         receiver,
-        keys_dir: config.keys_dir.clone(),
+        keys_dir,
         json: config.json,
         read_timeout: config.read_timeout,
         failed_keys: Mutex::new(HashMap::new()),
@@ -240,8 +282,8 @@ async fn webhook(
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
         .collect();
 
-    if method == Method::POST {
-        load_missing_keys(&state, &pairs);
+    if let Some(keys_dir) = state.keys_dir.as_deref().filter(|_| method == Method::POST) {
+        load_missing_keys(&state, keys_dir, &pairs);
     }
     let mut reception = state
         .receiver
@@ -285,7 +327,7 @@ fn process(state: &AppState, events: &[Delivered]) {
 
 /// Reads the keys a delivery needs that the verifier lacks (or holds stale) from the keys
 /// directory: the stand-in for fetching `https://static.adobeioevents.com` + key path.
-fn load_missing_keys(state: &AppState, headers: &[(&str, &str)]) {
+fn load_missing_keys(state: &AppState, keys_dir: &Path, headers: &[(&str, &str)]) {
     let urls = state
         .receiver
         .verifier()
@@ -296,7 +338,7 @@ fn load_missing_keys(state: &AppState, headers: &[(&str, &str)]) {
         if recently_failed(state, key_path) {
             continue;
         }
-        let file = state.keys_dir.join(key_path.trim_start_matches('/'));
+        let file = keys_dir.join(key_path.trim_start_matches('/'));
         let loaded = std::fs::read_to_string(&file)
             .map_err(|error| error.to_string())
             .and_then(|pem| {
@@ -414,8 +456,9 @@ async fn main() -> std::process::ExitCode {
                     eprintln!("webhook: {message}");
                 }
                 eprintln!(
-                "usage: webhook --keys DIR [--port PORT] [--client-id ID] [--lease-secs N] [--json]"
-            );
+                    "usage: webhook (--keys DIR | --fetch-keys) [--port PORT] [--client-id ID] \
+                 [--lease-secs N] [--json]"
+                );
                 return std::process::ExitCode::from(2);
             }
         };
@@ -430,10 +473,13 @@ async fn main() -> std::process::ExitCode {
     match listener.local_addr() {
         Ok(bound) => {
             println!("listening on http://{bound}/");
+            let keys = match &config.keys {
+                Keys::Dir(dir) => format!("keys in {}", dir.display()),
+                Keys::Fetch => "keys fetched from https://static.adobeioevents.com".to_owned(),
+            };
             eprintln!(
-                "webhook: recipient client id {:?}, keys in {}, lease {} s",
+                "webhook: recipient client id {:?}, {keys}, lease {} s",
                 config.client_id,
-                config.keys_dir.display(),
                 config.lease.as_secs()
             );
         }

@@ -551,7 +551,7 @@ fn the_service_needs_a_keys_directory() {
     )
     .unwrap();
     assert_eq!(port, 0);
-    assert_eq!(config.keys_dir, PathBuf::from("k"));
+    assert_eq!(config.keys, webhook_example::Keys::Dir(PathBuf::from("k")));
     assert_eq!(config.lease, Duration::from_secs(7));
     assert!(config.json);
     assert_eq!(config.client_id, "e2e-client");
@@ -562,6 +562,18 @@ fn the_service_needs_a_keys_directory() {
     )
     .unwrap_err();
     assert!(error.contains("not supported yet"), "{error}");
+
+    // Keys fetched from Adobe are the other way to start, with the fetch feature.
+    let fetched = webhook_example::Config::parse(args(&["--fetch-keys"]), no_env);
+    if cfg!(feature = "fetch") {
+        assert_eq!(fetched.unwrap().0.keys, webhook_example::Keys::Fetch);
+    } else {
+        assert!(fetched.unwrap_err().contains("needs the `fetch` feature"));
+    }
+    let both = webhook_example::Config::parse(args(&["--fetch-keys", "--keys", "k"]), no_env);
+    if cfg!(feature = "fetch") {
+        assert!(both.unwrap_err().contains("not both"));
+    }
 }
 
 /// The example's binary, built by `cargo test` beside the test binaries.

@@ -61,6 +61,8 @@ mod challenge;
 mod deadline;
 mod dedup;
 mod error;
+#[cfg(feature = "fetch")]
+mod fetch;
 mod headers;
 mod journal;
 mod key_source;
@@ -74,6 +76,8 @@ mod verify;
 pub use challenge::{challenge_response, validation_request, validation_url, ValidationRequest};
 pub use dedup::{Claim, DedupStore, Deduplicator, EventIdStore, MemoryStore, StoreFuture};
 pub use error::{StoreError, WebhookError};
+#[cfg(feature = "fetch")]
+pub use fetch::HttpsKeySource;
 #[cfg(feature = "http")]
 pub use headers::header_pairs;
 pub use headers::{header_names, DeliveryHeaders};

@@ -42,16 +42,22 @@ impl<F: Future + Unpin> Future for Within<F> {
         if now >= deadline {
             return Poll::Ready(None);
         }
-        let id = timer().register(self.timer_id, deadline, cx.waker());
-        self.timer_id = Some(id);
-        Poll::Pending
+        match timer() {
+            Some(timer) => {
+                self.timer_id = Some(timer.register(self.timer_id, deadline, cx.waker()));
+                Poll::Pending
+            }
+            // No timer thread could be started: nothing would wake us at the deadline, so
+            // the wait counts as over (a retryable answer, never a hang).
+            None => Poll::Ready(None),
+        }
     }
 }
 
 impl<F> Drop for Within<F> {
     fn drop(&mut self) {
-        if let Some(id) = self.timer_id {
-            timer().state().wakers.remove(&id);
+        if let (Some(id), Some(timer)) = (self.timer_id, timer()) {
+            timer.state().wakers.remove(&id);
         }
     }
 }
@@ -68,9 +74,11 @@ struct TimerState {
     next_id: u64,
 }
 
-fn timer() -> &'static Timer {
-    static TIMER: OnceLock<&'static Timer> = OnceLock::new();
-    TIMER.get_or_init(|| {
+/// The process's timer, its thread started on first use; `None` when no thread could be
+/// started.
+fn timer() -> Option<&'static Timer> {
+    static TIMER: OnceLock<Option<&'static Timer>> = OnceLock::new();
+    *TIMER.get_or_init(|| {
         let timer: &'static Timer = Box::leak(Box::new(Timer {
             state: Mutex::new(TimerState::default()),
             changed: Condvar::new(),
@@ -78,8 +86,8 @@ fn timer() -> &'static Timer {
         std::thread::Builder::new()
             .name("aep-flow-run-timer".into())
             .spawn(move || timer.run())
-            .expect("cannot start the webhook timer thread");
-        timer
+            .ok()
+            .map(|_| timer)
     })
 }
 

@@ -2,8 +2,9 @@
 //!
 //! Adobe I/O Events delivers at least once, in no particular order, signs every delivery, and
 //! checks a webhook with a challenge when it is registered. This module holds what a receiver
-//! needs for that, with no HTTP stack of its own (the crate makes no network calls: bring
-//! your own server and client):
+//! needs for that, with no HTTP server of its own (bring yours; the crate makes no network
+//! calls, except [`Receiver::with_key_source`] fetching keys through your client, or through
+//! `HttpsKeySource` with the `fetch` feature):
 //!
 //! - [`Verifier`]: checks the two RSA signatures of a delivery over the raw body, and that
 //!   the body is for us (a recipient client id it names is ours; the organisation when
@@ -21,6 +22,9 @@
 //!   unordered delivery made safe to act on.
 //! - [`JournalPage`], [`next_link`] and [`read_journal_response`]: paging the I/O Events
 //!   journal.
+//! - [`KeySource`] and [`Receiver::with_key_source`]: keys fetched as deliveries need them,
+//!   one fetch per key path however many deliveries wait, failures remembered, key paths
+//!   never seen rate-limited, the last good key kept while a refresh fails.
 //! - [`Receiver`]: all of the above behind `&self`, framework-agnostic: the pure
 //!   [`Receiver::check`] (verify and parse, no runtime needed) and the asynchronous
 //!   [`Receiver::handle`] (with the store, each call bounded by a timeout that turns into

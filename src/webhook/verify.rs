@@ -52,7 +52,8 @@ pub const MAX_DELIVERY_EVENTS: usize = 20;
 /// both pairs, so a delivery missing one is not as Adobe sends it, and is refused with
 /// [`WebhookError::MissingHeader`] even when the other pair would verify.
 ///
-/// Keys are fetched by the caller (the crate makes no network calls) from
+/// Keys are fetched by the caller (or by a [`Receiver`](super::Receiver) given a
+/// [`KeySource`](super::KeySource)) from
 /// [`public_key_url`]`(key_path)`, and kept at most [`MAX_KEY_AGE`] (24 h, as Adobe asks):
 /// [`Verifier::missing_keys`] lists the URLs a delivery needs that the verifier lacks or holds
 /// stale, and a stale key no longer verifies ([`WebhookError::StaleKey`]).

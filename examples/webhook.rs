@@ -65,7 +65,7 @@ use axum::routing::any;
 use axum::Router;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::service::TowerToHyperService;
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where the public keys come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,7 +236,22 @@ pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io
             tokio::spawn(async move {
                 let busy = b"HTTP/1.1 503 Service Unavailable\r\nretry-after: 5\r\n\
                     content-length: 0\r\nconnection: close\r\n\r\n";
-                let _ = tokio::time::timeout(Duration::from_secs(5), stream.write_all(busy)).await;
+                // Answer, then read (and drop) what the client sent for a moment, so that
+                // closing does not reset the connection before the client reads the answer.
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    stream.write_all(busy).await?;
+                    stream.shutdown().await?;
+                    let mut sink = [0u8; 4096];
+                    let mut left: usize = 64 * 1024;
+                    while left > 0 {
+                        match stream.read(&mut sink).await? {
+                            0 => break,
+                            n => left = left.saturating_sub(n),
+                        }
+                    }
+                    Ok::<(), std::io::Error>(())
+                })
+                .await;
             });
             continue;
         };

@@ -74,6 +74,13 @@ impl ValidationRequest {
 /// assert!(validation_request(br#"{"event_id": "e", "event": {}}"#).is_none());
 /// ```
 pub fn validation_request(body: &[u8]) -> Option<ValidationRequest> {
+    // A key that reads `validationUrl` is spelt so, or escapes a letter as `\uXXXX` (no other
+    // escape gives a letter): a body with neither is no validation request, and is not read
+    // (deliveries, the common case, pass here before their signature is checked).
+    let finder = |needle: &[u8]| memchr::memmem::find(body, needle).is_some();
+    if !finder(b"validationUrl") && !finder(b"\\u") {
+        return None;
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let found = deserializer.deserialize_any(ValidationVisitor).ok()?;
     deserializer.end().ok()?;
@@ -162,5 +169,21 @@ impl<'de> Visitor<'de> for ValidationVisitor {
 
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaped_keys_are_still_read_past_the_quick_look() {
+        let escaped = br#"{"validation\u0055rl": "https://csm.adobe.io/v", "ch\u0061llenge": "c"}"#;
+        let request = validation_request(escaped).unwrap();
+        assert_eq!(request.validation_url, "https://csm.adobe.io/v");
+        assert_eq!(request.challenge.as_deref(), Some("c"));
+        // A delivery has neither spelling: not read.
+        assert!(validation_request(br#"{"event_id": "e", "etag": "\"x\""}"#).is_none());
+        assert!(validation_request(br#"{"url": "validationUrl"}"#).is_none());
     }
 }

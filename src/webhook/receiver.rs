@@ -436,7 +436,8 @@ impl<S> Receiver<S> {
 impl<S: DedupStore> Receiver<S> {
     /// Handles one request: its method, raw query string (without `?`, or with), headers as
     /// name-value pairs and raw body. Waits only on the store, each call bounded by
-    /// [`ReceiverSettings::store_timeout`].
+    /// [`ReceiverSettings::store_timeout`], and on key fetches when a key source is set
+    /// ([`with_key_source`](Self::with_key_source)), each bounded by its own timeout.
     pub async fn handle<'a, I>(
         &self,
         method: &str,

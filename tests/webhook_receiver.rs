@@ -186,6 +186,14 @@ async fn refusals_carry_their_status() {
     let reception = post(&small, body, &headers(body, &[])).await;
     assert_eq!(reception.response.status, 413);
     assert_eq!(small.settings().max_body_bytes, 10);
+    // Handled events are kept 25 hours to 7 days, whatever is asked.
+    let mut settings = ReceiverSettings::default();
+    settings.keep = Duration::from_secs(60);
+    let short = Receiver::new(verifier()).with_settings(settings.clone());
+    assert_eq!(short.settings().keep, Duration::from_secs(25 * 3600));
+    settings.keep = Duration::from_secs(30 * 86_400);
+    let long = Receiver::new(verifier()).with_settings(settings);
+    assert_eq!(long.settings().keep, Duration::from_secs(7 * 86_400));
     assert_eq!(MAX_DELIVERY_BYTES, 2 * 1024 * 1024);
 
     // Unknown keys: 503 until fetched; then the retry verifies.

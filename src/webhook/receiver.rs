@@ -22,6 +22,11 @@ pub const MAX_DELIVERY_BYTES: usize = 2 * 1024 * 1024;
 /// its SHA-256 digest, so that no body can make the store keep large keys.
 pub const MAX_EVENT_ID_LEN: usize = 128;
 
+/// The shortest time a handled event is remembered: Adobe retries for 24 hours.
+const MIN_KEEP: Duration = Duration::from_secs(25 * 60 * 60);
+/// The longest: the journal's retention, for backfills.
+const MAX_KEEP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
 /// What the receiver waits for and how long it keeps things; see [`Receiver`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
@@ -31,8 +36,8 @@ pub struct ReceiverSettings {
     /// How long a claimed event stays in flight before another delivery may claim it
     /// (default 60 s): longer than handling an event takes.
     pub lease: Duration,
-    /// How long a handled event is remembered as done (default 25 h, Adobe's 24 h of
-    /// retries and a margin; at most 7 days, the journal's retention).
+    /// How long a handled event is remembered as done (default and least 25 h, Adobe's 24 h
+    /// of retries and a margin; at most 7 days, the journal's retention, for backfills).
     pub keep: Duration,
     /// The longest a store call may take before the delivery is answered 503 (default 3 s,
     /// well inside Adobe's 10 s).
@@ -49,7 +54,7 @@ impl Default for ReceiverSettings {
         ReceiverSettings {
             max_body_bytes: MAX_DELIVERY_BYTES,
             lease: Duration::from_secs(60),
-            keep: Duration::from_secs(25 * 60 * 60),
+            keep: MIN_KEEP,
             store_timeout: Duration::from_secs(3),
             retry_after_secs: 60,
             max_event_age: None,
@@ -269,13 +274,11 @@ impl<S> Receiver<S> {
         }
     }
 
-    /// Replaces the settings.
+    /// Replaces the settings ([`ReceiverSettings::keep`] is brought within 25 hours to 7
+    /// days).
     pub fn with_settings(mut self, settings: ReceiverSettings) -> Self {
         self.settings = settings;
-        self.settings.keep = self
-            .settings
-            .keep
-            .min(Duration::from_secs(7 * 24 * 60 * 60));
+        self.settings.keep = self.settings.keep.clamp(MIN_KEEP, MAX_KEEP);
         self
     }
 

@@ -412,6 +412,7 @@ fill_by_value!(String, Extra);
 
 // Read through serde over the reader: made of parts serde_json reads best (nested values).
 impl Direct<'_> for Extra {}
+impl Direct<'_> for Value {}
 
 pub(crate) use fill_by_value;
 

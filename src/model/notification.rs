@@ -1,7 +1,11 @@
 //! The notification: one flow run as a delivery reported it.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
+use serde::ser::Error as _;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::element::Element;
 use super::{FoundError, Outcome};
 use crate::{EventCode, Extra, FlowRun, MessageInfo, Status, Timestamp};
 
@@ -21,37 +25,34 @@ use crate::{EventCode, Extra, FlowRun, MessageInfo, Status, Timestamp};
 /// assert!(!notification.is_success());
 /// # Ok::<(), aep_flow_run::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialising a notification writes back the wire element it was read from, envelope
+/// included, and deserialising reads such an element: `parse_notification` and
+/// `serde_json::from_slice::<Notification>` read stored output back to an equal value. For a
+/// flat view to display, see [`Notification::normalized`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-#[serde(rename_all = "camelCase")]
 pub struct Notification {
     /// The event id: `event_id` or `eventid` of an I/O event, the `id` of a CloudEvent. The
     /// same id arrives in the `x-adobe-event-id` header, and twice when Adobe redelivers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     /// What the notification reports.
-    #[serde(default, skip_serializing_if = "is_missing")]
     pub event_code: EventCode,
     /// The client id the delivery was meant for: `recipient_client_id` or
     /// `recipientclientid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_client_id: Option<String>,
     /// The wire shape it came in.
     pub format: Format,
     /// When it was published: a message's `timestamp`, a CloudEvent's `time`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<Timestamp>,
     /// Its position in the I/O Events journal, when read from a journal page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal_position: Option<String>,
     /// The envelope's other fields, as they came (CloudEvent `source`, the fields of a
     /// message list's object beside `messages`, an id given under both its names, ...).
-    #[serde(default, skip_serializing_if = "Extra::is_empty")]
     pub envelope: Extra,
     /// A message's own fields (`msgType`, `schema`, `provider`, ...), when it came in a
     /// message list; the list object's other fields, shared by its messages, are in
     /// `envelope`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageInfo>,
     /// The flow run.
     pub run: FlowRun,
@@ -61,8 +62,66 @@ fn is_missing(code: &EventCode) -> bool {
     *code == EventCode::Missing
 }
 
+impl Serialize for Notification {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Element {
+            format: self.format,
+            event_id: self.event_id.as_deref(),
+            event_code: &self.event_code,
+            recipient_client_id: self.recipient_client_id.as_deref(),
+            published_at: self.published_at.as_ref(),
+            journal_position: self.journal_position.as_deref(),
+            envelope: &self.envelope,
+            message: self.message.as_ref(),
+            payload: Cow::<serde_json::Value>::Owned(
+                run_element(&self.run).map_err(S::Error::custom)?,
+            ),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The run as its element writes it: with a `metrics` object even when every metric is
+/// absent, since that is what makes an object a run when it is read back.
+fn run_element(run: &FlowRun) -> Result<serde_json::Value, serde_json::Error> {
+    let mut value = serde_json::to_value(run)?;
+    if let serde_json::Value::Object(fields) = &mut value {
+        if !fields.contains_key("metrics") && !fields.contains_key("activities") {
+            fields.insert(
+                "metrics".to_owned(),
+                serde_json::Value::Object(Default::default()),
+            );
+        }
+    }
+    Ok(value)
+}
+
+/// A notification as one flat object, for display and logs: `eventCode`, `format`, the ids,
+/// `publishedAt`, `journalPosition`, `envelope`, `message` and `run`, whatever shape it came
+/// in. From [`Notification::normalized`]; it is written, never read.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NormalizedNotification<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_missing")]
+    event_code: &'a EventCode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_client_id: Option<&'a str>,
+    format: Format,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published_at: Option<&'a Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    journal_position: Option<&'a str>,
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    envelope: &'a Extra,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a MessageInfo>,
+    run: &'a FlowRun,
+}
+
 /// The wire shape a notification came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
@@ -73,10 +132,27 @@ pub enum Format {
     /// A CloudEvent, `{"specversion", "type", "data": RUN}`.
     CloudEvent,
     /// A run on its own (observability alerts, Flow Service API items).
+    #[default]
     BareRun,
 }
 
 impl Notification {
+    /// A flat view of the notification for display and logs (see
+    /// [`NormalizedNotification`]).
+    pub fn normalized(&self) -> NormalizedNotification<'_> {
+        NormalizedNotification {
+            event_id: self.event_id.as_deref(),
+            event_code: &self.event_code,
+            recipient_client_id: self.recipient_client_id.as_deref(),
+            format: self.format,
+            published_at: self.published_at.as_ref(),
+            journal_position: self.journal_position.as_deref(),
+            envelope: &self.envelope,
+            message: self.message.as_ref(),
+            run: &self.run,
+        }
+    }
+
     /// A notification for a run on its own, taking the event code from its header.
     pub fn from_run(run: FlowRun) -> Self {
         Notification {

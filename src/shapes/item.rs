@@ -329,8 +329,7 @@ impl Item {
         shapes.release_nested_except(key);
         let mut attributes = std::mem::take(&mut shapes.attributes);
         let (items, events) = (shapes.items.take(), shapes.events.take());
-        // An envelope attribute that is null is absent, like any other field.
-        attributes.retain(|_, value| !value.is_null());
+        attributes.retain(keep_attribute);
         let around = Around {
             attributes,
             event_id,
@@ -353,6 +352,12 @@ impl Item {
             Err(NotFound::at(path, NOTIFICATION))
         }
     }
+}
+
+/// Whether an envelope attribute is kept: one that is null is absent, like any other field,
+/// except `specversion`, whose presence alone makes a CloudEvent.
+pub(super) fn keep_attribute(key: &str, value: &mut Value) -> bool {
+    !value.is_null() || key == "specversion"
 }
 
 /// Removes and returns the first of `keys` that holds a string; a second spelling of the

@@ -35,6 +35,7 @@ mod bare_run;
 mod batch;
 mod cloud_event;
 mod envelope;
+mod events;
 mod ids;
 mod item;
 mod journal_page;
@@ -43,6 +44,7 @@ mod path;
 mod run_list;
 
 use batch::read;
+pub(crate) use events::events;
 use path::{NotFound, NOTIFICATION};
 pub(crate) use run_list::runs;
 #[cfg(test)]
@@ -53,11 +55,18 @@ use crate::{Error, Notification};
 /// Where notifications go: a list, or [`Single`] for `parse_notification`.
 pub(crate) trait Sink {
     fn push(&mut self, notification: Notification);
+
+    /// Forgets what was pushed, before a body is read again by the other route.
+    fn clear(&mut self);
 }
 
 impl Sink for Vec<Notification> {
     fn push(&mut self, notification: Notification) {
         Vec::push(self, notification);
+    }
+
+    fn clear(&mut self) {
+        Vec::clear(self);
     }
 }
 
@@ -80,10 +89,25 @@ impl Sink for Single {
             self.first = Some(notification);
         }
     }
+
+    fn clear(&mut self) {
+        *self = Single::default();
+    }
 }
 
 /// Parses any delivery body into its notifications.
+///
+/// A body the one-pass reader refuses for a repeated key is read again as a value, where the
+/// last value of a key wins, as `JSON.parse` and `serde_json::Value` read it.
 pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
+    notifications_fast(body, out).or_else(|first| {
+        out.clear();
+        events::notifications_of_value(body, first, out)
+    })
+}
+
+/// Parses a body of flow-run notifications in one pass, refusing a repeated key.
+fn notifications_fast<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
     notifications_by(Route::Direct, body, out)
 }
 

@@ -27,6 +27,8 @@ use crate::{Alert, Format, Notification};
 ///
 /// Serialising an event writes back the wire element it was read from, envelope included, so
 /// `parse_events` reads stored output back to an equal value.
+// Flow runs, the common case, are held inline: boxing them would cost an allocation each.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Event {

@@ -156,7 +156,7 @@ impl Extra {
 
     /// Merges fields that came twice, keeping the first place and the last value, in one
     /// pass (so adding many fields stays linear).
-    fn merge_repeated(&mut self) {
+    pub(crate) fn merge_repeated(&mut self) {
         if self.repeated_key().is_none() {
             return;
         }

@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::bare_run::{marks_a_run, MaybeRun};
+use super::bare_run::{MaybeRun, RunMarks};
 use super::cloud_event::push_cloud_event;
 use super::envelope::push_io_event;
 use super::ids::Ids;
@@ -95,6 +95,7 @@ where
 #[derive(Default)]
 pub(super) struct Shapes {
     pub(super) is_run: bool,
+    pub(super) marks: RunMarks,
     /// Whether a known run field of the object itself arrived (see [`Item::clear`]).
     pub(super) run_fields: bool,
     pub(super) attributes: Extra,
@@ -162,8 +163,14 @@ impl<'de> Hook<'de> for Shapes {
     const ORDERED: bool = false;
 
     fn present(&mut self, wire_name: &'static str) {
-        self.is_run |= marks_a_run(wire_name);
+        self.marks.set(wire_name, true);
+        self.is_run = self.marks.any();
         self.run_fields = true;
+    }
+
+    fn absent(&mut self, wire_name: &'static str) {
+        self.marks.set(wire_name, false);
+        self.is_run = self.marks.any();
     }
 
     fn take<F: Fields<'de>>(&mut self, key: &str, fields: &mut F) -> Result<bool, F::Error> {
@@ -253,6 +260,7 @@ impl Item {
         }
         let Shapes {
             is_run,
+            marks,
             run_fields,
             attributes,
             nested,
@@ -264,6 +272,7 @@ impl Item {
             ids,
         } = &mut self.shapes;
         *is_run = false;
+        *marks = RunMarks::default();
         *run_fields = false;
         *attributes = Extra::new();
         nested.clear();

@@ -90,7 +90,9 @@ fn read_body(file: Option<&str>) -> Result<Vec<u8>, String> {
 }
 
 fn bundled() -> Vec<u8> {
-    eprintln!("(no input: showing Adobe's example of a failed run; pass a file, or pipe a body in)");
+    eprintln!(
+        "(no input: showing Adobe's example of a failed run; pass a file, or pipe a body in)"
+    );
     BUNDLED.to_vec()
 }
 

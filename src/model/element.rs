@@ -67,8 +67,14 @@ impl<P: Serialize + Clone> Serialize for Unwrapped<'_, '_, P> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let element = self.0;
         let payload = &*element.payload;
-        if element.format == Format::BareRun {
-            return payload.serialize(serializer);
+        match element.format {
+            Format::BareRun => return payload.serialize(serializer),
+            Format::RunListItem => {
+                let mut map = serializer.serialize_map(Some(1))?;
+                map.serialize_entry("items", &[payload])?;
+                return map.end();
+            }
+            _ => {}
         }
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in element.envelope {
@@ -94,7 +100,7 @@ impl<P: Serialize + Clone> Serialize for Unwrapped<'_, '_, P> {
                 }
                 map.serialize_entry("data", payload)?;
             }
-            Format::Message | Format::BareRun => {
+            _ => {
                 let mut message = match element.message.map(serde_json::to_value) {
                     Some(Ok(Value::Object(fields))) => fields,
                     _ => serde_json::Map::new(),

@@ -185,6 +185,12 @@ impl Serialize for OtherEvent {
                 "events": [{"position": position, "event": &self.element}]
             })
             .serialize(serializer),
+            // A body is an object or an array: an element that is neither (a batch may hold
+            // anything) is written as a batch of one.
+            None if self.format == Format::JournalEntry => {
+                serde_json::json!({ "events": [&self.element] }).serialize(serializer)
+            }
+            None if !self.element.is_object() => [&self.element].serialize(serializer),
             None => self.element.serialize(serializer),
         }
     }

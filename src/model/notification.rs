@@ -134,6 +134,12 @@ pub enum Format {
     /// A run on its own (observability alerts, Flow Service API items).
     #[default]
     BareRun,
+    /// An item of a Flow Service run list, `{"items": [RUN, ...]}` (read by
+    /// [`parse_events`](crate::parse_events)), a run by its position whatever it carries.
+    RunListItem,
+    /// An entry of a journal page that holds no `event` (kept whole as an
+    /// [`OtherEvent`](crate::OtherEvent)).
+    JournalEntry,
 }
 
 impl Notification {

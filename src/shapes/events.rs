@@ -391,6 +391,10 @@ impl<'a> Walk<'a> {
     ) -> Result<(), Error> {
         let events_path = path.child(Step::Key("events"));
         for (index, entry) in entries.iter().enumerate() {
+            if entry.is_null() {
+                // As on the fast route: a `null` element of a list is no element.
+                continue;
+            }
             let entry_path = events_path.child(Step::Index(index));
             match entry.get("event") {
                 Some(event) => {
@@ -398,7 +402,13 @@ impl<'a> Walk<'a> {
                     let event_path = entry_path.child(Step::Key("event"));
                     self.element(event, &event_path, position, out)?;
                 }
-                None => self.other(entry, Context::default(), None, &entry_path, out)?,
+                None => {
+                    let context = Context {
+                        format: Format::JournalEntry,
+                        ..Context::default()
+                    };
+                    self.other(entry, context, None, &entry_path, out)?
+                }
             }
         }
         Ok(())
@@ -425,7 +435,9 @@ impl<'a> Walk<'a> {
             return Err(NotFound::at(path, RUN).into_error_in(self.root));
         }
         let run: FlowRun = typed(run, path)?;
-        out.push(Event::FlowRun(Notification::from_run(run)));
+        let mut notification = Notification::from_run(run);
+        notification.format = Format::RunListItem;
+        out.push(Event::FlowRun(notification));
         Ok(())
     }
 

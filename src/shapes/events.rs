@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::batch::ElementSeed;
 use super::item::{keep_attribute, Item};
 use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST};
-use super::{notifications_fast, Sink};
+use super::{notifications_fast, notifications_or_stop, Sink};
 use crate::model::{AlertObject, Context};
 use crate::{Alert, Error, Event, EventCode, Extra, Format, MessageInfo, Notification, OtherEvent};
 use crate::{FlowRun, Timestamp};
@@ -33,13 +33,21 @@ impl Sink for Vec<Event> {
 /// Reads every event of a body, in order.
 pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, Error> {
     let mut events = Vec::new();
-    let first = match notifications_fast(body, &mut events) {
+    let first = match notifications_or_stop(body, &mut events) {
         Ok(()) => return Ok(events),
         Err(syntax @ Error::Syntax { .. }) => return Err(syntax),
         Err(first) => first,
     };
-    let Ok(root) = serde_json::from_slice::<Value>(body) else {
-        return Err(first);
+    let root = match serde_json::from_slice::<Value>(body) {
+        Ok(root) => root,
+        // The fast read stopped before it, at something else than runs; serde_json says
+        // where the syntax is wrong (or the nesting too deep).
+        Err(_) if matches!(first, Error::Unrecognized { .. }) => {
+            return Err(notifications_fast(body, &mut Vec::<Event>::new())
+                .err()
+                .unwrap_or(first))
+        }
+        Err(_) => return Err(first),
     };
     events.clear();
     match Walk::new(&root, Want::Events).body(&mut events) {
@@ -224,15 +232,20 @@ impl<'a> Walk<'a> {
             Some(payload @ Value::Object(_)) if !is_run(map) || cloud_event => Some(payload),
             _ => None,
         };
+        let standalone = Context {
+            journal_position: position,
+            ..Context::default()
+        };
         let Some(payload) = payload else {
             // A run, an alert or anything else, on its own.
-            let context = Context {
-                journal_position: position,
-                ..Context::default()
-            };
-            return self.payload(element, element, context, path, out);
+            return self.payload(element, element, standalone, path, out);
         };
-        // An envelope: its ids, code and time, and its other attributes.
+        if payload.as_object().is_some_and(is_run) {
+            return self.notifications(element, path, standalone, out);
+        }
+        let position = standalone.journal_position;
+        // An envelope around an alert or another event: its ids, code and time, and its
+        // other attributes.
         let mut envelope = map.clone();
         envelope.remove(payload_key);
         let id_keys: &[&str] = if cloud_event {
@@ -372,11 +385,14 @@ impl<'a> Walk<'a> {
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let mut item = Item::default();
-        let mut track = serde_path_to_error::Track::new();
-        let read = ElementSeed(&mut item)
-            .deserialize(serde_path_to_error::Deserializer::new(element, &mut track));
-        if let Err(error) = read {
-            return Err(invalid(path, &track.path().to_string(), &error));
+        if ElementSeed(&mut item).deserialize(element).is_err() {
+            // Read again, tracking the path, only to say where.
+            let mut track = serde_path_to_error::Track::new();
+            item = Item::default();
+            let tracked = serde_path_to_error::Deserializer::new(element, &mut track);
+            if let Err(error) = ElementSeed(&mut item).deserialize(tracked) {
+                return Err(invalid(path, &track.path().to_string(), &error));
+            }
         }
         let position = context.journal_position.as_deref();
         item.take_notifications(out, path, position)

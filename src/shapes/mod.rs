@@ -107,8 +107,14 @@ pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Err
 }
 
 /// Parses a body of flow-run notifications in one pass, refusing a repeated key.
-fn notifications_fast<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
+pub(super) fn notifications_fast<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
     notifications_by(Route::Direct, body, out)
+}
+
+/// The same, for a caller that reads any other body another way: the error for a body that
+/// holds something else than runs does not say what.
+pub(super) fn notifications_or_stop<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
+    notifications_read(Route::Direct, body, false, out)
 }
 
 pub(crate) fn notifications_by<S: Sink>(
@@ -116,7 +122,18 @@ pub(crate) fn notifications_by<S: Sink>(
     body: &[u8],
     out: &mut S,
 ) -> Result<(), Error> {
-    read(route, body, |element, path| match element {
+    notifications_read(route, body, true, out)
+}
+
+/// Reads the notifications of a body; a body that holds something else stops the read, with
+/// an error that says what stood there when `describe` is set.
+fn notifications_read<S: Sink>(
+    route: Route,
+    body: &[u8],
+    describe: bool,
+    out: &mut S,
+) -> Result<(), Error> {
+    read(route, body, describe, |element, path| match element {
         Some(item) => item.take_notifications(out, path, None),
         None => Err(NotFound::at(path, NOTIFICATION)),
     })

@@ -91,7 +91,7 @@ impl NotFound {
         self.with_found(found)
     }
 
-    fn with_found(self, found: String) -> Error {
+    pub(super) fn with_found(self, found: String) -> Error {
         Error::Unrecognized {
             path: path_text(&self.path),
             expected: self.expected,

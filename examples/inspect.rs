@@ -14,9 +14,8 @@
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use aep_flow_run::{
-    parse_events, Alert, Count, Event, Notification, OtherEvent, Outcome, Timestamp,
-};
+use aep_flow_run::{parse_events, Alert, Event, Notification, OtherEvent, Outcome, Timestamp};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 const BUNDLED: &[u8] =
     include_bytes!("../fixtures/adobe-docs/message-list-sources-flow-run-failed.json");
@@ -141,8 +140,8 @@ fn alert_json(alert: &Alert) -> serde_json::Value {
         "value": alert.value,
         "flowId": alert.flow_id,
         "flowRunId": alert.flow_run_id,
-        "createdAt": alert.created_at.as_ref().map(|t| time(Some(t))),
-        "resolvedAt": alert.resolved_at.as_ref().map(|t| time(Some(t))),
+        "createdAt": alert.created_at.as_ref().and_then(Timestamp::to_utc).map(|t| t.to_rfc3339()),
+        "resolvedAt": alert.resolved_at.as_ref().and_then(Timestamp::to_utc).map(|t| t.to_rfc3339()),
     })
 }
 
@@ -174,8 +173,8 @@ fn print_alert(out: &mut impl Write, alert: &Alert) -> io::Result<()> {
     writeln!(
         out,
         "  created   {}   resolved {}   severity {}",
-        time(alert.created_at.as_ref()),
-        time(alert.resolved_at.as_ref()),
+        or_dash(alert.created_at.as_ref().and_then(Timestamp::to_utc)),
+        or_dash(alert.resolved_at.as_ref().and_then(Timestamp::to_utc)),
         alert.severity.as_deref().unwrap_or("-")
     )
 }
@@ -219,51 +218,55 @@ fn print_summary(out: &mut impl Write, notification: &Notification) -> io::Resul
     if let Some(sandbox) = &run.sandbox_name {
         writeln!(out, "  sandbox   {sandbox}")?;
     }
-    let duration = &metrics.duration_summary;
+    let millis = |time: DateTime<Utc>| time.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let seconds =
+        |duration: TimeDelta| format!("{:.3}s", duration.num_milliseconds() as f64 / 1000.0);
     writeln!(
         out,
         "  started   {}   completed {}   duration {}",
-        time(duration.started_at_utc.as_ref()),
-        time(duration.completed_at_utc.as_ref()),
-        run.duration()
-            .map(|d| format!("{:.3}s", d.num_milliseconds() as f64 / 1000.0))
-            .unwrap_or_else(|| "-".to_owned()),
+        or_dash(notification.started_at().map(millis)),
+        or_dash(notification.completed_at().map(millis)),
+        or_dash(notification.duration().map(seconds)),
     )?;
-    let records = &metrics.record_summary;
+    // Counts print `unknown` for Adobe's -1, and `-` when absent.
+    let (records, size, files) = (
+        &metrics.record_summary,
+        &metrics.size_summary,
+        &metrics.file_summary,
+    );
     writeln!(
         out,
         "  records   in {}   out {}   failed {}",
-        count(records.input_record_count.as_ref()),
-        count(records.output_record_count.as_ref()),
-        count(records.failed_record_count.as_ref()),
+        or_dash(records.input_record_count.as_ref()),
+        or_dash(records.output_record_count.as_ref()),
+        or_dash(records.failed_record_count.as_ref()),
     )?;
-    let size = &metrics.size_summary;
     writeln!(
         out,
         "  bytes     in {}   out {}",
-        count(size.input_bytes.as_ref()),
-        count(size.output_bytes.as_ref()),
+        or_dash(size.input_bytes.as_ref()),
+        or_dash(size.output_bytes.as_ref()),
     )?;
-    let files = &metrics.file_summary;
     writeln!(
         out,
         "  files     in {}   out {}",
-        count(files.input_file_count.as_ref()),
-        count(files.output_file_count.as_ref()),
+        or_dash(files.input_file_count.as_ref()),
+        or_dash(files.output_file_count.as_ref()),
     )?;
-    let errors: Vec<_> = notification.errors().collect();
-    if errors.is_empty() {
+    let problems = notification.distinct_errors();
+    if problems.is_empty() {
         return writeln!(out, "  errors    none");
     }
-    writeln!(out, "  errors    {}", errors.len())?;
-    for found in errors {
-        let error = found.error;
+    writeln!(out, "  errors    {}", problems.len())?;
+    for problem in problems {
+        let error = problem.error;
+        let places: Vec<String> = problem.found.iter().map(|found| found.path()).collect();
         writeln!(
             out,
-            "    {}  {}  {}",
-            found.path(),
+            "    {}  {}  (at {})",
             error.code,
-            error.message.as_deref().unwrap_or("")
+            error.message.as_deref().unwrap_or(""),
+            places.join(", ")
         )?;
         if let Some(meaning) = error.code.description() {
             writeln!(out, "      meaning: {meaning}")?;
@@ -278,22 +281,6 @@ fn print_summary(out: &mut impl Write, notification: &Notification) -> io::Resul
     Ok(())
 }
 
-fn time(timestamp: Option<&Timestamp>) -> String {
-    match timestamp {
-        None => "-".to_owned(),
-        Some(timestamp) => match timestamp.to_utc() {
-            Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            None => format!("{timestamp} (not a time)"),
-        },
-    }
-}
-
-fn count(count: Option<&Count>) -> String {
-    match count {
-        None => "-".to_owned(),
-        Some(count) => match count.get() {
-            Some(value) => value.to_string(),
-            None => "unknown".to_owned(),
-        },
-    }
+fn or_dash(value: Option<impl std::fmt::Display>) -> String {
+    value.map_or_else(|| "-".to_owned(), |value| value.to_string())
 }

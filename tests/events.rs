@@ -77,7 +77,7 @@ fn threshold_alerts_are_typed() {
     let Event::Alert(alert) = &events[0] else {
         panic!("{events:?}")
     };
-    assert_eq!(alert.event_code, EventCode::FlowRunError);
+    assert_eq!(alert.event_code, EventCode::AlertError);
     // Still no notification: parse_notifications keeps its meaning.
     assert!(matches!(
         parse_notifications(&fixture("adobe-docs/not-a-run-alert-sources-delay.json")),

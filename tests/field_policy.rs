@@ -745,7 +745,7 @@ fn batch_of_mixed_shapes() {
         [
             &EventCode::FlowRunSuccess,
             &EventCode::FlowRunFailure,
-            &EventCode::FlowRunInfo
+            &EventCode::AlertInfo
         ]
     );
     let runs: Vec<Option<&str>> = all.iter().map(|n| n.run.id.as_deref()).collect();
@@ -775,7 +775,7 @@ fn journal_page() {
     assert_eq!(all[0].run.id.as_deref(), Some("run-1"));
     assert_eq!(all[1].journal_position.as_deref(), Some("p2"));
     assert_eq!(all[1].format, Format::BareRun);
-    assert_eq!(all[1].event_code, EventCode::FlowRunError);
+    assert_eq!(all[1].event_code, EventCode::AlertError);
 
     let single = br#"{"events":[{"position":"p1","event":{"event_id":"j","event":{"id":"r","metrics":{}}}}],"_page":{}}"#;
     let n = parse_notification(single).unwrap();

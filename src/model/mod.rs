@@ -20,12 +20,12 @@ mod timestamp;
 
 pub(crate) use alert::AlertObject;
 pub use alert::{Alert, AlertStatus};
-pub use count::Count;
+pub use count::{Count, CountTotal, WireCount};
 pub(crate) use element::Context;
 pub use error_code::{ErrorCode, ErrorCodeParts};
 pub use event::{Event, EventKind, OtherEvent};
 pub use event_code::EventCode;
-pub use found_error::{ErrorSite, FoundError};
+pub use found_error::{DistinctError, ErrorSite, FoundError};
 pub use link::Link;
 pub use manifest::{FileManifest, Manifest};
 pub use message::{EventNotificationMeta, MessageInfo, MessageSchema};

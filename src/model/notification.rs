@@ -6,7 +6,9 @@ use serde::ser::Error as _;
 use serde::{Deserialize, Serialize, Serializer};
 
 use super::element::Element;
-use super::{FoundError, Outcome};
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{DistinctError, FoundError, Outcome};
 use crate::{EventCode, Extra, FlowRun, MessageInfo, Status, Timestamp};
 
 /// One flow-run notification, whatever shape it came in.
@@ -188,11 +190,30 @@ impl Notification {
     }
 
     /// How the run ended, reading the event code, the status and the errors together.
+    ///
+    /// A failure on either side wins: a failure or error code, or a `failed` status, gives
+    /// [`Outcome::Failed`], so a payload that contradicts itself is never reported as a
+    /// success. Otherwise the run decides ([`FlowRun::outcome`]: a success with errors is
+    /// [`Outcome::PartialSuccess`]); a success code stands in for a run that says nothing
+    /// (no status, or one still pending).
+    ///
+    /// ```
+    /// use aep_flow_run::{parse_notification, Outcome};
+    ///
+    /// // Adobe's success event: the code and the status agree.
+    /// let body = std::fs::read("fixtures/adobe-docs/io-event-sources-flow-run-success.json")?;
+    /// assert_eq!(parse_notification(&body)?.outcome(), Outcome::Success);
+    /// // A success code around a failed run is a failure.
+    /// let body = br#"{"event_id": "e", "event": {"metrics": {"statusSummary": {"status": "failed"}},
+    ///     "header": {"_adobeio": {"eventCode": "sources_flow_run_success"}}}}"#;
+    /// assert_eq!(parse_notification(body)?.outcome(), Outcome::Failed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn outcome(&self) -> Outcome {
-        match self.event_code.outcome_hint() {
-            Some(false) => Outcome::Failed,
-            Some(true) if self.run.outcome() != Outcome::PartialSuccess => Outcome::Success,
-            _ => self.run.outcome(),
+        match (self.event_code.outcome_hint(), self.run.outcome()) {
+            (Some(false), _) | (_, Outcome::Failed) => Outcome::Failed,
+            (Some(true), Outcome::Pending | Outcome::Unknown) => Outcome::Success,
+            (_, run) => run,
         }
     }
 
@@ -200,4 +221,48 @@ impl Notification {
     pub fn errors(&self) -> impl Iterator<Item = FoundError<'_>> + '_ {
         self.run.errors()
     }
+
+    /// The run's errors, one entry per problem; see [`FlowRun::distinct_errors`].
+    pub fn distinct_errors(&self) -> Vec<DistinctError<'_>> {
+        self.run.distinct_errors()
+    }
+}
+
+/// The everyday questions of [`FlowRun`], asked of the notification's run.
+macro_rules! ask_the_run {
+    ($($(#[$doc:meta])* $name:ident -> $ty:ty;)*) => {
+        impl Notification {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> $ty {
+                    self.run.$name()
+                }
+            )*
+        }
+    };
+}
+
+ask_the_run! {
+    /// The run's status; see [`FlowRun::status`].
+    status -> Option<&Status>;
+    /// When the run started; see [`FlowRun::started_at`].
+    started_at -> Option<DateTime<Utc>>;
+    /// When the run completed; see [`FlowRun::completed_at`].
+    completed_at -> Option<DateTime<Utc>>;
+    /// How long the run took; see [`FlowRun::duration`].
+    duration -> Option<TimeDelta>;
+    /// Records read; see [`FlowRun::input_records`].
+    input_records -> Option<u64>;
+    /// Records written; see [`FlowRun::output_records`].
+    output_records -> Option<u64>;
+    /// Records that failed; see [`FlowRun::failed_records`].
+    failed_records -> Option<u64>;
+    /// Bytes read; see [`FlowRun::input_bytes`].
+    input_bytes -> Option<u64>;
+    /// Bytes written; see [`FlowRun::output_bytes`].
+    output_bytes -> Option<u64>;
+    /// Files read; see [`FlowRun::input_files`].
+    input_files -> Option<u64>;
+    /// Files written; see [`FlowRun::output_files`].
+    output_files -> Option<u64>;
 }

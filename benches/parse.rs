@@ -8,7 +8,7 @@
 use std::fmt::Debug;
 use std::hint::black_box;
 
-use aep_flow_run::{parse_notification, parse_notifications, parse_runs};
+use aep_flow_run::{parse_events, parse_notification, parse_notifications, parse_runs};
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde::de::IgnoredAny;
 use serde_json::Value;
@@ -17,6 +17,7 @@ const SUCCESS: &[u8] =
     include_bytes!("../fixtures/adobe-docs/io-event-sources-flow-run-success.json");
 const FAILED: &[u8] =
     include_bytes!("../fixtures/adobe-docs/message-list-sources-flow-run-failed.json");
+const ALERT: &[u8] = include_bytes!("../fixtures/adobe-docs/not-a-run-alert-error-rate.json");
 const API_RUNS: &[u8] =
     include_bytes!("../fixtures/adobe-docs/api-runs-sources-success-with-errors.json");
 
@@ -177,5 +178,35 @@ fn large_bodies(c: &mut Criterion) {
     compare(c, "api_list_1000_runs", &run_list(1000), parse_runs);
 }
 
-criterion_group!(benches, founding_payloads, large_bodies);
+/// `parse_events` beside `parse_notifications` on the same body of runs (DESIGN.md: within 5%).
+fn events_beside_notifications(c: &mut Criterion, group: &str, body: &[u8]) {
+    let mut group = c.benchmark_group(group);
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function(BenchmarkId::new("parse_notifications", body.len()), |b| {
+        b.iter(|| parse_and_drop(parse_notifications, body))
+    });
+    group.bench_function(BenchmarkId::new("parse_events", body.len()), |b| {
+        b.iter(|| parse_and_drop(parse_events, body))
+    });
+    group.finish();
+}
+
+fn events(c: &mut Criterion) {
+    events_beside_notifications(c, "events_io_event_success", SUCCESS);
+    events_beside_notifications(c, "events_message_list_failed", FAILED);
+    events_beside_notifications(c, "events_batch_20", &batch(20));
+    // A batch that mixes runs with an alert and another product's event takes the value
+    // route: compared with reading the same body into a `Value`.
+    let mixed = [
+        b"[".as_slice(),
+        &minified(SUCCESS),
+        b",",
+        &minified(ALERT),
+        b",{\"specversion\":\"1.0\",\"type\":\"com.adobe.other\",\"id\":\"x\",\"data\":{}}]",
+    ]
+    .concat();
+    compare(c, "events_mixed_batch", &mixed, parse_events);
+}
+
+criterion_group!(benches, founding_payloads, large_bodies, events);
 criterion_main!(benches);

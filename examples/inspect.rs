@@ -1,23 +1,26 @@
-//! Prints what a flow-run notification body says.
+//! Prints what a delivery body says: every flow run, alert and other event in it.
 //!
 //! ```text
 //! cargo run --example inspect [--json] [FILE | -]
 //! ```
 //!
-//! Reads FILE, or standard input for `-`; with neither, reads a bundled example (Adobe's
-//! failed-run message list), so the command works the same from a terminal, a script or CI. Prints a summary per notification, or
-//! with `--json` one normalised JSON object per line. A Flow Service run list is shown run by
-//! run. Exits with status 1 and a message on a body that holds no flow run.
+//! Reads FILE; standard input for `-`, or when something is piped in; with neither (a
+//! terminal, or an empty standard input), a bundled example (Adobe's failed-run message list). Prints a summary per
+//! flow run, a few lines per alert and one line per other event; with `--json`, one JSON
+//! object per line (flow runs in the normalised form). A Flow Service run list is shown run by
+//! run. Exits with status 1 and a message on a body that cannot be read, and quietly when its
+//! output is closed early (`inspect big.json | head`).
 
-use std::io::Read;
+use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use aep_flow_run::{
-    parse_notifications, parse_runs, Count, Error, Notification, Outcome, Timestamp,
-};
+use aep_flow_run::{parse_events, Alert, Event, Notification, OtherEvent, Outcome, Timestamp};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 const BUNDLED: &[u8] =
     include_bytes!("../fixtures/adobe-docs/message-list-sources-flow-run-failed.json");
+
+const USAGE: &str = "usage: inspect [--json] [FILE | -]";
 
 fn main() -> ExitCode {
     let mut json = false;
@@ -26,17 +29,17 @@ fn main() -> ExitCode {
         match arg.as_str() {
             "--json" => json = true,
             "-h" | "--help" => {
-                println!("usage: inspect [--json] [FILE | -]");
+                println!("{USAGE}");
                 return ExitCode::SUCCESS;
             }
             "-" if file.is_none() => file = Some(arg),
             _ if arg.starts_with('-') => {
-                eprintln!("inspect: unknown option {arg:?}; usage: inspect [--json] [FILE | -]");
+                eprintln!("inspect: unknown option {arg:?}; {USAGE}");
                 return ExitCode::from(2);
             }
             _ if file.is_none() => file = Some(arg),
             _ => {
-                eprintln!("inspect: unexpected argument {arg:?}; usage: inspect [--json] [FILE]");
+                eprintln!("inspect: unexpected argument {arg:?}; {USAGE}");
                 return ExitCode::from(2);
             }
         }
@@ -49,70 +52,144 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-
-    let notifications = match notifications_or_runs(&body) {
-        Ok(notifications) => notifications,
+    let events = match parse_events(&body) {
+        Ok(events) => events,
         Err(error) => {
             eprintln!("inspect: {error}");
             return ExitCode::FAILURE;
         }
     };
-
-    if notifications.is_empty() {
-        eprintln!("inspect: the body holds no notification (an empty batch or journal page)");
+    if events.is_empty() {
+        eprintln!("inspect: the body holds no event (an empty batch or journal page)");
     }
-    for (index, notification) in notifications.iter().enumerate() {
-        if json {
-            match serde_json::to_string(notification) {
-                Ok(line) => println!("{line}"),
-                Err(error) => {
-                    eprintln!("inspect: {error}");
-                    return ExitCode::FAILURE;
-                }
-            }
-        } else {
-            if index > 0 {
-                println!();
-            }
-            print_summary(notification);
+    let mut out = io::stdout().lock();
+    match print_all(&mut out, &events, json).and_then(|()| out.flush()) {
+        Ok(()) => ExitCode::SUCCESS,
+        // The reader went away (`| head`): nothing more to say.
+        Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("inspect: {error}");
+            ExitCode::FAILURE
         }
     }
-    ExitCode::SUCCESS
 }
 
 fn read_body(file: Option<&str>) -> Result<Vec<u8>, String> {
     match file {
         Some("-") => read_stdin(),
         Some(path) => std::fs::read(path).map_err(|error| format!("cannot read {path}: {error}")),
-        // Not standard input by default: a script's or CI's stdin may be empty, or a pipe that
-        // never closes.
-        None => {
-            eprintln!("(no input: showing Adobe's example of a failed run; pass a file, or - for standard input)");
-            Ok(BUNDLED.to_vec())
-        }
+        // A script's or CI's standard input may be empty (`< /dev/null`, or none at all):
+        // then, as from a terminal, the bundled example.
+        None if !io::stdin().is_terminal() => match read_stdin()? {
+            body if body.iter().all(u8::is_ascii_whitespace) => Ok(bundled()),
+            body => Ok(body),
+        },
+        None => Ok(bundled()),
     }
+}
+
+fn bundled() -> Vec<u8> {
+    eprintln!(
+        "(no input: showing Adobe's example of a failed run; pass a file, or pipe a body in)"
+    );
+    BUNDLED.to_vec()
 }
 
 fn read_stdin() -> Result<Vec<u8>, String> {
     let mut body = Vec::new();
-    std::io::stdin()
+    io::stdin()
         .read_to_end(&mut body)
         .map_err(|error| format!("cannot read standard input: {error}"))?;
     Ok(body)
 }
 
-/// A delivery's notifications, or the runs of a Flow Service run list, one notification each.
-fn notifications_or_runs(body: &[u8]) -> Result<Vec<Notification>, Error> {
-    match parse_notifications(body) {
-        Err(error @ Error::Unrecognized { .. }) => match parse_runs(body) {
-            Ok(runs) => Ok(runs.into_iter().map(Notification::from_run).collect()),
-            Err(_) => Err(error),
-        },
-        other => other,
+fn print_all(out: &mut impl Write, events: &[Event], json: bool) -> io::Result<()> {
+    for (index, event) in events.iter().enumerate() {
+        if json {
+            let line = match event {
+                Event::FlowRun(notification) => serde_json::to_string(&notification.normalized()),
+                Event::Alert(alert) => serde_json::to_string(&alert_json(alert)),
+                Event::Other(other) => serde_json::to_string(&other_json(other)),
+                _ => continue,
+            };
+            writeln!(out, "{}", line.map_err(io::Error::other)?)?;
+            continue;
+        }
+        if index > 0 && !matches!(event, Event::Other(_)) {
+            writeln!(out)?;
+        }
+        match event {
+            Event::FlowRun(notification) => print_summary(out, notification)?,
+            Event::Alert(alert) => print_alert(out, alert)?,
+            Event::Other(other) => print_other(out, other)?,
+            _ => {}
+        }
     }
+    Ok(())
 }
 
-fn print_summary(notification: &Notification) {
+fn alert_json(alert: &Alert) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "alert",
+        "eventId": alert.event_id,
+        "eventCode": alert.event_code.as_str(),
+        "name": alert.name,
+        "status": alert.status.as_ref().map(|s| s.as_str()),
+        "severity": alert.severity,
+        "message": alert.message,
+        "value": alert.value,
+        "flowId": alert.flow_id,
+        "flowRunId": alert.flow_run_id,
+        "createdAt": alert.created_at.as_ref().and_then(Timestamp::to_utc).map(|t| t.to_rfc3339()),
+        "resolvedAt": alert.resolved_at.as_ref().and_then(Timestamp::to_utc).map(|t| t.to_rfc3339()),
+    })
+}
+
+fn other_json(other: &OtherEvent) -> serde_json::Value {
+    serde_json::json!({
+        "kind": "other",
+        "eventId": other.event_id,
+        "eventCode": other.event_code,
+        "format": other.format,
+    })
+}
+
+fn print_alert(out: &mut impl Write, alert: &Alert) -> io::Result<()> {
+    let status = alert.status.as_ref().map_or("-", |status| status.as_str());
+    let name = alert.name.as_deref().unwrap_or("(unnamed alert)");
+    writeln!(out, "alert {name}: {status} ({:?})", alert.format)?;
+    if let Some(id) = &alert.event_id {
+        writeln!(out, "  event     {id}")?;
+    }
+    if let Some(message) = &alert.message {
+        writeln!(out, "  message   {message}")?;
+    }
+    writeln!(
+        out,
+        "  flow      {}   run {}",
+        alert.flow_id.as_deref().unwrap_or("-"),
+        alert.flow_run_id.as_deref().unwrap_or("-")
+    )?;
+    writeln!(
+        out,
+        "  created   {}   resolved {}   severity {}",
+        or_dash(alert.created_at.as_ref().and_then(Timestamp::to_utc)),
+        or_dash(alert.resolved_at.as_ref().and_then(Timestamp::to_utc)),
+        alert.severity.as_deref().unwrap_or("-")
+    )
+}
+
+fn print_other(out: &mut impl Write, other: &OtherEvent) -> io::Result<()> {
+    writeln!(
+        out,
+        "other {} ({:?}) event {}",
+        other.event_code.as_deref().unwrap_or("(no event code)"),
+        other.format,
+        other.event_id.as_deref().unwrap_or("-")
+    )
+}
+
+fn print_summary(out: &mut impl Write, notification: &Notification) -> io::Result<()> {
     let run = &notification.run;
     let metrics = &run.metrics;
     let outcome = match notification.outcome() {
@@ -126,9 +203,9 @@ fn print_summary(notification: &Notification) {
         "" => "(no event code)",
         code => code,
     };
-    println!("{code}: {outcome} ({:?})", notification.format);
+    writeln!(out, "{code}: {outcome} ({:?})", notification.format)?;
     if let Some(id) = &notification.event_id {
-        println!("  event     {id}");
+        writeln!(out, "  event     {id}")?;
     }
     let flow = match (&run.flow_name, &run.flow_id) {
         (Some(name), Some(id)) => format!("{name} ({id})"),
@@ -136,80 +213,74 @@ fn print_summary(notification: &Notification) {
         (Some(name), None) => name.clone(),
         (None, None) => "-".to_owned(),
     };
-    println!("  flow      {flow}");
-    println!("  run       {}", run.id.as_deref().unwrap_or("-"));
+    writeln!(out, "  flow      {flow}")?;
+    writeln!(out, "  run       {}", run.id.as_deref().unwrap_or("-"))?;
     if let Some(sandbox) = &run.sandbox_name {
-        println!("  sandbox   {sandbox}");
+        writeln!(out, "  sandbox   {sandbox}")?;
     }
-    let duration = &metrics.duration_summary;
-    println!(
+    let millis = |time: DateTime<Utc>| time.to_rfc3339_opts(SecondsFormat::Millis, true);
+    let seconds =
+        |duration: TimeDelta| format!("{:.3}s", duration.num_milliseconds() as f64 / 1000.0);
+    writeln!(
+        out,
         "  started   {}   completed {}   duration {}",
-        time(duration.started_at_utc.as_ref()),
-        time(duration.completed_at_utc.as_ref()),
-        run.duration()
-            .map(|d| format!("{:.3}s", d.num_milliseconds() as f64 / 1000.0))
-            .unwrap_or_else(|| "-".to_owned()),
+        or_dash(notification.started_at().map(millis)),
+        or_dash(notification.completed_at().map(millis)),
+        or_dash(notification.duration().map(seconds)),
+    )?;
+    // Counts print `unknown` for Adobe's -1, and `-` when absent.
+    let (records, size, files) = (
+        &metrics.record_summary,
+        &metrics.size_summary,
+        &metrics.file_summary,
     );
-    let records = &metrics.record_summary;
-    println!(
+    writeln!(
+        out,
         "  records   in {}   out {}   failed {}",
-        count(records.input_record_count.as_ref()),
-        count(records.output_record_count.as_ref()),
-        count(records.failed_record_count.as_ref()),
-    );
-    let size = &metrics.size_summary;
-    println!(
+        or_dash(records.input_record_count.as_ref()),
+        or_dash(records.output_record_count.as_ref()),
+        or_dash(records.failed_record_count.as_ref()),
+    )?;
+    writeln!(
+        out,
         "  bytes     in {}   out {}",
-        count(size.input_bytes.as_ref()),
-        count(size.output_bytes.as_ref()),
-    );
-    let files = &metrics.file_summary;
-    println!(
+        or_dash(size.input_bytes.as_ref()),
+        or_dash(size.output_bytes.as_ref()),
+    )?;
+    writeln!(
+        out,
         "  files     in {}   out {}",
-        count(files.input_file_count.as_ref()),
-        count(files.output_file_count.as_ref()),
-    );
-    let errors: Vec<_> = notification.errors().collect();
-    if errors.is_empty() {
-        println!("  errors    none");
-        return;
+        or_dash(files.input_file_count.as_ref()),
+        or_dash(files.output_file_count.as_ref()),
+    )?;
+    let problems = notification.distinct_errors();
+    if problems.is_empty() {
+        return writeln!(out, "  errors    none");
     }
-    println!("  errors    {}", errors.len());
-    for found in errors {
-        let error = found.error;
-        println!(
-            "    {}  {}  {}",
-            found.path(),
+    writeln!(out, "  errors    {}", problems.len())?;
+    for problem in problems {
+        let error = problem.error;
+        let places: Vec<String> = problem.found.iter().map(|found| found.path()).collect();
+        writeln!(
+            out,
+            "    {}  {}  (at {})",
             error.code,
-            error.message.as_deref().unwrap_or("")
-        );
+            error.message.as_deref().unwrap_or(""),
+            places.join(", ")
+        )?;
         if let Some(meaning) = error.code.description() {
-            println!("      meaning: {meaning}");
+            writeln!(out, "      meaning: {meaning}")?;
         } else if let Some(parts) = error.code.parts() {
-            println!(
+            writeln!(
+                out,
                 "      {} error {} (status {})",
                 parts.family, parts.number, parts.status
-            );
+            )?;
         }
     }
+    Ok(())
 }
 
-fn time(timestamp: Option<&Timestamp>) -> String {
-    match timestamp {
-        None => "-".to_owned(),
-        Some(timestamp) => match timestamp.to_utc() {
-            Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-            None => format!("{timestamp} (not a time)"),
-        },
-    }
-}
-
-fn count(count: Option<&Count>) -> String {
-    match count {
-        None => "-".to_owned(),
-        Some(count) => match count.get() {
-            Some(value) => value.to_string(),
-            None => "unknown".to_owned(),
-        },
-    }
+fn or_dash(value: Option<impl std::fmt::Display>) -> String {
+    value.map_or_else(|| "-".to_owned(), |value| value.to_string())
 }

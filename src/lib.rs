@@ -134,6 +134,36 @@ pub fn parse_notifications(body: &[u8]) -> Result<Vec<Notification>, Error> {
     Ok(notifications)
 }
 
+/// Parses every event of any delivery body, in order: flow runs, observability alerts, and
+/// any other event (audit events, other products' events), kept verbatim.
+///
+/// It reads every shape [`parse_notifications`] reads, and Flow Service run lists (whose
+/// items are runs by position). A body that mixes runs with other events is no error; what
+/// is still an error, saying where: bytes that are not JSON, a top-level value that is no
+/// object or array, a value of the wrong type in a field of a run or an alert.
+///
+/// A body of flow runs only takes the same one-pass reader as [`parse_notifications`]; any
+/// other is read once more as a `serde_json::Value`, so it costs about what parsing into a
+/// `Value` costs, and memory in proportion to the body.
+///
+/// ```
+/// use aep_flow_run::{parse_events, Event};
+///
+/// let body = std::fs::read("fixtures/events/batch-indesign-job-events.json")?;
+/// for event in parse_events(&body)? {
+///     match event {
+///         Event::FlowRun(notification) => println!("run {:?}", notification.run.id),
+///         Event::Alert(alert) => println!("alert {:?}, firing: {}", alert.name, alert.is_firing()),
+///         Event::Other(other) => println!("{:?} {:?}", other.event_code, other.event_id),
+///         _ => {}
+///     }
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn parse_events(body: &[u8]) -> Result<Vec<Event>, Error> {
+    shapes::events(body)
+}
+
 /// Parses a Flow Service run list (`{"items": [RUN, ...]}`, the answer of `GET /runs`), a
 /// single run, or an array of runs.
 ///

@@ -710,7 +710,7 @@ fn alert_run_sources_failure() {
     let n = single("alert-run-sources-failure.json");
     assert_eq!(n.format, Format::BareRun);
     assert_eq!(n.event_id, None);
-    assert_eq!(n.event_code, EventCode::FlowRunError);
+    assert_eq!(n.event_code, EventCode::AlertError);
     assert_eq!(n.event_code.as_str(), "source_flow_run_error");
     assert!(!n.is_success());
     assert_eq!(n.outcome(), Outcome::Failed);
@@ -840,7 +840,7 @@ fn alert_run_sources_start() {
     let n = single("alert-run-sources-start.json");
     assert_eq!(n.format, Format::BareRun);
     assert_eq!(n.event_id, None);
-    assert_eq!(n.event_code, EventCode::FlowRunInfo);
+    assert_eq!(n.event_code, EventCode::AlertInfo);
     assert_eq!(n.event_code.as_str(), "source_flow_run_info");
     assert!(!n.is_success(), "a started run has not succeeded");
     assert_eq!(n.outcome(), Outcome::Pending);
@@ -878,7 +878,7 @@ fn alert_run_sources_start() {
 fn alert_run_sources_success() {
     let n = single("alert-run-sources-success.json");
     assert_eq!(n.format, Format::BareRun);
-    assert_eq!(n.event_code, EventCode::FlowRunInfo);
+    assert_eq!(n.event_code, EventCode::AlertInfo);
     assert!(n.is_success(), "info code: success by the run's status");
     assert_eq!(n.outcome(), Outcome::Success);
 

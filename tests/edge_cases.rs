@@ -97,7 +97,7 @@ fn batch_of_mixed_shapes_gives_one_notification_per_item_in_order() {
         [
             (Format::IoEvent, EventCode::FlowRunSuccess, true),
             (Format::CloudEvent, EventCode::FlowRunFailure, false),
-            (Format::BareRun, EventCode::FlowRunError, false),
+            (Format::BareRun, EventCode::AlertError, false),
         ]
     );
     assert_eq!(

@@ -432,29 +432,40 @@ fn a_value_of_the_wrong_type_names_its_path() {
 }
 
 #[test]
-fn duplicate_keys_are_an_error() {
-    let cases: &[&[u8]] = &[
-        // a known run field
-        br#"{"event_id": "e", "event": {"id": "a", "id": "b", "metrics": {}}}"#,
-        // an unknown run field
-        br#"{"event_id": "e", "event": {"metrics": {}, "zz": 1, "zz": 2}}"#,
-        // an envelope attribute
-        br#"{"event_id": "e", "event_id": "f", "event": {"metrics": {}}}"#,
-        // a summary field
+fn a_repeated_key_takes_its_last_value() {
+    // As `JSON.parse` and `serde_json::Value` read it: Adobe's own streaming-source alert
+    // repeats `providerRefId`.
+    let run_id = |body: &[u8]| parse_notification(body).unwrap().run.id;
+    assert_eq!(
+        run_id(br#"{"event_id": "e", "event": {"id": "a", "id": "b", "metrics": {}}}"#),
+        Some("b".to_owned())
+    );
+    let n = parse_notification(br#"{"event_id": "e", "event": {"metrics": {}, "zz": 1, "zz": 2}}"#)
+        .unwrap();
+    assert_eq!(n.run.extra["zz"], 2);
+    assert_eq!(n.run.extra.len(), 1);
+    let n = parse_notification(br#"{"event_id": "e", "event_id": "f", "event": {"metrics": {}}}"#)
+        .unwrap();
+    assert_eq!(n.event_id.as_deref(), Some("f"));
+    let n = parse_notification(
         br#"{"event_id": "e", "event": {"metrics": {"sizeSummary": {"inputBytes": 1, "inputBytes": 2}}}}"#,
-        // an error entry
+    )
+    .unwrap();
+    assert_eq!(n.run.metrics.size_summary.input_bytes, Some(2.into()));
+    let n = parse_notification(
         br#"{"event_id": "e", "event": {"metrics": {"statusSummary": {"errors": [{"code": "A", "code": "B"}]}}}}"#,
-        // a bare run
-        br#"{"id": "r", "metrics": {}, "metrics": {}}"#,
-    ];
-    for body in cases {
-        let text = String::from_utf8_lossy(body);
-        let (_, message) = invalid_field(parse_notifications(body));
-        assert!(message.contains("duplicate"), "{text}: {message}");
-        invalid_field(parse_notification(body));
-    }
-    let (_, message) = invalid_field(parse_runs(br#"{"items": [], "items": []}"#));
-    assert!(message.contains("duplicate"), "{message}");
+    )
+    .unwrap();
+    assert_eq!(n.run.metrics.status_summary.errors[0].code.as_str(), "B");
+    let runs =
+        parse_runs(br#"{"items": [{"id": "a"}], "items": [{"id": "b"}, {"id": "c"}]}"#).unwrap();
+    assert_eq!(runs.len(), 2);
+    assert_eq!(runs[0].id.as_deref(), Some("b"));
+    // The last value decides the field's type: a wrong one is still an error, with its path.
+    let (path, _) = invalid_field(parse_notification(
+        br#"{"event_id": "e", "event": {"id": "a", "id": 5, "metrics": {}}}"#,
+    ));
+    assert_eq!(path, "event.id");
 }
 
 #[test]
@@ -494,13 +505,12 @@ fn known_keys_are_recognised_however_they_are_written() {
         ["idx", "id2", "flowIdentity"]
     );
 
-    // An escaped name is the same key as the plain one, in either order.
+    // An escaped name is the same key as the plain one, in either order: the last one wins.
     for body in [
         br#"{"id": "r", "\u0069d": "s", "metrics": {}}"#,
         br#"{"\u0069d": "r", "id": "s", "metrics": {}}"#,
     ] {
-        let (_, message) = invalid_field(parse_runs(body));
-        assert!(message.contains("duplicate field `id`"), "{message}");
+        assert_eq!(parse_runs(body).unwrap()[0].id.as_deref(), Some("s"));
     }
 }
 
@@ -735,7 +745,7 @@ fn batch_of_mixed_shapes() {
         [
             &EventCode::FlowRunSuccess,
             &EventCode::FlowRunFailure,
-            &EventCode::FlowRunInfo
+            &EventCode::AlertInfo
         ]
     );
     let runs: Vec<Option<&str>> = all.iter().map(|n| n.run.id.as_deref()).collect();
@@ -765,7 +775,7 @@ fn journal_page() {
     assert_eq!(all[0].run.id.as_deref(), Some("run-1"));
     assert_eq!(all[1].journal_position.as_deref(), Some("p2"));
     assert_eq!(all[1].format, Format::BareRun);
-    assert_eq!(all[1].event_code, EventCode::FlowRunError);
+    assert_eq!(all[1].event_code, EventCode::AlertError);
 
     let single = br#"{"events":[{"position":"p1","event":{"event_id":"j","event":{"id":"r","metrics":{}}}}],"_page":{}}"#;
     let n = parse_notification(single).unwrap();
@@ -1128,14 +1138,22 @@ fn id_attributes_become_fields_or_stay_where_they_stood() {
         ["recipient_client_id", "event_id", "time"]
     );
 
-    // Given twice, however each was written, an id is refused.
-    for body in [
-        &br#"{"event_id":"a","event_id":"b","event":{"metrics":{}}}"#[..],
-        br#"{"event_id":1,"event_id":"b","event":{"metrics":{}}}"#,
-        br#"{"event_id":"a","event_id":null,"event":{"metrics":{}}}"#,
+    // Given twice, however each was written, an id takes its last value.
+    for (body, id) in [
+        (
+            &br#"{"event_id":"a","event_id":"b","event":{"metrics":{}}}"#[..],
+            Some("b"),
+        ),
+        (
+            br#"{"event_id":1,"event_id":"b","event":{"metrics":{}}}"#,
+            Some("b"),
+        ),
+        (
+            br#"{"event_id":"a","event_id":null,"event":{"metrics":{}}}"#,
+            None,
+        ),
     ] {
-        let (_, message) = invalid_field(parse_notification(body));
-        assert!(message.contains("duplicate field `event_id`"), "{message}");
+        assert_eq!(parse_notification(body).unwrap().event_id.as_deref(), id);
     }
 }
 
@@ -1280,12 +1298,10 @@ fn message_fields_and_list_fields() {
             notification
         );
     }
-    // A repeated `timestamp` or `value` is refused like any repeated key.
-    let twice = br#"[{"messages": [{"timestamp": 1, "timestamp": 2, "value": {"metrics": {}}}]}]"#;
-    assert!(matches!(
-        parse_notifications(twice),
-        Err(Error::InvalidField { .. })
-    ));
+    // A repeated `timestamp` or `value` takes its last value like any repeated key.
+    let twice = br#"[{"messages": [{"timestamp": 1, "timestamp": 1597434157622, "value": {"metrics": {}}}]}]"#;
+    let n = parse_notification(twice).unwrap();
+    assert_eq!(n.published_at.unwrap().to_string(), "1597434157622");
 }
 
 /// Values Adobe repeats in every payload borrow the crate's static copy; any other value, a
@@ -1317,9 +1333,9 @@ fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
     let reference = target.reference.as_ref().unwrap();
     assert_eq!(borrowed(&reference.kind), Some("Batch"));
     let written = serde_json::to_value(&notification).unwrap();
-    assert_eq!(written["message"]["provider"], "FlowService");
+    assert_eq!(written["messages"][0]["provider"], "FlowService");
     assert_eq!(
-        written["run"]["activities"][0]["targetInfo"][0]["type"],
+        written["messages"][0]["value"]["activities"][0]["targetInfo"][0]["type"],
         "TargetConnection"
     );
 
@@ -1333,9 +1349,9 @@ fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
     let target = &notification.run.activities[0].target_info[0];
     assert!(matches!(&target.kind, Some(Cow::Owned(text)) if text == "Target Connection"));
     let written = serde_json::to_value(&notification).unwrap();
-    assert_eq!(written["message"]["provider"], "flowService");
+    assert_eq!(written["messages"][0]["provider"], "flowService");
     assert_eq!(
-        written["run"]["activities"][0]["targetInfo"][0]["type"],
+        written["messages"][0]["value"]["activities"][0]["targetInfo"][0]["type"],
         "Target Connection"
     );
 }

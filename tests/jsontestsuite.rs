@@ -4,7 +4,7 @@
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use aep_flow_run::{parse_notification, parse_notifications, parse_runs};
+use aep_flow_run::{parse_events, parse_notification, parse_notifications, parse_runs, Event};
 
 fn suite_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/jsontestsuite/test_parsing")
@@ -54,6 +54,7 @@ fn no_input_of_the_suite_panics_and_invalid_json_is_an_error() {
                 run_guarded(|| parse_notifications(&body)),
             ),
             ("parse_runs", run_guarded(|| parse_runs(&body))),
+            ("parse_events", run_guarded(|| parse_events(&body))),
         ];
         for (function, result) in &results {
             match result {
@@ -111,6 +112,13 @@ fn valid_json_of_the_suite_is_no_run() {
         assert!(parse_notification(&body).is_err(), "{name}");
         if let Ok(runs) = parse_runs(&body) {
             assert!(runs.is_empty(), "{name}: {runs:?}");
+        }
+        // Valid JSON that is no run may be another event, never a flow run.
+        if let Ok(events) = parse_events(&body) {
+            assert!(
+                !events.iter().any(|e| matches!(e, Event::FlowRun(_))),
+                "{name}: {events:?}"
+            );
         }
     }
     assert!(checked > 90, "only {checked} y_* files");

@@ -156,8 +156,16 @@ impl Extra {
 
     /// Merges fields that came twice, keeping the first place and the last value, in one
     /// pass (so adding many fields stays linear).
-    fn merge_repeated(&mut self) {
-        if self.repeated_key().is_none() {
+    #[inline]
+    pub(crate) fn merge_repeated(&mut self) {
+        // Called at the end of every object read, and nearly always empty: decided inline.
+        if self.len() >= 2 {
+            self.merge_repeated_among_several();
+        }
+    }
+
+    fn merge_repeated_among_several(&mut self) {
+        if self.repeated_key_among_several().is_none() {
             return;
         }
         let entries = self.entries.take().map(|list| *list).unwrap_or_default();

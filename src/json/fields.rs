@@ -58,6 +58,9 @@ pub(crate) trait Hook<'de> {
     /// A known field arrived with a value other than `null`.
     fn present(&mut self, _wire_name: &'static str) {}
 
+    /// A known field arrived a second time: what its first value said no longer holds.
+    fn absent(&mut self, _wire_name: &'static str) {}
+
     /// Offers a field the object does not know; returns `true` when the hook read its value.
     fn take<F: Fields<'de>>(&mut self, _key: &str, _fields: &mut F) -> Result<bool, F::Error> {
         Ok(false)
@@ -412,6 +415,7 @@ fill_by_value!(String, Extra);
 
 // Read through serde over the reader: made of parts serde_json reads best (nested values).
 impl Direct<'_> for Extra {}
+impl Direct<'_> for Value {}
 
 pub(crate) use fill_by_value;
 

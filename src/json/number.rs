@@ -1,4 +1,4 @@
-//! The wire form shared by [`Count`](crate::Count) and [`Timestamp`](crate::Timestamp): an
+//! The wire form shared by counts and timestamps: an
 //! integer, or a string Adobe sent in its place, kept exactly as it came.
 
 use std::fmt;

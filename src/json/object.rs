@@ -161,7 +161,10 @@ macro_rules! wire_object {
                             $wire => {
                                 let bit = 1u64 << (Bit::$field as u32);
                                 if seen & bit != 0 {
-                                    return Err(serde::de::Error::duplicate_field($wire));
+                                    // Given again: the last value wins, as `JSON.parse` and
+                                    // `serde_json::Value` read it.
+                                    self.$field = Default::default();
+                                    hook.absent($wire);
                                 }
                                 seen |= bit;
                                 if fields.fill_value(&mut self.$field)? {
@@ -174,7 +177,8 @@ macro_rules! wire_object {
                     more = fields.next_key()?;
                 }
                 self.extra.shrink_to_fit();
-                $crate::json::unique_keys(&self.extra)
+                self.extra.merge_repeated();
+                Ok(())
             }
         }
 

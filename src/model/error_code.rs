@@ -30,14 +30,23 @@ open_enum! {
 /// ```
 pub enum ErrorCode expecting "an error code string" {
     /// `CONNECTOR-1001-500`: error while data is being copied from a source.
+    #[doc(alias = "CONNECTOR-1001-500")]
+    #[doc(alias = "CONNECTOR_1001_500")]
     CopyFromSource = "CONNECTOR-1001-500",
     /// `CONNECTOR-2001-500`: error while copied data is processed to Platform (parsing,
     /// validation or transformation).
+    #[doc(alias = "CONNECTOR-2001-500")]
+    #[doc(alias = "CONNECTOR_2001_500")]
     ProcessToPlatform = "CONNECTOR-2001-500",
 }
 }
 
 impl ErrorCode {
+    /// `CONNECTOR-1001-500`, by its wire name: [`ErrorCode::CopyFromSource`].
+    pub const CONNECTOR_1001_500: ErrorCode = ErrorCode::CopyFromSource;
+    /// `CONNECTOR-2001-500`, by its wire name: [`ErrorCode::ProcessToPlatform`].
+    pub const CONNECTOR_2001_500: ErrorCode = ErrorCode::ProcessToPlatform;
+
     /// Adobe's documented meaning of a known code.
     pub fn description(&self) -> Option<&'static str> {
         match self {

@@ -27,11 +27,12 @@ pub enum EventCode expecting "an event code string" {
     /// `sources_flow_run_failed` (also spelled `sources_flow_run_failure` in Adobe's prose):
     /// a sources flow run failed.
     FlowRunFailure = "sources_flow_run_failed" | "sources_flow_run_failure",
-    /// `source_flow_run_info`: an observability alert about a run's progress (started,
-    /// finished); the run's status tells the outcome.
-    FlowRunInfo = "source_flow_run_info",
-    /// `source_flow_run_error`: an observability alert about a failed run.
-    FlowRunError = "source_flow_run_error",
+    /// `source_flow_run_info`: an informational observability alert about a sources flow
+    /// (a run started or finished); the run's status tells the outcome.
+    AlertInfo = "source_flow_run_info",
+    /// `source_flow_run_error`: an observability alert about a problem with a sources flow:
+    /// a failed run, or a threshold crossed (delay, error rate) for an [`Alert`](crate::Alert).
+    AlertError = "source_flow_run_error",
     /// The payload carried no event code (a bare run without a header).
     Missing = "",
 }
@@ -58,7 +59,7 @@ impl EventCode {
     pub(crate) fn outcome_hint(&self) -> Option<bool> {
         match self {
             EventCode::FlowRunSuccess => Some(true),
-            EventCode::FlowRunFailure | EventCode::FlowRunError => Some(false),
+            EventCode::FlowRunFailure | EventCode::AlertError => Some(false),
             _ => None,
         }
     }

@@ -71,3 +71,48 @@ pub(crate) fn summary_errors<'a>(
         .chain(site(ErrorSite::StatusExtensions, &status.extensions.errors))
         .chain(site(ErrorSite::FailedRecords, &records.failed_info))
 }
+
+/// One problem of a run, however many times Platform repeated it: from
+/// [`FlowRun::distinct_errors`](crate::FlowRun::distinct_errors).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct DistinctError<'a> {
+    /// The first entry that reports it.
+    pub error: &'a RunError,
+    /// Every entry that reports it, in document order (the run level and its activities).
+    pub found: Vec<FoundError<'a>>,
+}
+
+impl DistinctError<'_> {
+    /// How many entries report it.
+    pub fn occurrences(&self) -> usize {
+        self.found.len()
+    }
+}
+
+/// Groups error entries by problem: the same code and the same message, up to case, white
+/// space and a final period (Platform writes `Error in copying the data from Source` at one
+/// level and `... Source.` at the next).
+pub(crate) fn distinct<'a>(errors: impl Iterator<Item = FoundError<'a>>) -> Vec<DistinctError<'a>> {
+    let mut distinct: Vec<(String, DistinctError<'a>)> = Vec::new();
+    for found in errors {
+        let key = problem_key(found.error);
+        match distinct.iter_mut().find(|(seen, _)| *seen == key) {
+            Some((_, problem)) => problem.found.push(found),
+            None => distinct.push((
+                key,
+                DistinctError {
+                    error: found.error,
+                    found: vec![found],
+                },
+            )),
+        }
+    }
+    distinct.into_iter().map(|(_, problem)| problem).collect()
+}
+
+fn problem_key(error: &RunError) -> String {
+    let message = error.message.as_deref().unwrap_or("").trim();
+    let message = message.trim_end_matches('.').trim_end();
+    format!("{}\n{}", error.code.as_str(), message.to_lowercase())
+}

@@ -2,8 +2,11 @@
 //! metrics summaries, status and errors, the open enums of codes, and the wire values that
 //! keep what came (timestamps, counts, links).
 
+mod alert;
 mod count;
+mod element;
 mod error_code;
+mod event;
 mod event_code;
 mod found_error;
 mod link;
@@ -15,10 +18,14 @@ mod run;
 mod status;
 mod timestamp;
 
-pub use count::Count;
+pub(crate) use alert::AlertObject;
+pub use alert::{Alert, AlertStatus};
+pub use count::{Count, CountTotal, WireCount};
+pub(crate) use element::Context;
 pub use error_code::{ErrorCode, ErrorCodeParts};
+pub use event::{Event, EventKind, OtherEvent};
 pub use event_code::EventCode;
-pub use found_error::{ErrorSite, FoundError};
+pub use found_error::{DistinctError, ErrorSite, FoundError};
 pub use link::Link;
 pub use manifest::{FileManifest, Manifest};
 pub use message::{EventNotificationMeta, MessageInfo, MessageSchema};
@@ -26,7 +33,7 @@ pub use metrics::{
     DurationSummary, EntitySummary, FileExtensions, FileSummary, LatencySummary, Metrics,
     RecordSummary, SizeSummary,
 };
-pub use notification::{Format, Notification};
+pub use notification::{Format, NormalizedNotification, Notification};
 pub use run::{
     Activity, AdobeIoHeader, ConnectionInfo, ConnectionReference, EventHeader, FlowRun,
     FlowSpecRef, Predecessor,

@@ -1,8 +1,14 @@
 //! The notification: one flow run as a delivery reported it.
 
-use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 
-use super::{FoundError, Outcome};
+use serde::ser::Error as _;
+use serde::{Deserialize, Serialize, Serializer};
+
+use super::element::Element;
+use chrono::{DateTime, TimeDelta, Utc};
+
+use super::{DistinctError, FoundError, Outcome};
 use crate::{EventCode, Extra, FlowRun, MessageInfo, Status, Timestamp};
 
 /// One flow-run notification, whatever shape it came in.
@@ -21,37 +27,34 @@ use crate::{EventCode, Extra, FlowRun, MessageInfo, Status, Timestamp};
 /// assert!(!notification.is_success());
 /// # Ok::<(), aep_flow_run::Error>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Serialising a notification writes back the wire element it was read from, envelope
+/// included, and deserialising reads such an element: `parse_notification` and
+/// `serde_json::from_slice::<Notification>` read stored output back to an equal value. For a
+/// flat view to display, see [`Notification::normalized`].
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
-#[serde(rename_all = "camelCase")]
 pub struct Notification {
     /// The event id: `event_id` or `eventid` of an I/O event, the `id` of a CloudEvent. The
     /// same id arrives in the `x-adobe-event-id` header, and twice when Adobe redelivers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub event_id: Option<String>,
     /// What the notification reports.
-    #[serde(default, skip_serializing_if = "is_missing")]
     pub event_code: EventCode,
     /// The client id the delivery was meant for: `recipient_client_id` or
     /// `recipientclientid`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recipient_client_id: Option<String>,
     /// The wire shape it came in.
     pub format: Format,
     /// When it was published: a message's `timestamp`, a CloudEvent's `time`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub published_at: Option<Timestamp>,
     /// Its position in the I/O Events journal, when read from a journal page.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal_position: Option<String>,
     /// The envelope's other fields, as they came (CloudEvent `source`, the fields of a
     /// message list's object beside `messages`, an id given under both its names, ...).
-    #[serde(default, skip_serializing_if = "Extra::is_empty")]
     pub envelope: Extra,
     /// A message's own fields (`msgType`, `schema`, `provider`, ...), when it came in a
     /// message list; the list object's other fields, shared by its messages, are in
     /// `envelope`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<MessageInfo>,
     /// The flow run.
     pub run: FlowRun,
@@ -61,8 +64,66 @@ fn is_missing(code: &EventCode) -> bool {
     *code == EventCode::Missing
 }
 
+impl Serialize for Notification {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        Element {
+            format: self.format,
+            event_id: self.event_id.as_deref(),
+            event_code: &self.event_code,
+            recipient_client_id: self.recipient_client_id.as_deref(),
+            published_at: self.published_at.as_ref(),
+            journal_position: self.journal_position.as_deref(),
+            envelope: &self.envelope,
+            message: self.message.as_ref(),
+            payload: Cow::<serde_json::Value>::Owned(
+                run_element(&self.run).map_err(S::Error::custom)?,
+            ),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// The run as its element writes it: with a `metrics` object even when every metric is
+/// absent, since that is what makes an object a run when it is read back.
+fn run_element(run: &FlowRun) -> Result<serde_json::Value, serde_json::Error> {
+    let mut value = serde_json::to_value(run)?;
+    if let serde_json::Value::Object(fields) = &mut value {
+        if !fields.contains_key("metrics") && !fields.contains_key("activities") {
+            fields.insert(
+                "metrics".to_owned(),
+                serde_json::Value::Object(Default::default()),
+            );
+        }
+    }
+    Ok(value)
+}
+
+/// A notification as one flat object, for display and logs: `eventCode`, `format`, the ids,
+/// `publishedAt`, `journalPosition`, `envelope`, `message` and `run`, whatever shape it came
+/// in. From [`Notification::normalized`]; it is written, never read.
+#[derive(Debug, Clone, Copy, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NormalizedNotification<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "is_missing")]
+    event_code: &'a EventCode,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    recipient_client_id: Option<&'a str>,
+    format: Format,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    published_at: Option<&'a Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    journal_position: Option<&'a str>,
+    #[serde(skip_serializing_if = "Extra::is_empty")]
+    envelope: &'a Extra,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message: Option<&'a MessageInfo>,
+    run: &'a FlowRun,
+}
+
 /// The wire shape a notification came in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[non_exhaustive]
 #[serde(rename_all = "snake_case")]
 pub enum Format {
@@ -73,10 +134,33 @@ pub enum Format {
     /// A CloudEvent, `{"specversion", "type", "data": RUN}`.
     CloudEvent,
     /// A run on its own (observability alerts, Flow Service API items).
+    #[default]
     BareRun,
+    /// An item of a Flow Service run list, `{"items": [RUN, ...]}` (read by
+    /// [`parse_events`](crate::parse_events)), a run by its position whatever it carries.
+    RunListItem,
+    /// An entry of a journal page that holds no `event` (kept whole as an
+    /// [`OtherEvent`](crate::OtherEvent)).
+    JournalEntry,
 }
 
 impl Notification {
+    /// A flat view of the notification for display and logs (see
+    /// [`NormalizedNotification`]).
+    pub fn normalized(&self) -> NormalizedNotification<'_> {
+        NormalizedNotification {
+            event_id: self.event_id.as_deref(),
+            event_code: &self.event_code,
+            recipient_client_id: self.recipient_client_id.as_deref(),
+            format: self.format,
+            published_at: self.published_at.as_ref(),
+            journal_position: self.journal_position.as_deref(),
+            envelope: &self.envelope,
+            message: self.message.as_ref(),
+            run: &self.run,
+        }
+    }
+
     /// A notification for a run on its own, taking the event code from its header.
     pub fn from_run(run: FlowRun) -> Self {
         Notification {
@@ -106,11 +190,30 @@ impl Notification {
     }
 
     /// How the run ended, reading the event code, the status and the errors together.
+    ///
+    /// A failure on either side wins: a failure or error code, or a `failed` status, gives
+    /// [`Outcome::Failed`], so a payload that contradicts itself is never reported as a
+    /// success. Otherwise the run decides ([`FlowRun::outcome`]: a success with errors is
+    /// [`Outcome::PartialSuccess`]); a success code stands in for a run that says nothing
+    /// (no status, or one still pending).
+    ///
+    /// ```
+    /// use aep_flow_run::{parse_notification, Outcome};
+    ///
+    /// // Adobe's success event: the code and the status agree.
+    /// let body = std::fs::read("fixtures/adobe-docs/io-event-sources-flow-run-success.json")?;
+    /// assert_eq!(parse_notification(&body)?.outcome(), Outcome::Success);
+    /// // A success code around a failed run is a failure.
+    /// let body = br#"{"event_id": "e", "event": {"metrics": {"statusSummary": {"status": "failed"}},
+    ///     "header": {"_adobeio": {"eventCode": "sources_flow_run_success"}}}}"#;
+    /// assert_eq!(parse_notification(body)?.outcome(), Outcome::Failed);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn outcome(&self) -> Outcome {
-        match self.event_code.outcome_hint() {
-            Some(false) => Outcome::Failed,
-            Some(true) if self.run.outcome() != Outcome::PartialSuccess => Outcome::Success,
-            _ => self.run.outcome(),
+        match (self.event_code.outcome_hint(), self.run.outcome()) {
+            (Some(false), _) | (_, Outcome::Failed) => Outcome::Failed,
+            (Some(true), Outcome::Pending | Outcome::Unknown) => Outcome::Success,
+            (_, run) => run,
         }
     }
 
@@ -118,4 +221,48 @@ impl Notification {
     pub fn errors(&self) -> impl Iterator<Item = FoundError<'_>> + '_ {
         self.run.errors()
     }
+
+    /// The run's errors, one entry per problem; see [`FlowRun::distinct_errors`].
+    pub fn distinct_errors(&self) -> Vec<DistinctError<'_>> {
+        self.run.distinct_errors()
+    }
+}
+
+/// The everyday questions of [`FlowRun`], asked of the notification's run.
+macro_rules! ask_the_run {
+    ($($(#[$doc:meta])* $name:ident -> $ty:ty;)*) => {
+        impl Notification {
+            $(
+                $(#[$doc])*
+                pub fn $name(&self) -> $ty {
+                    self.run.$name()
+                }
+            )*
+        }
+    };
+}
+
+ask_the_run! {
+    /// The run's status; see [`FlowRun::status`].
+    status -> Option<&Status>;
+    /// When the run started; see [`FlowRun::started_at`].
+    started_at -> Option<DateTime<Utc>>;
+    /// When the run completed; see [`FlowRun::completed_at`].
+    completed_at -> Option<DateTime<Utc>>;
+    /// How long the run took; see [`FlowRun::duration`].
+    duration -> Option<TimeDelta>;
+    /// Records read; see [`FlowRun::input_records`].
+    input_records -> Option<u64>;
+    /// Records written; see [`FlowRun::output_records`].
+    output_records -> Option<u64>;
+    /// Records that failed; see [`FlowRun::failed_records`].
+    failed_records -> Option<u64>;
+    /// Bytes read; see [`FlowRun::input_bytes`].
+    input_bytes -> Option<u64>;
+    /// Bytes written; see [`FlowRun::output_bytes`].
+    output_bytes -> Option<u64>;
+    /// Files read; see [`FlowRun::input_files`].
+    input_files -> Option<u64>;
+    /// Files written; see [`FlowRun::output_files`].
+    output_files -> Option<u64>;
 }

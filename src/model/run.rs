@@ -2,13 +2,13 @@
 
 use std::borrow::Cow;
 
-use chrono::TimeDelta;
+use chrono::{DateTime, TimeDelta, Utc};
 
-use super::found_error::{summary_errors, FoundError};
+use super::found_error::{distinct, summary_errors, DistinctError, FoundError};
 use super::metrics::{DurationSummary, FileSummary, LatencySummary, RecordSummary, SizeSummary};
 use super::status::{Outcome, Status, StatusSummary};
 use crate::json::wire_object;
-use crate::{ErrorCode, Metrics, Timestamp};
+use crate::{Count, ErrorCode, Metrics, Timestamp};
 
 wire_object! {
 /// One run of a dataflow: the RUN object of every wire shape.
@@ -71,6 +71,11 @@ pub struct FlowRun expecting "a flow run object" {
 }
 }
 
+/// A count's value when it is there and known.
+fn known(count: &Option<Count>) -> Option<u64> {
+    count.as_ref()?.get()
+}
+
 impl FlowRun {
     /// The run's status (`metrics.statusSummary.status`).
     pub fn status(&self) -> Option<&Status> {
@@ -113,6 +118,24 @@ impl FlowRun {
         own.chain(activities)
     }
 
+    /// The run's errors, one entry per problem, in order of first appearance, each with every
+    /// place it was reported: Platform often repeats an activity's error at run level, with a
+    /// message that differs by a final period.
+    ///
+    /// ```
+    /// let body = std::fs::read("fixtures/adobe-docs/alert-run-sources-failure.json")?;
+    /// let run = &aep_flow_run::parse_notification(&body)?.run;
+    /// let problems = run.distinct_errors();
+    /// assert!(problems.len() < run.errors().count());
+    /// for problem in &problems {
+    ///     println!("{} ({} times): {:?}", problem.error.code, problem.occurrences(), problem.error.message);
+    /// }
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn distinct_errors(&self) -> Vec<DistinctError<'_>> {
+        distinct(self.errors())
+    }
+
     /// The distinct error codes of the run, in order of first appearance.
     pub fn error_codes(&self) -> Vec<&ErrorCode> {
         let mut seen = std::collections::HashSet::new();
@@ -150,6 +173,62 @@ impl FlowRun {
     /// How long the run took (`metrics.durationSummary`).
     pub fn duration(&self) -> Option<TimeDelta> {
         self.metrics.duration_summary.duration()
+    }
+
+    /// When the run started (`metrics.durationSummary.startedAtUTC`), when that reads as a
+    /// time.
+    pub fn started_at(&self) -> Option<DateTime<Utc>> {
+        self.metrics
+            .duration_summary
+            .started_at_utc
+            .as_ref()?
+            .to_utc()
+    }
+
+    /// When the run completed (`metrics.durationSummary.completedAtUTC`), when that reads as
+    /// a time.
+    pub fn completed_at(&self) -> Option<DateTime<Utc>> {
+        self.metrics
+            .duration_summary
+            .completed_at_utc
+            .as_ref()?
+            .to_utc()
+    }
+
+    /// Records read (`metrics.recordSummary.inputRecordCount`); `None` when absent or
+    /// unknown (`-1`).
+    pub fn input_records(&self) -> Option<u64> {
+        known(&self.metrics.record_summary.input_record_count)
+    }
+
+    /// Records written (`metrics.recordSummary.outputRecordCount`).
+    pub fn output_records(&self) -> Option<u64> {
+        known(&self.metrics.record_summary.output_record_count)
+    }
+
+    /// Records that failed (`metrics.recordSummary.failedRecordCount`).
+    pub fn failed_records(&self) -> Option<u64> {
+        known(&self.metrics.record_summary.failed_record_count)
+    }
+
+    /// Bytes read (`metrics.sizeSummary.inputBytes`).
+    pub fn input_bytes(&self) -> Option<u64> {
+        known(&self.metrics.size_summary.input_bytes)
+    }
+
+    /// Bytes written (`metrics.sizeSummary.outputBytes`).
+    pub fn output_bytes(&self) -> Option<u64> {
+        known(&self.metrics.size_summary.output_bytes)
+    }
+
+    /// Files read (`metrics.fileSummary.inputFileCount`).
+    pub fn input_files(&self) -> Option<u64> {
+        known(&self.metrics.file_summary.input_file_count)
+    }
+
+    /// Files written (`metrics.fileSummary.outputFileCount`).
+    pub fn output_files(&self) -> Option<u64> {
+        known(&self.metrics.file_summary.output_file_count)
     }
 
     /// The event code in the run's I/O Events header, as it came.

@@ -39,13 +39,10 @@ impl MaybeRun {
         std::mem::take(&mut self.run)
     }
 
-    pub(super) fn into_run(
-        self,
-        path: &Path<'_>,
-        expected: &'static str,
-    ) -> Result<FlowRun, NotFound> {
-        self.check(path, expected)?;
-        Ok(self.run)
+    /// The object as a run, whatever it carries (an element of a run list is a run by its
+    /// position).
+    pub(super) fn into_run(self) -> FlowRun {
+        self.run
     }
 
     /// Empties the candidate in place. A run never read into, or already taken out, is the
@@ -61,21 +58,42 @@ impl MaybeRun {
     }
 }
 
-/// Whether a field makes its object a run: a `metrics` object or an `activities` array (the
-/// typed fields refuse any other JSON type).
-pub(super) fn marks_a_run(wire_name: &str) -> bool {
-    wire_name == "metrics" || wire_name == "activities"
+/// Which of the fields that make an object a run arrived: a `metrics` object, an
+/// `activities` array (the typed fields refuse any other JSON type). A field given twice
+/// counts by its last value.
+#[derive(Default, Clone, Copy)]
+pub(super) struct RunMarks {
+    metrics: bool,
+    activities: bool,
+}
+
+impl RunMarks {
+    pub(super) fn set(&mut self, wire_name: &str, present: bool) {
+        match wire_name {
+            "metrics" => self.metrics = present,
+            "activities" => self.activities = present,
+            _ => {}
+        }
+    }
+
+    pub(super) fn any(self) -> bool {
+        self.metrics || self.activities
+    }
 }
 
 /// Notes whether a run's marker fields arrived.
 #[derive(Default)]
 pub(super) struct RunMarkers {
-    seen: bool,
+    marks: RunMarks,
 }
 
 impl<'de> Hook<'de> for RunMarkers {
     fn present(&mut self, wire_name: &'static str) {
-        self.seen |= marks_a_run(wire_name);
+        self.marks.set(wire_name, true);
+    }
+
+    fn absent(&mut self, wire_name: &'static str) {
+        self.marks.set(wire_name, false);
     }
 }
 
@@ -88,7 +106,7 @@ impl MaybeRun {
         let mut markers = RunMarkers::default();
         self.holds = true;
         let present = fill(&mut self.run, &mut markers)?;
-        self.is_run = markers.seen;
+        self.is_run = markers.marks.any();
         Ok(present)
     }
 }

@@ -18,8 +18,9 @@ use crate::Error;
 /// batch) to `handle` as soon as it is read, with its path; `None` stands for a value that is
 /// no object. Elements are handled one at a time in one scratch [`Item`], so a batch of many
 /// small objects never holds more than one unclassified object, and a body that fails
-/// stops at the first element that is no notification.
-pub(super) fn read<F>(route: Route, body: &[u8], mut handle: F) -> Result<(), Error>
+/// stops at the first element that is no notification. The error for such an element says
+/// what stood there when `describe` is set (it reads the body once more).
+pub(super) fn read<F>(route: Route, body: &[u8], describe: bool, mut handle: F) -> Result<(), Error>
 where
     F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
 {
@@ -39,9 +40,10 @@ where
         Route::Serde => seed.deserialize(reader),
     };
     let read = from_body::<_, SlowBody>(body, fast, || {
-        stopped
-            .take()
-            .map(|missing: NotFound| missing.into_error(body))
+        stopped.take().map(|missing: NotFound| match describe {
+            true => missing.into_error(body),
+            false => missing.with_found(String::new()),
+        })
     });
     if read.is_ok() {
         item.clear();

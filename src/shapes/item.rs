@@ -7,7 +7,7 @@
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::bare_run::{marks_a_run, MaybeRun};
+use super::bare_run::{MaybeRun, RunMarks};
 use super::cloud_event::push_cloud_event;
 use super::envelope::push_io_event;
 use super::ids::Ids;
@@ -95,6 +95,7 @@ where
 #[derive(Default)]
 pub(super) struct Shapes {
     pub(super) is_run: bool,
+    pub(super) marks: RunMarks,
     /// Whether a known run field of the object itself arrived (see [`Item::clear`]).
     pub(super) run_fields: bool,
     pub(super) attributes: Extra,
@@ -162,8 +163,14 @@ impl<'de> Hook<'de> for Shapes {
     const ORDERED: bool = false;
 
     fn present(&mut self, wire_name: &'static str) {
-        self.is_run |= marks_a_run(wire_name);
+        self.marks.set(wire_name, true);
+        self.is_run = self.marks.any();
         self.run_fields = true;
+    }
+
+    fn absent(&mut self, wire_name: &'static str) {
+        self.marks.set(wire_name, false);
+        self.is_run = self.marks.any();
     }
 
     fn take<F: Fields<'de>>(&mut self, key: &str, fields: &mut F) -> Result<bool, F::Error> {
@@ -253,6 +260,7 @@ impl Item {
         }
         let Shapes {
             is_run,
+            marks,
             run_fields,
             attributes,
             nested,
@@ -264,6 +272,7 @@ impl Item {
             ids,
         } = &mut self.shapes;
         *is_run = false;
+        *marks = RunMarks::default();
         *run_fields = false;
         *attributes = Extra::new();
         nested.clear();
@@ -329,8 +338,7 @@ impl Item {
         shapes.release_nested_except(key);
         let mut attributes = std::mem::take(&mut shapes.attributes);
         let (items, events) = (shapes.items.take(), shapes.events.take());
-        // An envelope attribute that is null is absent, like any other field.
-        attributes.retain(|_, value| !value.is_null());
+        attributes.retain(keep_attribute);
         let around = Around {
             attributes,
             event_id,
@@ -353,6 +361,12 @@ impl Item {
             Err(NotFound::at(path, NOTIFICATION))
         }
     }
+}
+
+/// Whether an envelope attribute is kept: one that is null is absent, like any other field,
+/// except `specversion`, whose presence alone makes a CloudEvent.
+pub(super) fn keep_attribute(key: &str, value: &mut Value) -> bool {
+    !value.is_null() || key == "specversion"
 }
 
 /// Removes and returns the first of `keys` that holds a string; a second spelling of the

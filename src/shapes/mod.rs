@@ -35,6 +35,7 @@ mod bare_run;
 mod batch;
 mod cloud_event;
 mod envelope;
+mod events;
 mod ids;
 mod item;
 mod journal_page;
@@ -43,6 +44,7 @@ mod path;
 mod run_list;
 
 use batch::read;
+pub(crate) use events::events;
 use path::{NotFound, NOTIFICATION};
 pub(crate) use run_list::runs;
 #[cfg(test)]
@@ -53,11 +55,18 @@ use crate::{Error, Notification};
 /// Where notifications go: a list, or [`Single`] for `parse_notification`.
 pub(crate) trait Sink {
     fn push(&mut self, notification: Notification);
+
+    /// Forgets what was pushed, before a body is read again by the other route.
+    fn clear(&mut self);
 }
 
 impl Sink for Vec<Notification> {
     fn push(&mut self, notification: Notification) {
         Vec::push(self, notification);
+    }
+
+    fn clear(&mut self) {
+        Vec::clear(self);
     }
 }
 
@@ -80,11 +89,32 @@ impl Sink for Single {
             self.first = Some(notification);
         }
     }
+
+    fn clear(&mut self) {
+        *self = Single::default();
+    }
 }
 
 /// Parses any delivery body into its notifications.
+///
+/// A body the one-pass reader refuses for a repeated key is read again as a value, where the
+/// last value of a key wins, as `JSON.parse` and `serde_json::Value` read it.
 pub(crate) fn notifications<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
+    notifications_fast(body, out).or_else(|first| {
+        out.clear();
+        events::notifications_of_value(body, first, out)
+    })
+}
+
+/// Parses a body of flow-run notifications in one pass, refusing a repeated key.
+pub(super) fn notifications_fast<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
     notifications_by(Route::Direct, body, out)
+}
+
+/// The same, for a caller that reads any other body another way: the error for a body that
+/// holds something else than runs does not say what.
+pub(super) fn notifications_or_stop<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
+    notifications_read(Route::Direct, body, false, out)
 }
 
 pub(crate) fn notifications_by<S: Sink>(
@@ -92,7 +122,18 @@ pub(crate) fn notifications_by<S: Sink>(
     body: &[u8],
     out: &mut S,
 ) -> Result<(), Error> {
-    read(route, body, |element, path| match element {
+    notifications_read(route, body, true, out)
+}
+
+/// Reads the notifications of a body; a body that holds something else stops the read, with
+/// an error that says what stood there when `describe` is set.
+fn notifications_read<S: Sink>(
+    route: Route,
+    body: &[u8],
+    describe: bool,
+    out: &mut S,
+) -> Result<(), Error> {
+    read(route, body, describe, |element, path| match element {
         Some(item) => item.take_notifications(out, path, None),
         None => Err(NotFound::at(path, NOTIFICATION)),
     })

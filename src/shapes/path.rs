@@ -5,6 +5,7 @@ use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserializer;
+use serde_json::Value;
 
 use crate::json::Key;
 use crate::Error;
@@ -77,23 +78,42 @@ impl NotFound {
 
     pub(super) fn into_error(self, body: &[u8]) -> Error {
         let found = describe(body, &self.path);
-        let mut path = String::new();
-        for step in &self.path {
-            match step {
-                Step::Key(key) if path.is_empty() => path.push_str(key),
-                Step::Key(key) => {
-                    path.push('.');
-                    path.push_str(key);
-                }
-                Step::Index(index) => path.push_str(&format!("[{index}]")),
-            }
-        }
+        self.with_found(found)
+    }
+
+    /// The same, for a body already read as a value.
+    pub(super) fn into_error_in(self, body: &Value) -> Error {
+        let found = Describe { path: &self.path }
+            .deserialize(body)
+            .ok()
+            .flatten()
+            .unwrap_or_else(|| "nothing".to_owned());
+        self.with_found(found)
+    }
+
+    pub(super) fn with_found(self, found: String) -> Error {
         Error::Unrecognized {
-            path,
+            path: path_text(&self.path),
             expected: self.expected,
             found,
         }
     }
+}
+
+/// A path as errors write it: `events[0].event.metrics`.
+pub(super) fn path_text(steps: &[Step]) -> String {
+    let mut path = String::new();
+    for step in steps {
+        match step {
+            Step::Key(key) if path.is_empty() => path.push_str(key),
+            Step::Key(key) => {
+                path.push('.');
+                path.push_str(key);
+            }
+            Step::Index(index) => path.push_str(&format!("[{index}]")),
+        }
+    }
+    path
 }
 
 /// Says what stands at `path` in `body`: "an object with keys id, status, …", "a string".

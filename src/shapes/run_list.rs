@@ -1,20 +1,22 @@
 //! Shape 7, the Flow Service run list: `{"items": [RUN, ...], "_links": {...}}` (the answer
 //! of `GET /runs`), read by `parse_runs` with single runs and arrays of runs.
 
+use super::bare_run::MaybeRun;
 use super::batch::read;
 use super::item::Item;
-use super::path::{NotFound, Path, Step, RUN, RUN_OR_LIST};
+use super::path::{NotFound, Path, RUN, RUN_OR_LIST};
 use super::Route;
 use crate::{Error, FlowRun};
 
 /// Parses a Flow Service run list, a single run, or an array of runs.
+/// A body refused for a repeated key is read again as a value, the last value winning.
 pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
-    runs_by(Route::Direct, body)
+    runs_by(Route::Direct, body).or_else(|first| super::events::runs_of_value(body, first))
 }
 
 pub(crate) fn runs_by(route: Route, body: &[u8]) -> Result<Vec<FlowRun>, Error> {
     let mut runs = Vec::new();
-    read(route, body, |element, path| match element {
+    read(route, body, true, |element, path| match element {
         // A top-level object may be a run list; an array element must be a run.
         Some(item) if matches!(path, Path::Root) => {
             runs.extend(item.take_runs(path)?);
@@ -39,12 +41,7 @@ impl Item {
         let single_shape = self.marker_count() == 1;
         match self.shapes.items.take() {
             Some(items) if single_shape && !self.shapes.is_run => {
-                let items_path = path.child(Step::Key("items"));
-                items
-                    .into_iter()
-                    .enumerate()
-                    .map(|(index, item)| item.into_run(&items_path.child(Step::Index(index)), RUN))
-                    .collect()
+                Ok(items.into_iter().map(MaybeRun::into_run).collect())
             }
             _ => Err(NotFound::at(path, RUN_OR_LIST)),
         }

@@ -19,7 +19,8 @@
 //! batch limits, `503` when a signing key is not available.
 //!
 //! With `--json`, standard output holds the address line, then one JSON object per event
-//! handled for the first time, `{"processed": "<event id>", "kind": "flow_run"}`, and nothing
+//! handled for the first time, `{"processed": "<event id>", "kind": "flow_run" | "alert" |
+//! "other"}`, and nothing
 //! for a duplicate; the rest goes to standard error.
 //!
 //! Public keys come from the directory `--keys` (or `WEBHOOK_KEYS_DIR`; there is no
@@ -56,7 +57,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aep_flow_run::webhook::{
     Delivered, Received, Receiver, ReceiverSettings, Reception, Verifier, WebhookError,
 };
-use aep_flow_run::{Count, Notification};
+use aep_flow_run::{Count, Event, Notification};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -324,18 +325,23 @@ async fn webhook(
 /// Handles the new events of a delivery: here, prints them.
 fn process(state: &AppState, events: &[Delivered]) {
     for delivered in events.iter().filter(|d| !d.duplicate) {
+        let event = &delivered.event;
         if state.json {
-            let id = delivered
-                .notification
-                .event_id
-                .as_deref()
-                .unwrap_or(&delivered.key);
+            let id = event.event_id().unwrap_or(&delivered.key);
             println!(
                 "{}",
-                serde_json::json!({"processed": id, "kind": "flow_run"})
+                serde_json::json!({"processed": id, "kind": event.kind().as_str()})
             );
         } else {
-            println!("{}", summary(&delivered.notification));
+            match event {
+                Event::FlowRun(notification) => println!("{}", summary(notification)),
+                other => println!(
+                    "event {}: {} {}",
+                    other.event_id().unwrap_or(&delivered.key),
+                    other.kind().as_str(),
+                    other.event_code().unwrap_or("(no event code)")
+                ),
+            }
         }
     }
 }
@@ -424,7 +430,7 @@ fn report(state: &AppState, received: &Received) {
             )
         }
         Received::Unreadable { error, .. } => {
-            format!("authentic delivery without a flow run: {error}")
+            format!("authentic delivery that cannot be read: {error}")
         }
         Received::Rejected(error) => format!("refused ({}): {error}", error.status_code()),
         other => format!("{other:?}"),

@@ -152,15 +152,46 @@ async fn the_dedup_key_comes_from_signed_data_only() {
     assert!(key.starts_with("id-sha256:") && key.len() == 74, "{key}");
 }
 
+/// Every event of a delivery is handed over (parse_events): flow runs, alerts, and any
+/// other event verbatim, each deduplicated by its own id.
 #[tokio::test]
-async fn an_authentic_body_without_a_run_is_acknowledged_not_retried() {
+async fn alerts_and_other_events_are_delivered_too() {
     let receiver = Receiver::new(verifier());
-    let body =
-        br#"{"event_id": "x", "recipient_client_id": "me", "event": {"xdm:ingestionId": "i"}}"#;
-    let reception = post(&receiver, body, &headers(body, &[])).await;
-    assert_eq!(reception.response.status, 200);
-    assert_eq!(json_body(&reception)["received"], 0);
-    assert!(matches!(reception.received, Received::Unreadable { .. }));
+    let alert = std::fs::read(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("fixtures/adobe-docs/not-a-run-alert-sources-delay.json"),
+    )
+    .unwrap();
+    let alert: Value = serde_json::from_slice(&alert).unwrap();
+    let body = serde_json::to_vec(&json!([
+        {"event_id": "run-event", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}},
+        alert,
+        {"event_id": "other-event", "recipient_client_id": "me", "event": {"xdm:ingestionId": "i"}}
+    ]))
+    .unwrap();
+    let reception = post(&receiver, &body, &headers(&body, &[])).await;
+    assert_eq!(
+        reception.response.status, 200,
+        "{}",
+        reception.response.body
+    );
+    assert_eq!(
+        json_body(&reception),
+        json!({"received": 3, "new": 3, "duplicates": 0})
+    );
+    let kinds: Vec<_> = events(&reception)
+        .iter()
+        .map(|d| d.event.kind().as_str())
+        .collect();
+    assert_eq!(kinds, ["flow_run", "alert", "other"]);
+    assert_eq!(events(&reception)[0].key, "run-event");
+    assert_eq!(events(&reception)[2].key, "other-event");
+    receiver.complete(events(&reception)).await.unwrap();
+    let again = post(&receiver, &body, &headers(&body, &[])).await;
+    assert_eq!(
+        json_body(&again),
+        json!({"received": 3, "new": 0, "duplicates": 3})
+    );
 }
 
 #[tokio::test]
@@ -531,7 +562,7 @@ async fn deliveries_out_of_order_keep_the_latest_run_state() {
     ] {
         let reception = post(&receiver, &body, &headers(&body, &[])).await;
         for delivered in events(&reception).iter().filter(|d| !d.duplicate) {
-            changes.push(runs.observe(&delivered.notification.run));
+            changes.push(runs.observe(&delivered.event.as_flow_run().unwrap().run));
         }
         receiver.complete(events(&reception)).await.unwrap();
     }

@@ -12,7 +12,7 @@ use super::{
     challenge_response, validation_request, Claim, DedupStore, DeliveryHeaders, MemoryStore,
     StoreError, ValidationRequest, Verifier, WebhookError,
 };
-use crate::Notification;
+use crate::Event;
 
 /// The largest delivery body Adobe sends: a batch holds at most 2 MB (counted here as
 /// 2 MiB, the generous reading).
@@ -213,8 +213,9 @@ pub enum Received {
         /// Each event of the body, in order, marked when it is a duplicate.
         events: Vec<Delivered>,
     },
-    /// An authentic delivery that holds no flow-run notification (another event type, or a
-    /// shape this crate does not read): acknowledged so that Adobe does not retry it.
+    /// An authentic delivery that [`crate::parse_events`] cannot read (a value of the wrong
+    /// type in a field of a recognised run or alert): acknowledged so that Adobe does not
+    /// retry it for 24 hours, and handed over with the error to look into.
     Unreadable {
         /// The delivery's metadata headers.
         headers: DeliveryHeaders,
@@ -233,8 +234,8 @@ pub struct Delivered {
     /// than [`MAX_EVENT_ID_LEN`]), or for an event without one, `body-sha256:<digest of the
     /// body>#<position>`. Never from an unsigned header.
     pub key: String,
-    /// The notification.
-    pub notification: Notification,
+    /// The event: a flow run, an alert, or any other event, verbatim.
+    pub event: Event,
     /// Whether it was handled before (or comes twice in this delivery): handle it only when
     /// `false`, and then [`complete`](Receiver::complete) it.
     pub duplicate: bool,
@@ -418,7 +419,7 @@ impl<S> Receiver<S> {
         }
         if let Some(max_age) = self.settings.max_event_age {
             for (index, delivered) in events.iter().enumerate() {
-                if let Some(age) = event_age(&delivered.notification, now) {
+                if let Some(age) = event_age(&delivered.event, now) {
                     if age > max_age {
                         return rejected(WebhookError::EventTooOld { index, age });
                     }
@@ -592,7 +593,7 @@ impl<S: DedupStore> Receiver<S> {
     /// let (response, _) = receiver
     ///     .handle_http(&request, |events| async move {
     ///         for delivered in &events {
-    ///             println!("{}", delivered.notification.event_code);
+    ///             println!("{:?}", delivered.event.event_code());
     ///         }
     ///         true
     ///     })
@@ -664,19 +665,14 @@ impl Response {
 /// The events of a verified body, each with its deduplication key: the one place that
 /// knows how a body becomes what is delivered.
 fn delivered_events(body: &[u8]) -> Result<Vec<Delivered>, crate::Error> {
-    let notifications = crate::parse_notifications(body)?;
+    let events = crate::parse_events(body)?;
     let mut body_digest = None;
-    Ok(notifications
+    Ok(events
         .into_iter()
         .enumerate()
-        .map(|(index, notification)| Delivered {
-            key: event_key(
-                notification.event_id.as_deref(),
-                body,
-                index,
-                &mut body_digest,
-            ),
-            notification,
+        .map(|(index, event)| Delivered {
+            key: event_key(event.event_id(), body, index, &mut body_digest),
+            event,
             duplicate: false,
         })
         .collect())
@@ -710,14 +706,19 @@ fn sha256_hex(data: &[u8]) -> String {
     hex
 }
 
-/// How old an event is by the time its body carries (the CloudEvent `time` or message
-/// `timestamp`, else the run's `updatedAt`); `None` when it carries none.
-fn event_age(notification: &Notification, now: SystemTime) -> Option<Duration> {
-    let millis = notification
-        .published_at
-        .as_ref()
-        .or(notification.run.updated_at.as_ref())?
-        .to_millis()?;
+/// How old an event is by the time its body carries (a flow run's CloudEvent `time` or
+/// message `timestamp`, else its run's `updatedAt`; an alert's, else its `createdAt`);
+/// `None` when it carries none.
+fn event_age(event: &Event, now: SystemTime) -> Option<Duration> {
+    let time = match event {
+        Event::FlowRun(notification) => notification
+            .published_at
+            .as_ref()
+            .or(notification.run.updated_at.as_ref()),
+        Event::Alert(alert) => alert.published_at.as_ref().or(alert.created_at.as_ref()),
+        _ => None,
+    }?;
+    let millis = time.to_millis()?;
     let at = SystemTime::UNIX_EPOCH + Duration::from_millis(u64::try_from(millis).ok()?);
     Some(now.duration_since(at).unwrap_or(Duration::ZERO))
 }

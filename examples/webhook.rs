@@ -4,6 +4,7 @@
 //! cargo run --features webhook --example webhook -- --keys DIR [--port PORT] [--client-id ID]
 //!     [--lease-secs N] [--json]
 //! cargo run --features fetch --example webhook -- --fetch-keys [...]
+//! cargo run --features redis --example webhook -- --store redis://HOST:PORT [...]
 //! ```
 //!
 //! Listens on 127.0.0.1 (`--port`, or `WEBHOOK_PORT`, default 8080; `0` picks a free port);
@@ -11,12 +12,18 @@
 //! answers Adobe's registration challenge (`GET ?challenge=...`) and asynchronous-validation
 //! `POST`, verifies each delivery's signatures and recipient client id (`--client-id` or
 //! `WEBHOOK_CLIENT_ID`, default `e2e-client`), parses single and batch deliveries, claims
-//! each event in an in-memory store (in flight for `--lease-secs`, default 60), handles the
-//! new ones (prints them), marks them done and answers `200`. Duplicates are acknowledged
+//! each event in a store (in flight for `--lease-secs`, default 60), handles the new ones
+//! (keeps the latest state of each run, prints them), marks them done and answers `200`. Duplicates are acknowledged
 //! and not handled again; an event in flight elsewhere, or a store that fails or is slow,
 //! gets `503` with `Retry-After` so that Adobe retries. `4xx` for forged, malformed or
 //! misdirected deliveries (Adobe does not retry them), `413` above the 2 MB or 20-event
 //! batch limits, `503` when a signing key is not available.
+//!
+//! The store is in memory, unless `--store redis://HOST:PORT` (feature `redis`; also
+//! `redis://:PASSWORD@HOST:PORT/DB`) names a Redis server that the replicas of the service
+//! share: deduplication and the latest state of each run are then the same for all of
+//! them, under keys that start with `aep-flow-run:` (`WEBHOOK_REDIS_PREFIX` sets another
+//! prefix). While Redis cannot be reached, deliveries get `503` and Adobe retries them.
 //!
 //! With `--json`, standard output holds the address line, then one JSON object per event
 //! handled for the first time, `{"processed": "<event id>", "kind": "flow_run" | "alert" |
@@ -55,7 +62,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use aep_flow_run::webhook::{
-    Delivered, Received, Receiver, ReceiverSettings, Reception, Verifier, WebhookError,
+    DedupStore, Delivered, MemoryRunStore, MemoryStore, Received, Receiver, ReceiverSettings,
+    Reception, RunChange, RunStore, Verifier, WebhookError,
 };
 use aep_flow_run::{Count, Event, Notification};
 use axum::body::Body;
@@ -86,6 +94,10 @@ pub struct Config {
     pub keys: Keys,
     /// How long a claimed event stays in flight.
     pub lease: Duration,
+    /// The Redis server shared by the replicas (`redis://HOST:PORT`), or `None` for memory.
+    pub store: Option<String>,
+    /// The prefix of the Redis keys (`None`: the store's default, `aep-flow-run:`).
+    pub redis_prefix: Option<String>,
     /// One JSON line per event handled for the first time on standard output.
     pub json: bool,
     /// How long a connection may take to send its headers, and its body.
@@ -101,6 +113,8 @@ impl Config {
             client_id: client_id.into(),
             keys: Keys::Dir(keys_dir.into()),
             lease: Duration::from_secs(60),
+            store: None,
+            redis_prefix: None,
             json: false,
             read_timeout: Duration::from_secs(30),
             max_connections: 1024,
@@ -119,6 +133,7 @@ impl Config {
         let mut lease = "60".to_owned();
         let mut json = false;
         let mut fetch_keys = false;
+        let mut store = None;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let mut value = || args.next().ok_or_else(|| format!("{arg} needs a value"));
@@ -128,11 +143,19 @@ impl Config {
                 "--port" => port = value()?,
                 "--lease-secs" => lease = value()?,
                 "--store" => {
-                    let store = value()?;
-                    return Err(format!(
-                        "--store {store}: a shared (Redis) store is not supported yet; \
-                         leave --store out to deduplicate in memory"
-                    ));
+                    let url = value()?;
+                    if !url.starts_with("redis://") {
+                        return Err(format!(
+                            "--store {url:?}: give redis://HOST:PORT (or leave --store out to \
+                             deduplicate in memory)"
+                        ));
+                    }
+                    if !cfg!(feature = "redis") {
+                        return Err("--store redis://... needs the `redis` feature \
+                                    (cargo run --features redis --example webhook)"
+                            .to_owned());
+                    }
+                    store = Some(url);
                 }
                 "--json" => json = true,
                 "--fetch-keys" if cfg!(feature = "fetch") => fetch_keys = true,
@@ -168,13 +191,17 @@ impl Config {
         let mut config = Config::new(client_id, PathBuf::new());
         config.keys = keys;
         config.lease = Duration::from_secs(lease);
+        config.store = store;
+        config.redis_prefix = env("WEBHOOK_REDIS_PREFIX").filter(|prefix| !prefix.is_empty());
         config.json = json;
         Ok((config, port))
     }
 }
 
 struct AppState {
-    receiver: Receiver,
+    receiver: Receiver<Box<dyn DedupStore>>,
+    /// The latest state of each run.
+    runs: Box<dyn RunStore>,
     /// The keys directory, when keys are not fetched.
     keys_dir: Option<PathBuf>,
     json: bool,
@@ -186,11 +213,37 @@ struct AppState {
 /// How long a key path whose file was missing is not looked for again.
 const FAILED_KEY_PAUSE: Duration = Duration::from_secs(300);
 
-/// The webhook's routes: `/` and `/webhook` answer alike.
-pub fn router(config: &Config) -> Router {
+/// The two stores: in memory, or both in the Redis server `config.store` names.
+#[allow(clippy::type_complexity)]
+fn stores(config: &Config) -> Result<(Box<dyn DedupStore>, Box<dyn RunStore>), String> {
+    match &config.store {
+        None => Ok((
+            Box::new(MemoryStore::default()),
+            Box::new(MemoryRunStore::default()),
+        )),
+        #[cfg(feature = "redis")]
+        Some(url) => {
+            let mut settings = aep_flow_run::webhook::RedisSettings::default();
+            if let Some(prefix) = &config.redis_prefix {
+                settings.prefix = prefix.clone();
+            }
+            let store = aep_flow_run::webhook::RedisStore::open(url, settings)
+                .map_err(|error| format!("--store: {error}"))?;
+            Ok((Box::new(store.clone()), Box::new(store)))
+        }
+        #[cfg(not(feature = "redis"))]
+        Some(_) => Err("--store redis://... needs the `redis` feature".to_owned()),
+    }
+}
+
+/// The webhook's routes: `/` and `/webhook` answer alike. Fails on a store it cannot use
+/// (an invalid Redis URL).
+pub fn router(config: &Config) -> Result<Router, String> {
     let mut settings = ReceiverSettings::default();
     settings.lease = config.lease;
-    let receiver = Receiver::new(Verifier::new(config.client_id.clone())).with_settings(settings);
+    let (store, runs) = stores(config)?;
+    let receiver = Receiver::with_store(Verifier::new(config.client_id.clone()), store)
+        .with_settings(settings);
     #[cfg(feature = "fetch")]
     let receiver = match config.keys {
         Keys::Fetch => receiver.with_key_source(
@@ -205,21 +258,24 @@ pub fn router(config: &Config) -> Router {
     };
     let state = Arc::new(AppState {
         receiver,
+        runs,
         keys_dir,
         json: config.json,
         read_timeout: config.read_timeout,
         failed_keys: Mutex::new(HashMap::new()),
     });
-    Router::new()
+    Ok(Router::new()
         .route("/", any(webhook))
         .route("/webhook", any(webhook))
-        .with_state(state)
+        .with_state(state))
 }
 
 /// Serves the webhook on a bound listener until the task is dropped: HTTP/1.1, headers
 /// and body each within `read_timeout`, at most `max_connections` at once.
 pub async fn serve(listener: tokio::net::TcpListener, config: Config) -> std::io::Result<()> {
-    let service = TowerToHyperService::new(router(&config));
+    let router = router(&config)
+        .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidInput, error))?;
+    let service = TowerToHyperService::new(router);
     let connections = Arc::new(tokio::sync::Semaphore::new(config.max_connections));
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new())
@@ -311,8 +367,12 @@ async fn webhook(
         )
         .await;
     if let Received::Delivery { events, .. } = &reception.received {
-        process(&state, events);
-        if let Err(error) = state.receiver.complete(events).await {
+        let handled = process(&state, events).await;
+        if let Err(error) = handled {
+            // Nothing of it was printed: Adobe's retry hands the events over again.
+            let _ = state.receiver.abandon(events).await;
+            reception = state.receiver.refuse(error);
+        } else if let Err(error) = state.receiver.complete(events).await {
             // Not recorded as done: Adobe's retry hands them over again.
             let _ = state.receiver.abandon(events).await;
             reception = state.receiver.refuse(error);
@@ -322,10 +382,36 @@ async fn webhook(
     answer(reception)
 }
 
-/// Handles the new events of a delivery: here, prints them.
-fn process(state: &AppState, events: &[Delivered]) {
+/// Handles the new events of a delivery: keeps the latest state of each run (the fallible
+/// part, done first: on a store error nothing is printed and the delivery gets a 503), then
+/// prints them.
+async fn process(state: &AppState, events: &[Delivered]) -> Result<(), WebhookError> {
+    let mut changes = Vec::new();
     for delivered in events.iter().filter(|d| !d.duplicate) {
+        let change = match &delivered.event {
+            Event::FlowRun(notification) => Some(state.runs.observe(&notification.run).await?),
+            _ => None,
+        };
+        changes.push(change);
+    }
+    let new = events.iter().filter(|d| !d.duplicate);
+    for (delivered, change) in new.zip(changes) {
         let event = &delivered.event;
+        if let (Some(change), Event::FlowRun(notification)) = (&change, event) {
+            if !matches!(change, RunChange::New | RunChange::Untracked) {
+                let line = format!(
+                    "run {}: {}",
+                    notification.run.id.as_deref().unwrap_or("-"),
+                    describe(change)
+                );
+                // With --json, standard output holds only the events handled.
+                if state.json {
+                    eprintln!("{line}");
+                } else {
+                    println!("{line}");
+                }
+            }
+        }
         if state.json {
             let id = event.event_id().unwrap_or(&delivered.key);
             println!(
@@ -343,6 +429,25 @@ fn process(state: &AppState, events: &[Delivered]) {
                 ),
             }
         }
+    }
+    Ok(())
+}
+
+/// What a state changed for its run, in a few words.
+fn describe(change: &RunChange) -> String {
+    let status = |status: &Option<aep_flow_run::Status>| {
+        status
+            .as_ref()
+            .map_or("(none)".to_owned(), |s| s.as_str().to_owned())
+    };
+    match change {
+        RunChange::StatusChanged { from, to } => {
+            format!("status {} -> {}", status(from), status(to))
+        }
+        RunChange::Updated => "updated".to_owned(),
+        RunChange::Stale => "an older state, arrived late: ignored".to_owned(),
+        RunChange::Duplicate => "the state kept already".to_owned(),
+        other => format!("{other:?}"),
     }
 }
 
@@ -478,7 +583,7 @@ async fn main() -> std::process::ExitCode {
                 }
                 eprintln!(
                     "usage: webhook (--keys DIR | --fetch-keys) [--port PORT] [--client-id ID] \
-                 [--lease-secs N] [--json]"
+                 [--store redis://HOST:PORT] [--lease-secs N] [--json]"
                 );
                 return std::process::ExitCode::from(2);
             }
@@ -498,8 +603,17 @@ async fn main() -> std::process::ExitCode {
                 Keys::Dir(dir) => format!("keys in {}", dir.display()),
                 Keys::Fetch => "keys fetched from https://static.adobeioevents.com".to_owned(),
             };
+            let store = match config.store.as_deref().map(url::Url::parse) {
+                None => "store in memory".to_owned(),
+                Some(Ok(url)) => format!(
+                    "store in Redis at {}:{}",
+                    url.host_str().unwrap_or("?"),
+                    url.port().unwrap_or(6379)
+                ),
+                Some(Err(_)) => "store in Redis".to_owned(),
+            };
             eprintln!(
-                "webhook: recipient client id {:?}, {keys}, lease {} s",
+                "webhook: recipient client id {:?}, {keys}, {store}, lease {} s",
                 config.client_id,
                 config.lease.as_secs()
             );

@@ -19,7 +19,9 @@
 //! - [`DedupStore`] (an asynchronous, fallible store with a two-phase claim: in flight,
 //!   then done or released; [`MemoryStore`] in memory, or a store replicas share),
 //!   [`Deduplicator`] (the bounded table under it) and [`RunTracker`]: at-least-once,
-//!   unordered delivery made safe to act on.
+//!   unordered delivery made safe to act on. [`RunStore`] puts the tracker's decision behind
+//!   an asynchronous store ([`MemoryRunStore`] in memory); with the `redis` feature,
+//!   `RedisStore` is both stores in Redis, shared by the replicas of a service.
 //! - [`JournalPage`], [`next_link`] and [`read_journal_response`]: paging the I/O Events
 //!   journal.
 //! - [`KeySource`] and [`Receiver::with_key_source`]: keys fetched as deliveries need them,
@@ -74,6 +76,9 @@ mod keys;
 mod pem;
 mod receiver;
 mod recipient;
+#[cfg(feature = "redis")]
+mod redis_store;
+mod run_store;
 mod tracker;
 mod verify;
 
@@ -92,5 +97,8 @@ pub use receiver::{
     Checked, Delivered, Received, Receiver, ReceiverSettings, Reception, Response,
     MAX_DELIVERY_BYTES, MAX_EVENT_ID_LEN,
 };
+#[cfg(feature = "redis")]
+pub use redis_store::{RedisSettings, RedisStore};
+pub use run_store::{MemoryRunStore, RunStore};
 pub use tracker::{RunChange, RunTracker};
 pub use verify::{Verifier, MAX_DELIVERY_EVENTS};

@@ -145,7 +145,7 @@ impl RunTracker {
 }
 
 /// Orders two states of one run: by `updatedAt`, then `etag` (absent sorts first).
-fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
+pub(super) fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
     let version = |run: &FlowRun| {
         (
             run.updated_at.as_ref().and_then(|time| time.to_millis()),

@@ -1,0 +1,421 @@
+//! `RedisStore` against a real Redis server (`AEP_TEST_REDIS_URL`; see support/redis_env.rs):
+//! the two-phase claim across replicas, the choices for late marks and releases, run state
+//! decided the same way by every replica, failures as 503s, and reconnecting.
+#![cfg(feature = "redis")]
+
+use std::time::Duration;
+
+use aep_flow_run::webhook::{
+    Claim, DedupStore, Received, Receiver, RedisSettings, RedisStore, RunChange, RunStore,
+    StoreError,
+};
+use aep_flow_run::{parse_runs, FlowRun, Status};
+
+#[path = "support/redis_env.rs"]
+mod redis_env;
+#[path = "support/webhook_sign.rs"]
+mod webhook_sign;
+
+const LEASE: Duration = Duration::from_secs(30);
+const KEEP: Duration = Duration::from_secs(25 * 3600);
+
+fn settings(test: &str) -> RedisSettings {
+    let mut settings = RedisSettings::default();
+    settings.prefix = redis_env::unique_prefix(test);
+    settings.timeout = Duration::from_secs(2);
+    settings
+}
+
+/// Two stores on one prefix: two replicas.
+async fn replicas(test: &str) -> Option<(RedisStore, RedisStore)> {
+    let url = redis_env::redis_url(test)?;
+    let settings = settings(test);
+    let one = RedisStore::connect(&url, settings.clone()).await.unwrap();
+    let two = RedisStore::connect(&url, settings).await.unwrap();
+    Some((one, two))
+}
+
+async fn raw(store: &RedisStore, url: &str, key: &str) -> Option<String> {
+    let _ = store;
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    redis::cmd("GET")
+        .arg(key)
+        .query_async(&mut connection)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_claim_is_shared_by_the_replicas() {
+    let Some((one, two)) = replicas("claim_shared").await else {
+        return;
+    };
+    assert_eq!(one.claim("e1", LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(two.claim("e1", LEASE).await.unwrap(), Claim::InFlight);
+    assert_eq!(one.claim("e1", LEASE).await.unwrap(), Claim::InFlight);
+    // Another replica's release does not give up a claim that is not its own.
+    two.release("e1").await.unwrap();
+    assert_eq!(two.claim("e1", LEASE).await.unwrap(), Claim::InFlight);
+    one.mark_done("e1", KEEP).await.unwrap();
+    assert_eq!(two.claim("e1", LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(one.claim("e1", LEASE).await.unwrap(), Claim::Done);
+    // Released, the event is new again, for either replica.
+    assert_eq!(one.claim("e2", LEASE).await.unwrap(), Claim::Claimed);
+    one.release("e2").await.unwrap();
+    assert_eq!(two.claim("e2", LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(one.late_marks(), 0);
+}
+
+#[tokio::test]
+async fn keys_are_namespaced_and_expire() {
+    let Some((one, _)) = replicas("keys").await else {
+        return;
+    };
+    let url = redis_env::redis_url("keys").unwrap();
+    let prefix = one.settings().prefix.clone();
+    assert_eq!(one.event_key("e"), format!("{prefix}event:e"));
+    assert_eq!(one.run_key("r"), format!("{prefix}run:r"));
+    one.claim("e", LEASE).await.unwrap();
+    let held = raw(&one, &url, &one.event_key("e")).await.unwrap();
+    assert!(held.starts_with("claimed:"), "{held}");
+    one.mark_done("e", KEEP).await.unwrap();
+    assert_eq!(
+        raw(&one, &url, &one.event_key("e")).await.as_deref(),
+        Some("done")
+    );
+    let client = redis::Client::open(url.as_str()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let ttl: i64 = redis::cmd("PTTL")
+        .arg(one.event_key("e"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    assert!(
+        ttl > (KEEP - Duration::from_secs(60)).as_millis() as i64,
+        "{ttl}"
+    );
+    // A claim's lease is its expiry.
+    one.claim("short", Duration::from_millis(200))
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    assert_eq!(one.claim("short", LEASE).await.unwrap(), Claim::Claimed);
+}
+
+/// The choice for a late mark: the event was handled, so `done` is recorded whatever the
+/// key holds, and the replica that claimed it after the lease ran out cannot release it.
+#[tokio::test]
+async fn a_late_mark_still_records_done_and_is_counted() {
+    let Some((one, two)) = replicas("late_mark").await else {
+        return;
+    };
+    let short = Duration::from_millis(150);
+    assert_eq!(one.claim("e", short).await.unwrap(), Claim::Claimed);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The lease ran out: the other replica claims the event and starts handling it.
+    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Claimed);
+    // The first replica finishes: done replaces the other's claim.
+    one.mark_done("e", KEEP).await.unwrap();
+    assert_eq!(one.late_marks(), 1);
+    // The other replica's handling fails: its release leaves done in place.
+    two.release("e").await.unwrap();
+    assert_eq!(one.claim("e", LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Done);
+    // Or it succeeds: done stays done.
+    two.mark_done("e", KEEP).await.unwrap();
+    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(
+        two.late_marks(),
+        0,
+        "its claim was replaced, but it knew no token any more"
+    );
+
+    // A lease that ran out with nobody claiming since: still recorded as done.
+    assert_eq!(one.claim("f", short).await.unwrap(), Claim::Claimed);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    one.mark_done("f", KEEP).await.unwrap();
+    assert_eq!(one.late_marks(), 2);
+    assert_eq!(two.claim("f", LEASE).await.unwrap(), Claim::Done);
+}
+
+/// A release after the lease ran out and another replica claimed: the other claim stays.
+#[tokio::test]
+async fn a_late_release_leaves_the_next_claim_alone() {
+    let Some((one, two)) = replicas("late_release").await else {
+        return;
+    };
+    assert_eq!(
+        one.claim("e", Duration::from_millis(150)).await.unwrap(),
+        Claim::Claimed
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Claimed);
+    one.release("e").await.unwrap();
+    assert_eq!(one.claim("e", LEASE).await.unwrap(), Claim::InFlight);
+    two.mark_done("e", KEEP).await.unwrap();
+    assert_eq!(one.claim("e", LEASE).await.unwrap(), Claim::Done);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_claims_give_one_winner() {
+    let Some((one, two)) = replicas("concurrent_claims").await else {
+        return;
+    };
+    for event in 0..20 {
+        let id = format!("e{event}");
+        let mut tasks = Vec::new();
+        for attempt in 0..8 {
+            let store = if attempt % 2 == 0 {
+                one.clone()
+            } else {
+                two.clone()
+            };
+            let id = id.clone();
+            tasks.push(tokio::spawn(async move { store.claim(&id, LEASE).await }));
+        }
+        let mut claimed = 0;
+        for task in tasks {
+            match task.await.unwrap().unwrap() {
+                Claim::Claimed => claimed += 1,
+                Claim::InFlight => {}
+                Claim::Done => panic!("never marked done"),
+            }
+        }
+        assert_eq!(claimed, 1, "{id}");
+    }
+}
+
+fn state(updated: u64, etag: &str, status: &str) -> FlowRun {
+    parse_runs(
+        format!(
+            r#"{{"id": "run-1", "updatedAt": {updated}, "etag": "{etag}",
+                "metrics": {{"statusSummary": {{"status": "{status}"}}}}}}"#
+        )
+        .as_bytes(),
+    )
+    .unwrap()
+    .remove(0)
+}
+
+#[tokio::test]
+async fn run_state_is_decided_as_the_tracker_decides() {
+    let Some((one, two)) = replicas("run_state").await else {
+        return;
+    };
+    let started = state(1_700_000_000_000, "a", "inProgress");
+    let done = state(1_700_000_060_000, "b", "success");
+    let tie = state(1_700_000_060_000, "c", "success");
+    assert_eq!(one.observe(&done).await.unwrap(), RunChange::New);
+    assert_eq!(two.observe(&started).await.unwrap(), RunChange::Stale);
+    assert_eq!(two.observe(&done).await.unwrap(), RunChange::Duplicate);
+    assert_eq!(one.observe(&tie).await.unwrap(), RunChange::Updated);
+    assert_eq!(two.latest("run-1").await.unwrap(), Some(tie.clone()));
+    let failed = state(1_700_000_120_000, "d", "failed");
+    assert_eq!(
+        two.observe(&failed).await.unwrap(),
+        RunChange::StatusChanged {
+            from: Some(Status::Success),
+            to: Some(Status::Failed)
+        }
+    );
+    assert_eq!(one.latest("run-1").await.unwrap(), Some(failed));
+    assert_eq!(one.latest("no-such-run").await.unwrap(), None);
+    let anonymous = parse_runs(br#"{"metrics": {}}"#).unwrap().remove(0);
+    assert_eq!(one.observe(&anonymous).await.unwrap(), RunChange::Untracked);
+}
+
+/// Two replicas receive the states of one run in opposite orders, at the same time: they
+/// agree on the newest, and the run is new exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_agree_on_the_latest_state_whatever_the_order() {
+    let Some((one, two)) = replicas("run_order").await else {
+        return;
+    };
+    let states: Vec<FlowRun> = (0..40u64)
+        .map(|i| {
+            let status = if i == 39 { "success" } else { "inProgress" };
+            // Pairs share a time and differ by etag: the etag breaks the tie.
+            state(
+                1_700_000_000_000 + (i / 2) * 1000,
+                &format!("e{i:02}"),
+                status,
+            )
+        })
+        .collect();
+    let forward = states.clone();
+    let mut backward = states.clone();
+    backward.reverse();
+    let a = tokio::spawn({
+        let one = one.clone();
+        async move {
+            let mut changes = Vec::new();
+            for run in &forward {
+                changes.push(one.observe(run).await.unwrap());
+            }
+            changes
+        }
+    });
+    let b = tokio::spawn({
+        let two = two.clone();
+        async move {
+            let mut changes = Vec::new();
+            for run in &backward {
+                changes.push(two.observe(run).await.unwrap());
+            }
+            changes
+        }
+    });
+    let (a, b) = (a.await.unwrap(), b.await.unwrap());
+    let all: Vec<&RunChange> = a.iter().chain(&b).collect();
+    assert_eq!(all.iter().filter(|c| ***c == RunChange::New).count(), 1);
+    assert_eq!(
+        one.latest("run-1").await.unwrap().as_ref(),
+        states.last(),
+        "{a:?} {b:?}"
+    );
+    assert_eq!(two.latest("run-1").await.unwrap().as_ref(), states.last());
+    // Nothing older than what is kept is accepted afterwards.
+    for run in &states[..39] {
+        assert_eq!(one.observe(run).await.unwrap(), RunChange::Stale);
+    }
+}
+
+/// Redis unreachable: each call fails within the timeout, and the receiver answers a
+/// genuine delivery 503 with Retry-After, never 2xx or 4xx.
+#[tokio::test]
+async fn an_unreachable_redis_gives_503() {
+    // A port nothing listens on: bound, then closed.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut settings = settings("unreachable");
+    settings.timeout = Duration::from_millis(500);
+    let url = format!("redis://127.0.0.1:{port}/");
+    assert!(RedisStore::connect(&url, settings.clone()).await.is_err());
+    let store = RedisStore::open(&url, settings).unwrap();
+    let started = std::time::Instant::now();
+    let error = store.claim("e", LEASE).await.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            StoreError::Unavailable { .. } | StoreError::Timeout { .. }
+        ),
+        "{error:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(2));
+    let receiver = Receiver::with_store(webhook_sign::test_verifier("me"), store);
+    let body =
+        br#"{"event_id": "e", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}"#;
+    let headers = webhook_sign::signed_headers(body);
+    let reception = receiver
+        .handle("POST", "", webhook_sign::pairs(&headers), body)
+        .await;
+    assert_eq!(
+        reception.response.status, 503,
+        "{}",
+        reception.response.body
+    );
+    assert!(reception.response.retry_after.is_some());
+    assert!(matches!(reception.received, Received::Rejected(_)));
+    assert!(RedisStore::open("not a url", RedisSettings::default()).is_err());
+}
+
+/// Through the receiver: a delivery handled by one replica is a duplicate for the other.
+#[tokio::test]
+async fn receivers_on_two_replicas_deduplicate_together() {
+    let Some((one, two)) = replicas("receivers").await else {
+        return;
+    };
+    let first = Receiver::with_store(webhook_sign::test_verifier("me"), one);
+    let second = Receiver::with_store(webhook_sign::test_verifier("me"), two);
+    let body = br#"[{"event_id": "a", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}},
+                   {"event_id": "b", "recipient_client_id": "me", "event": {"id": "s", "metrics": {}}}]"#;
+    let headers = webhook_sign::signed_headers(body);
+    let reception = first
+        .handle("POST", "", webhook_sign::pairs(&headers), body)
+        .await;
+    assert_eq!(reception.response.status, 200);
+    let Received::Delivery { events, .. } = &reception.received else {
+        panic!("{:?}", reception.received)
+    };
+    // In flight on the first replica: the second answers 503.
+    let meanwhile = second
+        .handle("POST", "", webhook_sign::pairs(&headers), body)
+        .await;
+    assert_eq!(meanwhile.response.status, 503);
+    first.complete(events).await.unwrap();
+    let again = second
+        .handle("POST", "", webhook_sign::pairs(&headers), body)
+        .await;
+    assert_eq!(again.response.status, 200);
+    let Received::Delivery { events, .. } = &again.received else {
+        panic!()
+    };
+    assert!(events.iter().all(|d| d.duplicate));
+}
+
+/// The connection is killed on the server side: the store reconnects by itself.
+#[tokio::test]
+async fn a_lost_connection_is_reconnected() {
+    let Some(url) = redis_env::redis_url("reconnect") else {
+        return;
+    };
+    // A database of its own, to find (and kill) only this store's connection.
+    let database = 11;
+    let base = url.trim_end_matches('/');
+    let base = match base.rsplit_once('/') {
+        Some((head, tail)) if tail.parse::<u32>().is_ok() => head.to_owned(),
+        _ => base.to_owned(),
+    };
+    let store_url = format!("{base}/{database}");
+    let store = RedisStore::connect(&store_url, settings("reconnect"))
+        .await
+        .unwrap();
+    assert_eq!(store.claim("e", LEASE).await.unwrap(), Claim::Claimed);
+    let admin = redis::Client::open(format!("{base}/0")).unwrap();
+    let mut admin = admin.get_multiplexed_async_connection().await.unwrap();
+    let clients: String = redis::cmd("CLIENT")
+        .arg("LIST")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let mut killed = 0;
+    for line in clients.lines() {
+        if line
+            .split(' ')
+            .any(|field| field == format!("db={database}"))
+        {
+            let id = line
+                .split(' ')
+                .find_map(|field| field.strip_prefix("id="))
+                .unwrap();
+            let _: i64 = redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("ID")
+                .arg(id)
+                .query_async(&mut admin)
+                .await
+                .unwrap();
+            killed += 1;
+        }
+    }
+    assert!(killed >= 1, "{clients}");
+    // The first call after the kill may fail (503 for that delivery); the store reconnects
+    // and the next ones succeed.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        match store.claim("e", LEASE).await {
+            Ok(claim) => {
+                assert_eq!(claim, Claim::InFlight);
+                break;
+            }
+            Err(error) => {
+                assert!(std::time::Instant::now() < deadline, "{error}");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    }
+}

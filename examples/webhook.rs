@@ -13,7 +13,9 @@
 //! `POST`, verifies each delivery's signatures and recipient client id (`--client-id` or
 //! `WEBHOOK_CLIENT_ID`, default `e2e-client`), parses single and batch deliveries, claims
 //! each event in a store (in flight for `--lease-secs`, default 60), handles the new ones
-//! (keeps the latest state of each run, prints them), marks them done and answers `200`. Duplicates are acknowledged
+//! (keeps the latest state of each run, prints them), marks them done and answers `200`.
+//! Events handled but not marked done (the store failed just then) keep their claim and are
+//! marked again in the background until the lease runs out; the answer is `503`. Duplicates are acknowledged
 //! and not handled again; an event in flight elsewhere, or a store that fails or is slow,
 //! gets `503` with `Retry-After` so that Adobe retries. `4xx` for forged, malformed or
 //! misdirected deliveries (Adobe does not retry them), `413` above the 2 MB or 20-event
@@ -373,13 +375,35 @@ async fn webhook(
             let _ = state.receiver.abandon(events).await;
             reception = state.receiver.refuse(error);
         } else if let Err(error) = state.receiver.complete(events).await {
-            // Not recorded as done: Adobe's retry hands them over again.
-            let _ = state.receiver.abandon(events).await;
+            // Handled, but not recorded as done (the store is down or slow). Releasing the
+            // claims would let Adobe's retry handle the events again at once; instead they
+            // stay claimed (a retry meanwhile gets 503: in flight) and recording is tried
+            // again in the background until the lease runs out: once the store is back,
+            // Adobe's retries are duplicates.
+            let (later, handled) = (Arc::clone(&state), events.clone());
+            tokio::spawn(async move { record_later(&later, &handled).await });
             reception = state.receiver.refuse(error);
         }
     }
     report(&state, &reception.received);
     answer(reception)
+}
+
+/// Records handled events as done, again every 200 ms until it works or the lease has run
+/// out (then Adobe's next retry hands them over again: at least once).
+async fn record_later(state: &AppState, events: &[Delivered]) {
+    let until = Instant::now() + state.receiver.settings().lease;
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match state.receiver.complete(events).await {
+            Ok(()) => return,
+            Err(error) if Instant::now() >= until => {
+                eprintln!("webhook: handled events not recorded as done: {error}");
+                return;
+            }
+            Err(_) => {}
+        }
+    }
 }
 
 /// Handles the new events of a delivery: keeps the latest state of each run (the fallible

@@ -577,12 +577,23 @@ fn the_service_needs_a_keys_directory() {
     assert!(config.json);
     assert_eq!(config.client_id, "e2e-client");
 
-    let error = webhook_example::Config::parse(
+    // A shared store is Redis, with the redis feature.
+    let redis = webhook_example::Config::parse(
         args(&["--keys", "k", "--store", "redis://127.0.0.1:6379"]),
+        no_env,
+    );
+    if cfg!(feature = "redis") {
+        let store = redis.unwrap().0.store;
+        assert_eq!(store.as_deref(), Some("redis://127.0.0.1:6379"));
+    } else {
+        assert!(redis.unwrap_err().contains("needs the `redis` feature"));
+    }
+    let error = webhook_example::Config::parse(
+        args(&["--keys", "k", "--store", "memcached://127.0.0.1"]),
         no_env,
     )
     .unwrap_err();
-    assert!(error.contains("not supported yet"), "{error}");
+    assert!(error.contains("give redis://HOST:PORT"), "{error}");
 
     // Keys fetched from Adobe are the other way to start, with the fetch feature.
     let fetched = webhook_example::Config::parse(args(&["--fetch-keys"]), no_env);

@@ -1,8 +1,8 @@
 //! Dropping the second copy of an event: Adobe delivers at least once.
 //!
 //! Two layers: [`DedupStore`], the asynchronous, fallible store with a two-phase claim that
-//! [`Receiver`](super::Receiver) uses (implemented in memory by [`MemoryStore`], and by a
-//! store shared between replicas in a user's code), and [`Deduplicator`], the synchronous,
+//! [`Receiver`](super::Receiver) uses (implemented in memory by [`MemoryStore`], in Redis
+//! for replicas by `RedisStore` with the `redis` feature, or in a user's code), and [`Deduplicator`], the synchronous,
 //! bounded in-memory table under both [`MemoryStore`] and the simpler [`EventIdStore`].
 
 use std::collections::{HashMap, VecDeque};
@@ -41,8 +41,8 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///    that Adobe's retry is handled. A claim neither marked nor released ends with its lease
 ///    (the handler crashed): the next delivery claims it again.
 ///
-/// Implementations must make `claim` atomic (for Redis: `SET id inflight NX PX lease`, then
-/// `GET` to tell in flight from done). The receiver bounds every call with its timeout and
+/// Implementations must make `claim` atomic (in Redis: set if absent with the lease, and
+/// tell in flight from done, in one script: see `RedisStore`, feature `redis`). The receiver bounds every call with its timeout and
 /// answers 503 when a call fails or takes too long. Futures are boxed so that the trait can
 /// be used as `dyn DedupStore`.
 pub trait DedupStore: Send + Sync {

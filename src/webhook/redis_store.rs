@@ -207,9 +207,14 @@ fn scripts() -> &'static [Script; 4] {
 impl RedisStore {
     /// A store on the Redis server at `url` (`redis://HOST:PORT/DB`, with
     /// `redis://:PASSWORD@HOST...` or `redis://USER:PASSWORD@HOST...` when it needs a
-    /// password). Connects on first use, and again whenever the connection is lost; must be
-    /// called within a tokio runtime. Fails only on a URL it cannot use.
+    /// password). Connects on first use, and again whenever the connection is lost. Fails on
+    /// a URL it cannot use, and outside a tokio runtime.
     pub fn open(url: &str, settings: RedisSettings) -> Result<Self, StoreError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(StoreError::Unavailable {
+                reason: "RedisStore::open needs a tokio runtime".to_owned(),
+            });
+        }
         let client = redis::Client::open(url).map_err(|error| StoreError::Unavailable {
             reason: format!("unusable Redis URL: {error}"),
         })?;
@@ -484,5 +489,11 @@ mod tests {
             (Box::new(store.clone()), Box::new(store))
         }
         let _ = boxed;
+    }
+
+    #[test]
+    fn opening_outside_a_runtime_is_an_error_not_a_panic() {
+        let error = RedisStore::open("redis://127.0.0.1:1/", RedisSettings::default());
+        assert!(matches!(error, Err(StoreError::Unavailable { .. })));
     }
 }

@@ -69,6 +69,7 @@
 mod error;
 mod json;
 mod model;
+pub mod recipes;
 mod shapes;
 #[cfg(test)]
 mod tests;

@@ -62,6 +62,11 @@
 //! Keys must be RSA of 2048 to 4096 bits, in SubjectPublicKeyInfo or PKCS#1 PEM.
 
 mod challenge;
+mod checkpoint;
+#[cfg(feature = "fetch")]
+mod client;
+#[cfg(feature = "fetch")]
+mod clock;
 mod deadline;
 mod dedup;
 mod error;
@@ -69,15 +74,25 @@ mod error;
 mod fetch;
 mod headers;
 mod journal;
+#[cfg(feature = "fetch")]
+mod journal_consumer;
+mod journal_url;
 mod key_source;
 mod keys;
 mod pem;
 mod receiver;
 mod recipient;
+#[cfg(feature = "fetch")]
+mod token;
 mod tracker;
 mod verify;
 
 pub use challenge::{challenge_response, validation_request, validation_url, ValidationRequest};
+pub use checkpoint::{Checkpoint, CheckpointError, CheckpointFuture, MemoryCheckpoint};
+#[cfg(feature = "fetch")]
+pub use client::HttpsClient;
+#[cfg(feature = "fetch")]
+pub use clock::{Clock, Sleep, SystemClock};
 pub use dedup::{Claim, DedupStore, Deduplicator, EventIdStore, MemoryStore, StoreFuture};
 pub use error::{StoreError, WebhookError};
 #[cfg(feature = "fetch")]
@@ -86,11 +101,22 @@ pub use fetch::HttpsKeySource;
 pub use headers::header_pairs;
 pub use headers::{header_names, DeliveryHeaders};
 pub use journal::{next_link, read_journal_response, JournalPage, JournalResponse, PageInfo};
+#[cfg(feature = "fetch")]
+pub use journal_consumer::{
+    JournalBatch, JournalConsumer, JournalError, JournalEvent, JournalReset, JournalSettings,
+    Polled, RESET_CHOICES,
+};
+pub use journal_url::{JournalStart, JournalUrl, JournalUrlError};
 pub use key_source::{KeyFetchError, KeyFetchSettings, KeyFuture, KeySource};
 pub use keys::{public_key_url, MAX_KEY_AGE, PUBLIC_KEY_BASE_URL};
 pub use receiver::{
     Checked, Delivered, Received, Receiver, ReceiverSettings, Reception, Response,
     MAX_DELIVERY_BYTES, MAX_EVENT_ID_LEN,
+};
+#[cfg(feature = "fetch")]
+pub use token::{
+    AccessToken, ImsCredentials, ImsTokenProvider, StaticToken, TokenError, TokenFuture,
+    TokenProvider, IMS_TOKEN_URL,
 };
 pub use tracker::{RunChange, RunTracker};
 pub use verify::{Verifier, MAX_DELIVERY_EVENTS};

@@ -4,7 +4,8 @@
 //! checks a webhook with a challenge when it is registered. This module holds what a receiver
 //! needs for that, with no HTTP server of its own (bring yours; the crate makes no network
 //! calls, except [`Receiver::with_key_source`] fetching keys through your client, or through
-//! `HttpsKeySource` with the `fetch` feature):
+//! `HttpsKeySource` with the `fetch` feature, and the journal consumer and IMS token provider
+//! of the `fetch` feature):
 //!
 //! - [`Verifier`]: checks the two RSA signatures of a delivery over the raw body, and that
 //!   the body is for us (a recipient client id it names is ours; the organisation when
@@ -21,7 +22,12 @@
 //!   [`Deduplicator`] (the bounded table under it) and [`RunTracker`]: at-least-once,
 //!   unordered delivery made safe to act on.
 //! - [`JournalPage`], [`next_link`] and [`read_journal_response`]: paging the I/O Events
-//!   journal.
+//!   journal; [`JournalUrl`] builds its request URLs (`since`, `seek`, `latest`, `limit`).
+//! - With the `fetch` feature, `JournalConsumer`: catching up from the journal page by page
+//!   (`Retry-After` honoured, `410 Gone` a typed error with the ways to reset), positions
+//!   saved in a [`Checkpoint`] once the application acknowledges a page, events deduplicated
+//!   through the same [`DedupStore`] as the receiver; `ImsTokenProvider` for its OAuth
+//!   Server-to-Server tokens.
 //! - [`KeySource`] and [`Receiver::with_key_source`]: keys fetched as deliveries need them,
 //!   one fetch per key path however many deliveries wait, failures remembered, key paths
 //!   never seen rate-limited, the last good key kept while a refresh fails.

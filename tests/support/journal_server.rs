@@ -104,6 +104,11 @@ impl Server {
             .resolve(IMS_HOST, self.address)
     }
 
+    /// The test root, DER.
+    pub fn root_der(&self) -> Vec<u8> {
+        self.root.to_vec()
+    }
+
     pub fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap()
     }

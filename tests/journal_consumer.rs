@@ -623,3 +623,175 @@ async fn an_event_the_webhook_is_handling_is_waited_for() {
     assert!(first.events[1].duplicate);
     assert!(!first.events[0].duplicate);
 }
+
+#[tokio::test]
+async fn a_journal_that_cannot_be_reached_is_retried_then_reported() {
+    // A port nothing listens on.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = closed.local_addr().unwrap();
+    drop(closed);
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let mut settings = settings(3);
+    settings.max_attempts = 4;
+    let mut consumer = consumer(&server, &clock, 3)
+        .with_client(
+            server
+                .client()
+                .resolve(journal_server::JOURNAL_HOST, address),
+        )
+        .with_settings(settings);
+    let error = consumer.poll().await.unwrap_err();
+    let JournalError::Unavailable {
+        url,
+        attempts,
+        reason,
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(url, &format!("{JOURNAL_URL}?limit=3"));
+    assert_eq!(*attempts, 4);
+    assert!(reason.starts_with("connecting: "), "{reason}");
+    assert_eq!(clock.take_sleeps(), [secs(1), secs(2), secs(4)]);
+}
+
+#[tokio::test]
+async fn retry_after_as_an_http_date_is_honoured() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let mut consumer = consumer(&server, &clock, 3);
+    // The test clock starts at 1 800 000 000 s: 2027-01-15T08:00:00Z.
+    server
+        .journal_fault(Reply::new(429, "").header("retry-after", "Fri, 15 Jan 2027 08:00:42 GMT"));
+    page(&mut consumer).await;
+    assert_eq!(clock.take_sleeps(), [secs(42)]);
+}
+
+/// A checkpoint store that fails while `down` is set.
+#[derive(Default)]
+struct FlakyCheckpoint {
+    inner: MemoryCheckpoint,
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl Checkpoint for FlakyCheckpoint {
+    fn load<'a>(
+        &'a self,
+        journal: &'a str,
+    ) -> aep_flow_run::webhook::CheckpointFuture<'a, Option<String>> {
+        self.inner.load(journal)
+    }
+
+    fn save<'a>(
+        &'a self,
+        journal: &'a str,
+        position: &'a str,
+    ) -> aep_flow_run::webhook::CheckpointFuture<'a, ()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Box::pin(std::future::ready(Err(
+                aep_flow_run::webhook::CheckpointError::new("connection refused"),
+            )));
+        }
+        self.inner.save(journal, position)
+    }
+}
+
+#[tokio::test]
+async fn a_failed_checkpoint_leaves_the_page_to_acknowledge_again() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let checkpoint = Arc::new(FlakyCheckpoint::default());
+    let mut consumer = consumer(&server, &clock, 3).with_checkpoint(checkpoint.clone());
+    let first = page(&mut consumer).await;
+    checkpoint
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let error = consumer.acknowledge(&first).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "checkpoint store unavailable: connection refused"
+    );
+    assert_eq!(consumer.position(), None);
+    checkpoint
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    consumer.acknowledge(&first).await.unwrap();
+    assert_eq!(consumer.position(), Some(CAMEL));
+    assert_eq!(checkpoint.inner.get(JOURNAL_URL).as_deref(), Some(CAMEL));
+    let second = page(&mut consumer).await;
+    assert_eq!(second.events[1].event.event_id(), Some("alert-evt-1"));
+}
+
+#[tokio::test]
+async fn handled_events_are_remembered_for_the_keep_window() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let store = Arc::new(MemoryStore::new(1000));
+    let mut settings = settings(3);
+    settings.keep = Duration::from_secs(30 * 24 * 3600); // brought down to 7 days
+    let mut consumer = consumer(&server, &clock, 3)
+        .with_dedup(store.clone())
+        .with_settings(settings);
+    let first = page(&mut consumer).await;
+    let now = std::time::SystemTime::now();
+    // Claimed, not done yet: in flight for the lease.
+    assert!(store.table().contains(RUN_ID, now));
+    consumer.acknowledge(&first).await.unwrap();
+    let day = Duration::from_secs(24 * 3600);
+    let table = store.table();
+    assert!(table.contains(RUN_ID, now + 7 * day - Duration::from_secs(60)));
+    assert!(!table.contains(RUN_ID, now + 7 * day + Duration::from_secs(60)));
+    assert!(table.contains(&format!("journal-position:{CAMEL}"), now + 6 * day));
+}
+
+/// A store that fails every claim after the first.
+struct FailingStore(MemoryStore, std::sync::atomic::AtomicU32);
+
+impl DedupStore for FailingStore {
+    fn claim<'a>(
+        &'a self,
+        event_id: &'a str,
+        lease: Duration,
+    ) -> aep_flow_run::webhook::StoreFuture<'a, aep_flow_run::webhook::Claim> {
+        if self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1 {
+            return Box::pin(std::future::ready(Err(
+                aep_flow_run::webhook::StoreError::Unavailable {
+                    reason: "redis down".to_owned(),
+                },
+            )));
+        }
+        self.0.claim(event_id, lease)
+    }
+
+    fn mark_done<'a>(
+        &'a self,
+        event_id: &'a str,
+        keep: Duration,
+    ) -> aep_flow_run::webhook::StoreFuture<'a, ()> {
+        self.0.mark_done(event_id, keep)
+    }
+
+    fn release<'a>(&'a self, event_id: &'a str) -> aep_flow_run::webhook::StoreFuture<'a, ()> {
+        self.0.release(event_id)
+    }
+}
+
+#[tokio::test]
+async fn a_failing_store_is_an_error_and_gives_back_its_claims() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let store = Arc::new(FailingStore(
+        MemoryStore::new(100),
+        std::sync::atomic::AtomicU32::new(0),
+    ));
+    let mut consumer = consumer(&server, &clock, 3).with_dedup(store.clone());
+    let error = consumer.poll().await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "deduplication store unavailable: redis down"
+    );
+    // The first event's claim was released.
+    assert!(store.0.table().is_empty());
+    assert_eq!(consumer.position(), None);
+}

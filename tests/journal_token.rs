@@ -204,3 +204,37 @@ async fn the_journal_renews_a_refused_token_once() {
     );
     assert_eq!(consumer.position(), Some("rabbit:a1b2c3d4.1"));
 }
+
+#[tokio::test]
+async fn callers_at_the_same_time_share_one_token_request() {
+    let server = start(Vec::new()).await;
+    let clock = TestClock::new();
+    let tokens = Arc::new(provider(&server, &clock));
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let tokens = tokens.clone();
+        tasks.push(tokio::spawn(async move {
+            tokens.token().await.unwrap().secret().to_owned()
+        }));
+    }
+    for task in tasks {
+        assert_eq!(task.await.unwrap(), "tok-1");
+    }
+    assert_eq!(server.state().token_requests.len(), 1);
+}
+
+#[tokio::test]
+async fn a_short_lived_token_is_renewed_at_half_its_life() {
+    let server = start(Vec::new()).await;
+    let clock = TestClock::new();
+    let tokens = provider(&server, &clock);
+    server.token_fault(Reply::new(
+        200,
+        r#"{"access_token": "short", "token_type": "bearer", "expires_in": "600"}"#,
+    ));
+    assert_eq!(tokens.token().await.unwrap().secret(), "short");
+    clock.advance(secs(299));
+    assert_eq!(tokens.token().await.unwrap().secret(), "short");
+    clock.advance(secs(1));
+    assert_eq!(tokens.token().await.unwrap().secret(), "tok-1");
+}

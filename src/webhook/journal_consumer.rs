@@ -480,13 +480,20 @@ impl JournalConsumer {
 
     /// Reads the next page, or learns that there is none yet; see [`JournalConsumer`]. A page
     /// polled before and not acknowledged is read again (its claims released first).
+    ///
+    /// It waits as the journal asks: a `429` is retried after its `Retry-After` for as long
+    /// as the journal answers so; `5xx` answers and failed connections
+    /// [`max_attempts`](JournalSettings::max_attempts) times in a row end it. A poll dropped
+    /// before it returns moves nothing; claims it made run out with their lease.
     pub async fn poll(&mut self) -> Result<Polled, JournalError> {
         self.release_pending().await;
         let url = self.next_url().await?;
-        if let Some(not_before) = self.not_before.take() {
+        if let Some(not_before) = self.not_before {
             if let Ok(wait) = not_before.duration_since(self.clock.now()) {
                 self.clock.sleep(wait).await;
             }
+            // Cleared once waited out: a poll dropped while it waits leaves the wait owed.
+            self.not_before = None;
         }
         let mut failures = 0u32;
         let mut renewed_token = false;

@@ -795,3 +795,73 @@ async fn a_failing_store_is_an_error_and_gives_back_its_claims() {
     assert!(store.0.table().is_empty());
     assert_eq!(consumer.position(), None);
 }
+
+fn fixture_text(path: &str) -> String {
+    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path)).unwrap()
+}
+
+/// The documented response bodies, served verbatim with the `Link` headers the journaling
+/// guide shows.
+#[tokio::test]
+async fn the_documented_bodies_read_as_they_are() {
+    let server = start(Vec::new()).await;
+    let clock = TestClock::new();
+    let mut consumer = consumer(&server, &clock, 2);
+    let link = format!(
+        "<{JOURNAL_PATH}?since={}&limit=2>; rel=\"next\"",
+        enc(MOOSE)
+    );
+    server.journal_fault(
+        Reply::new(
+            200,
+            fixture_text("fixtures/events/journal-aem-asset-created-two-events.json"),
+        )
+        .header("link", &link),
+    );
+    let aem = page(&mut consumer).await;
+    assert_eq!(
+        summary(&aem),
+        [
+            (None, EventKind::Other, false),
+            (None, EventKind::Other, false)
+        ]
+    );
+    let positions: Vec<_> = aem
+        .events
+        .iter()
+        .map(|event| event.event.journal_position())
+        .collect();
+    assert_eq!(positions, [Some(CAMEL), Some(MOOSE)]);
+    assert_eq!(aem.page.last.as_deref(), Some(MOOSE));
+    consumer.acknowledge(&aem).await.unwrap();
+    assert_eq!(consumer.position(), Some(MOOSE));
+
+    // The SDK's sample: placeholders, `body` beside `event`, an extra `link` object; no
+    // Link header this time, so the next request is built from `_page.last`.
+    server.journal_fault(Reply::new(
+        200,
+        fixture_text("fixtures/events/journal-sdk-sample-response.json"),
+    ));
+    let sample = page(&mut consumer).await;
+    assert_eq!(sample.events.len(), 1);
+    assert_eq!(
+        sample.events[0].key,
+        "journal-position:cursor_position_of_this_event"
+    );
+    assert_eq!(
+        sample.position.as_deref(),
+        Some("cursor_position_of_this_event")
+    );
+    consumer.acknowledge(&sample).await.unwrap();
+    server.journal_fault(Reply::new(204, "").header("retry-after", "3"));
+    assert_eq!(
+        consumer.poll().await.unwrap(),
+        Polled::End {
+            retry_after: secs(3)
+        }
+    );
+    assert_eq!(
+        server.take_sinces(),
+        [None, some(MOOSE), some("cursor_position_of_this_event")]
+    );
+}

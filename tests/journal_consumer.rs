@@ -865,3 +865,22 @@ async fn the_documented_bodies_read_as_they_are() {
         [None, some(MOOSE), some("cursor_position_of_this_event")]
     );
 }
+
+#[tokio::test]
+async fn a_page_larger_than_the_limit_is_malformed_not_skipped() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let mut settings = settings(3);
+    settings.max_page_bytes = 1000;
+    let mut consumer = consumer(&server, &clock, 3).with_settings(settings);
+    assert_eq!(
+        consumer.poll().await,
+        Err(JournalError::Malformed {
+            url: format!("{JOURNAL_URL}?limit=3"),
+            position: None,
+            reason: "the response body is larger than 1000 bytes".to_owned(),
+        })
+    );
+    assert_eq!(clock.take_sleeps(), Vec::<Duration>::new());
+    assert_eq!(server.take_sinces(), [None]);
+}

@@ -32,6 +32,35 @@ impl Default for HttpsClient {
     }
 }
 
+/// Why an exchange failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SendError {
+    /// The response body is larger than the limit the caller gave.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// No response: what failed (never what was sent).
+    Failed(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::TooLarge { limit } => {
+                write!(f, "the response body is larger than {limit} bytes")
+            }
+            SendError::Failed(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl From<String> for SendError {
+    fn from(reason: String) -> Self {
+        SendError::Failed(reason)
+    }
+}
+
 /// A response: status, the headers the callers read, and the body.
 #[derive(Debug)]
 pub(crate) struct Fetched {
@@ -85,11 +114,14 @@ impl HttpsClient {
         headers: &[(http::HeaderName, String)],
         body: Option<(&'static str, String)>,
         max_body: usize,
-    ) -> Result<Fetched, String> {
+    ) -> Result<Fetched, SendError> {
         let exchange = self.exchange(method, url, headers, body, max_body);
         match tokio::time::timeout(self.timeout, exchange).await {
             Ok(result) => result,
-            Err(_) => Err(format!("no answer within {} ms", self.timeout.as_millis())),
+            Err(_) => Err(SendError::Failed(format!(
+                "no answer within {} ms",
+                self.timeout.as_millis()
+            ))),
         }
     }
 
@@ -100,9 +132,11 @@ impl HttpsClient {
         headers: &[(http::HeaderName, String)],
         body: Option<(&'static str, String)>,
         max_body: usize,
-    ) -> Result<Fetched, String> {
+    ) -> Result<Fetched, SendError> {
         if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() {
-            return Err("only https URLs without credentials are fetched".to_owned());
+            return Err("only https URLs without credentials are fetched"
+                .to_owned()
+                .into());
         }
         let host = url
             .host_str()
@@ -168,7 +202,13 @@ impl HttpsClient {
         let body = Limited::new(body, max_body)
             .collect()
             .await
-            .map_err(|error| format!("reading the response body: {error}"))?
+            .map_err(|error| {
+                if error.is::<http_body_util::LengthLimitError>() {
+                    SendError::TooLarge { limit: max_body }
+                } else {
+                    SendError::Failed(format!("reading the response body: {error}"))
+                }
+            })?
             .to_bytes();
         Ok(Fetched {
             status,

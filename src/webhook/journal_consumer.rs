@@ -9,7 +9,7 @@ use std::time::{Duration, SystemTime};
 use url::Url;
 
 use super::checkpoint::{Checkpoint, CheckpointError, MemoryCheckpoint};
-use super::client::{Fetched, HttpsClient};
+use super::client::{Fetched, HttpsClient, SendError};
 use super::clock::{Clock, SystemClock};
 use super::deadline::within;
 use super::journal::{next_link, read_outline, PageInfo};
@@ -54,7 +54,8 @@ pub struct JournalSettings {
     /// The wait before reading a page again when one of its events is being handled
     /// elsewhere (claimed by the webhook, say; default 5 s).
     pub in_flight_wait: Duration,
-    /// The largest page read (default 4 MiB; Adobe caps a page at 1.5 MB).
+    /// The largest page read (default 4 MiB; Adobe caps a page at 1.5 MB); a larger one is
+    /// [`JournalError::Malformed`] (lower [`limit`](Self::limit) to read it).
     pub max_page_bytes: usize,
 }
 
@@ -116,8 +117,9 @@ pub enum JournalError {
         choices: [JournalReset; 3],
     },
     /// A `200` whose body is no journal page (not JSON, no `events` array, a value of the
-    /// wrong type in an event, no position to continue from): nothing of it is handed over
-    /// and the position stays where it was.
+    /// wrong type in an event, no position to continue from, larger than
+    /// [`JournalSettings::max_page_bytes`]): nothing of it is handed over and the position
+    /// stays where it was.
     #[error("malformed journal page at {url} (after position {}): {reason}", position.as_deref().unwrap_or("(none)"))]
     Malformed {
         /// The request URL.
@@ -502,9 +504,18 @@ impl JournalConsumer {
             let response = self.get(&url).await?;
             let response = match response {
                 Ok(response) => response,
-                Err(reason) => {
+                // A page too large to read is no gap to step over.
+                Err(error @ SendError::TooLarge { .. }) => {
+                    return Err(JournalError::Malformed {
+                        url: url.to_string(),
+                        position: since_of(&url),
+                        reason: error.to_string(),
+                    })
+                }
+                Err(error) => {
                     failures += 1;
-                    self.back_off(&url, failures, reason, None).await?;
+                    self.back_off(&url, failures, error.to_string(), None)
+                        .await?;
                     continue;
                 }
             };
@@ -570,7 +581,7 @@ impl JournalConsumer {
         }
     }
 
-    async fn get(&self, url: &Url) -> Result<Result<Fetched, String>, JournalError> {
+    async fn get(&self, url: &Url) -> Result<Result<Fetched, SendError>, JournalError> {
         let token = self.tokens.token().await?;
         let mut headers = vec![
             (

@@ -292,9 +292,9 @@ impl ImsTokenProvider {
                 MAX_TOKEN_BYTES,
             )
             .await
-            .map_err(|reason| TokenError::Transport {
+            .map_err(|error| TokenError::Transport {
                 endpoint: endpoint.clone(),
-                reason,
+                reason: error.to_string(),
             })?;
         if response.status != 200 {
             let message = match serde_json::from_slice::<ImsErrorBody>(&response.body) {

@@ -27,9 +27,10 @@ impl CheckpointError {
 }
 
 /// Where a journal consumer records its position (the journal's opaque `since` value), by
-/// journal: it saves one after each page the application acknowledged, and loads it when it
-/// starts. A position saved was reached by handing every event before it to the
-/// application, so resuming from it loses nothing (`since` is exclusive).
+/// journal: it saves one after each page the application acknowledged (and the end position
+/// a `204` names), and loads it when it starts. A position saved was reached by handing
+/// every event before it to the application (or by the start chosen: `latest` or `seek`
+/// skip what is before them), so resuming from it loses nothing (`since` is exclusive).
 ///
 /// `journal` names the journal: the journal URL without its query, unless the consumer was
 /// given another name. [`MemoryCheckpoint`] keeps positions in memory; a store shared by

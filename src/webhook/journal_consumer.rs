@@ -265,8 +265,12 @@ struct Pending {
 /// - Every event is claimed in the [`DedupStore`] by its event id, as the webhook
 ///   [`Receiver`](super::Receiver) claims it: share the store, and an event handled from a
 ///   delivery is flagged [`duplicate`](JournalEvent::duplicate) here, and the other way round
-///   (acknowledging marks the page's events done for [`JournalSettings::keep`]). An event
-///   repeated on a page, or on a later one, is flagged too.
+///   (acknowledging marks the page's events done for [`JournalSettings::keep`], 7 days by
+///   default; set the receiver's [`keep`](super::ReceiverSettings::keep) to 7 days as well,
+///   so that a backfill reaching back further than its default 25 hours still recognises
+///   what the webhook handled). An event repeated on a page, or on a later one, is flagged
+///   too. An event the webhook is handling at that moment (claimed, not yet done) makes the
+///   consumer read the page again after [`JournalSettings::in_flight_wait`].
 ///
 /// Calls carry `Authorization: Bearer` (from the [`TokenProvider`]; a `401` renews the token
 /// once), `x-api-key` (the client id) and `x-ims-org-id` when set. Needs a tokio runtime.

@@ -58,22 +58,11 @@ impl JournalPage {
     /// Events are read by [`crate::parse_notifications`]; `_page` by a second, skimming read
     /// of the body that skips everything else.
     pub fn parse(body: &[u8]) -> Result<Self, WebhookError> {
-        let mut deserializer = serde_json::Deserializer::from_slice(body);
-        let outline = deserializer
-            .deserialize_any(OutlineVisitor)
-            .and_then(|outline| deserializer.end().map(|()| outline));
+        let outline = read_outline(body);
         let events = crate::parse_notifications(body)?;
-        let outline = outline.map_err(|error| WebhookError::InvalidBody {
-            message: error.to_string(),
-        })?;
-        if !outline.has_events {
-            return Err(WebhookError::InvalidBody {
-                message: "not a journal page: no `events` array".to_owned(),
-            });
-        }
         Ok(JournalPage {
             events,
-            page: outline.page.unwrap_or_default(),
+            page: outline?,
         })
     }
 
@@ -274,6 +263,24 @@ fn parse_links(value: &str) -> Vec<(&str, String)> {
             return links;
         }
     }
+}
+
+/// The `_page` object of a journal page, by a skimming read of the body; a body that is no
+/// JSON or has no top-level `events` array is [`WebhookError::InvalidBody`].
+pub(crate) fn read_outline(body: &[u8]) -> Result<PageInfo, WebhookError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let outline = deserializer
+        .deserialize_any(OutlineVisitor)
+        .and_then(|outline| deserializer.end().map(|()| outline))
+        .map_err(|error| WebhookError::InvalidBody {
+            message: error.to_string(),
+        })?;
+    if !outline.has_events {
+        return Err(WebhookError::InvalidBody {
+            message: "not a journal page: no `events` array".to_owned(),
+        });
+    }
+    Ok(outline.page.unwrap_or_default())
 }
 
 /// What the skimming read of a journal page learns: whether it has `events`, and `_page`.

@@ -4,7 +4,8 @@
 //! checks a webhook with a challenge when it is registered. This module holds what a receiver
 //! needs for that, with no HTTP server of its own (bring yours; the crate makes no network
 //! calls, except [`Receiver::with_key_source`] fetching keys through your client, or through
-//! `HttpsKeySource` with the `fetch` feature):
+//! `HttpsKeySource` with the `fetch` feature, and the journal consumer and IMS token provider
+//! of the `fetch` feature):
 //!
 //! - [`Verifier`]: checks the two RSA signatures of a delivery over the raw body, and that
 //!   the body is for us (a recipient client id it names is ours; the organisation when
@@ -23,7 +24,12 @@
 //!   an asynchronous store ([`MemoryRunStore`] in memory); with the `redis` feature,
 //!   `RedisStore` is both stores in Redis, shared by the replicas of a service.
 //! - [`JournalPage`], [`next_link`] and [`read_journal_response`]: paging the I/O Events
-//!   journal.
+//!   journal; [`JournalUrl`] builds its request URLs (`since`, `seek`, `latest`, `limit`).
+//! - With the `fetch` feature, `JournalConsumer`: catching up from the journal page by page
+//!   (`Retry-After` honoured, `410 Gone` a typed error with the ways to reset), positions
+//!   saved in a [`Checkpoint`] once the application acknowledges a page, events deduplicated
+//!   through the same [`DedupStore`] as the receiver; `ImsTokenProvider` for its OAuth
+//!   Server-to-Server tokens.
 //! - [`KeySource`] and [`Receiver::with_key_source`]: keys fetched as deliveries need them,
 //!   one fetch per key path however many deliveries wait, failures remembered, key paths
 //!   never seen rate-limited, the last good key kept while a refresh fails.
@@ -64,6 +70,11 @@
 //! Keys must be RSA of 2048 to 4096 bits, in SubjectPublicKeyInfo or PKCS#1 PEM.
 
 mod challenge;
+mod checkpoint;
+#[cfg(feature = "fetch")]
+mod client;
+#[cfg(feature = "fetch")]
+mod clock;
 mod deadline;
 mod dedup;
 mod error;
@@ -71,6 +82,9 @@ mod error;
 mod fetch;
 mod headers;
 mod journal;
+#[cfg(feature = "fetch")]
+mod journal_consumer;
+mod journal_url;
 mod key_source;
 mod keys;
 mod pem;
@@ -79,10 +93,17 @@ mod recipient;
 #[cfg(feature = "redis")]
 mod redis_store;
 mod run_store;
+#[cfg(feature = "fetch")]
+mod token;
 mod tracker;
 mod verify;
 
 pub use challenge::{challenge_response, validation_request, validation_url, ValidationRequest};
+pub use checkpoint::{Checkpoint, CheckpointError, CheckpointFuture, MemoryCheckpoint};
+#[cfg(feature = "fetch")]
+pub use client::HttpsClient;
+#[cfg(feature = "fetch")]
+pub use clock::{Clock, Sleep, SystemClock};
 pub use dedup::{Claim, DedupStore, Deduplicator, EventIdStore, MemoryStore, StoreFuture};
 pub use error::{StoreError, WebhookError};
 #[cfg(feature = "fetch")]
@@ -91,6 +112,12 @@ pub use fetch::HttpsKeySource;
 pub use headers::header_pairs;
 pub use headers::{header_names, DeliveryHeaders};
 pub use journal::{next_link, read_journal_response, JournalPage, JournalResponse, PageInfo};
+#[cfg(feature = "fetch")]
+pub use journal_consumer::{
+    JournalBatch, JournalConsumer, JournalError, JournalEvent, JournalReset, JournalSettings,
+    Polled, RESET_CHOICES,
+};
+pub use journal_url::{JournalStart, JournalUrl, JournalUrlError};
 pub use key_source::{KeyFetchError, KeyFetchSettings, KeyFuture, KeySource};
 pub use keys::{public_key_url, MAX_KEY_AGE, PUBLIC_KEY_BASE_URL};
 pub use receiver::{
@@ -100,5 +127,10 @@ pub use receiver::{
 #[cfg(feature = "redis")]
 pub use redis_store::{RedisSettings, RedisStore};
 pub use run_store::{MemoryRunStore, RunStore};
+#[cfg(feature = "fetch")]
+pub use token::{
+    AccessToken, ImsCredentials, ImsTokenProvider, StaticToken, TokenError, TokenFuture,
+    TokenProvider, IMS_TOKEN_URL,
+};
 pub use tracker::{RunChange, RunTracker};
 pub use verify::{Verifier, MAX_DELIVERY_EVENTS};

@@ -681,7 +681,7 @@ fn delivered_events(body: &[u8]) -> Result<Vec<Delivered>, crate::Error> {
 /// The deduplication key of the event at `index` of a signed body: its id when it has one
 /// of at most [`MAX_EVENT_ID_LEN`] bytes, the digest of a longer id, or the digest of the
 /// body (computed once into `body_digest`) and the position.
-fn event_key(
+pub(super) fn event_key(
     id: Option<&str>,
     body: &[u8],
     index: usize,
@@ -697,7 +697,7 @@ fn event_key(
     }
 }
 
-fn sha256_hex(data: &[u8]) -> String {
+pub(super) fn sha256_hex(data: &[u8]) -> String {
     let digest = ring::digest::digest(&ring::digest::SHA256, data);
     let mut hex = String::with_capacity(64);
     for byte in digest.as_ref() {

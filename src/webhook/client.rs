@@ -1,0 +1,219 @@
+//! The HTTPS client of the journal consumer and the IMS token provider (feature `fetch`):
+//! one request per connection, HTTP/1.1 over rustls on ring, `https` URLs only.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use rustls::pki_types::ServerName;
+use url::Url;
+
+/// An HTTPS client for Adobe's journal and IMS endpoints: HTTP/1.1, TLS by rustls on ring
+/// trusting the Mozilla roots of `webpki-roots` (or roots given), `https` URLs only, no
+/// redirects followed, bodies bounded, every exchange bounded by a timeout (default 30 s).
+///
+/// [`resolve`](Self::resolve) connects a host name to a fixed address instead of the one DNS
+/// gives (as `curl --resolve` does): the request and the certificate check are for the name
+/// still. Tests use it with a private root and a local TLS server.
+#[derive(Debug, Clone)]
+pub struct HttpsClient {
+    tls: Arc<rustls::ClientConfig>,
+    resolve: HashMap<String, SocketAddr>,
+    timeout: Duration,
+}
+
+impl Default for HttpsClient {
+    fn default() -> Self {
+        HttpsClient::new()
+    }
+}
+
+/// Why an exchange failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SendError {
+    /// The response body is larger than the limit the caller gave.
+    TooLarge {
+        /// The limit, in bytes.
+        limit: usize,
+    },
+    /// No response: what failed (never what was sent).
+    Failed(String),
+}
+
+impl std::fmt::Display for SendError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SendError::TooLarge { limit } => {
+                write!(f, "the response body is larger than {limit} bytes")
+            }
+            SendError::Failed(reason) => f.write_str(reason),
+        }
+    }
+}
+
+impl From<String> for SendError {
+    fn from(reason: String) -> Self {
+        SendError::Failed(reason)
+    }
+}
+
+/// A response: status, the headers the callers read, and the body.
+#[derive(Debug)]
+pub(crate) struct Fetched {
+    pub(crate) status: u16,
+    pub(crate) headers: http::HeaderMap,
+    pub(crate) body: Bytes,
+}
+
+impl HttpsClient {
+    /// A client trusting the Mozilla roots (`webpki-roots`).
+    pub fn new() -> Self {
+        let roots = rustls::RootCertStore {
+            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+        };
+        HttpsClient::with_roots(roots)
+    }
+
+    /// A client trusting `roots` instead (a private root in tests, or a corporate proxy's).
+    pub fn with_roots(roots: rustls::RootCertStore) -> Self {
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let tls = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("ring supports the default protocol versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        HttpsClient {
+            tls: Arc::new(tls),
+            resolve: HashMap::new(),
+            timeout: Duration::from_secs(30),
+        }
+    }
+
+    /// Connects to `address` for `host` instead of the address DNS gives.
+    pub fn resolve(mut self, host: &str, address: SocketAddr) -> Self {
+        self.resolve.insert(host.to_ascii_lowercase(), address);
+        self
+    }
+
+    /// The longest one exchange (connection, request, response body) may take.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    /// Sends one request and reads the response, its body bounded by `max_body` bytes.
+    /// The error says what failed, never what was sent (a form may hold a secret).
+    pub(crate) async fn send(
+        &self,
+        method: http::Method,
+        url: &Url,
+        headers: &[(http::HeaderName, String)],
+        body: Option<(&'static str, String)>,
+        max_body: usize,
+    ) -> Result<Fetched, SendError> {
+        let exchange = self.exchange(method, url, headers, body, max_body);
+        match tokio::time::timeout(self.timeout, exchange).await {
+            Ok(result) => result,
+            Err(_) => Err(SendError::Failed(format!(
+                "no answer within {} ms",
+                self.timeout.as_millis()
+            ))),
+        }
+    }
+
+    async fn exchange(
+        &self,
+        method: http::Method,
+        url: &Url,
+        headers: &[(http::HeaderName, String)],
+        body: Option<(&'static str, String)>,
+        max_body: usize,
+    ) -> Result<Fetched, SendError> {
+        if url.scheme() != "https" || !url.username().is_empty() || url.password().is_some() {
+            return Err("only https URLs without credentials are fetched"
+                .to_owned()
+                .into());
+        }
+        let host = url
+            .host_str()
+            .ok_or_else(|| "the URL has no host".to_owned())?
+            .to_owned();
+        let port = url.port_or_known_default().unwrap_or(443);
+        let address = match self.resolve.get(&host.to_ascii_lowercase()) {
+            Some(address) => *address,
+            None => tokio::net::lookup_host((host.as_str(), port))
+                .await
+                .map_err(|error| format!("resolving {host}: {error}"))?
+                .next()
+                .ok_or_else(|| format!("{host} has no address"))?,
+        };
+        let tcp = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(|error| format!("connecting: {error}"))?;
+        let name = ServerName::try_from(host.clone()).map_err(|error| format!("{error}"))?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|error| format!("TLS: {error}"))?;
+        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|error| format!("HTTP: {error}"))?;
+        let limit = self.timeout;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(limit, connection).await;
+        });
+        let host_header = match url.port() {
+            Some(port) => format!("{host}:{port}"),
+            None => host.clone(),
+        };
+        let target = match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        };
+        let mut request = http::Request::builder()
+            .method(method)
+            .uri(target)
+            .header(http::header::HOST, host_header)
+            .header(http::header::USER_AGENT, "aep-flow-run")
+            .header(http::header::CONNECTION, "close");
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        let content = match body {
+            Some((content_type, content)) => {
+                request = request.header(http::header::CONTENT_TYPE, content_type);
+                Bytes::from(content)
+            }
+            None => Bytes::new(),
+        };
+        let request = request
+            .body(Full::new(content))
+            .map_err(|error| format!("request: {error}"))?;
+        let response = sender
+            .send_request(request)
+            .await
+            .map_err(|error| format!("HTTP: {error}"))?;
+        let status = response.status().as_u16();
+        let (parts, body) = response.into_parts();
+        let body = Limited::new(body, max_body)
+            .collect()
+            .await
+            .map_err(|error| {
+                if error.is::<http_body_util::LengthLimitError>() {
+                    SendError::TooLarge { limit: max_body }
+                } else {
+                    SendError::Failed(format!("reading the response body: {error}"))
+                }
+            })?
+            .to_bytes();
+        Ok(Fetched {
+            status,
+            headers: parts.headers,
+            body,
+        })
+    }
+}

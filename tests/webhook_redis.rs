@@ -1,6 +1,7 @@
 //! `RedisStore` against a real Redis server (`AEP_TEST_REDIS_URL`; see support/redis_env.rs):
 //! the two-phase claim across replicas, the choices for late marks and releases, run state
-//! decided the same way by every replica, failures as 503s, and reconnecting.
+//! decided the same way by every replica, failures as 503s, and recovering from a lost
+//! connection, a restarted server and a server paused while the store connects.
 #![cfg(feature = "redis")]
 
 use std::time::Duration;
@@ -418,4 +419,110 @@ async fn a_lost_connection_is_reconnected() {
             }
         }
     }
+}
+
+/// A `redis-server` of the test's own on a free port, killed when dropped.
+struct OwnRedis {
+    child: std::process::Child,
+    dir: std::path::PathBuf,
+}
+
+impl OwnRedis {
+    fn start(program: &std::path::Path, port: u16, name: &str) -> OwnRedis {
+        let dir = std::env::temp_dir().join(format!("aep-redis-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let child = std::process::Command::new(program)
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&dir)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server starts");
+        OwnRedis { child, dir }
+    }
+
+    fn signal(&self, name: &str) {
+        let status = std::process::Command::new("sh")
+            .args(["-c", &format!("kill -{name} {}", self.child.id())])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Claims until one succeeds, within `limit`: the answer, or the last error.
+async fn claim_until_it_works(
+    store: &RedisStore,
+    id: &str,
+    limit: Duration,
+) -> Result<Claim, StoreError> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        match store.claim(id, LEASE).await {
+            Ok(claim) => return Ok(claim),
+            Err(error) if std::time::Instant::now() >= deadline => return Err(error),
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}
+
+/// Redis restarted (killed, then started again on its port), and Redis paused while the
+/// store connects for the first time: calls fail meanwhile, then work again by themselves.
+#[tokio::test]
+async fn the_store_recovers_from_a_restart_and_from_a_pause_while_connecting() {
+    let Some(program) = redis_env::redis_server("recovers") else {
+        return;
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}/");
+    let mut settings = settings("recovers");
+    settings.timeout = Duration::from_millis(500);
+    let mut redis = OwnRedis::start(&program, port, "recovers");
+    let store = RedisStore::open(&url, settings.clone()).unwrap();
+    assert_eq!(
+        claim_until_it_works(&store, "before", Duration::from_secs(10)).await,
+        Ok(Claim::Claimed)
+    );
+
+    // Killed: calls fail, within the timeout.
+    let _ = redis.child.kill();
+    let _ = redis.child.wait();
+    let started = std::time::Instant::now();
+    assert!(store.claim("while-down", LEASE).await.is_err());
+    assert!(started.elapsed() < Duration::from_secs(2));
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    assert!(store.claim("while-down", LEASE).await.is_err());
+    // Started again (empty: no persistence): the same store works again.
+    drop(redis);
+    let redis = OwnRedis::start(&program, port, "recovers");
+    assert_eq!(
+        claim_until_it_works(&store, "after", Duration::from_secs(10)).await,
+        Ok(Claim::Claimed)
+    );
+
+    // A new store whose first connection meets a paused server.
+    redis.signal("STOP");
+    let fresh = RedisStore::open(&url, settings).unwrap();
+    assert!(fresh.claim("paused", LEASE).await.is_err());
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    redis.signal("CONT");
+    assert_eq!(
+        claim_until_it_works(&fresh, "paused", Duration::from_secs(10)).await,
+        Ok(Claim::Claimed)
+    );
+    assert_eq!(store.claim("paused", LEASE).await, Ok(Claim::InFlight));
 }

@@ -15,9 +15,9 @@
 //! each event in a store (in flight for `--lease-secs`, default 60), handles the new ones
 //! (keeps the latest state of each run, prints them), marks them done and answers `200`.
 //! Events handled but not marked done (the store failed just then) keep their claim and are
-//! marked again in the background until the lease runs out; the answer is `503`. Duplicates are acknowledged
-//! and not handled again; an event in flight elsewhere, or a store that fails or is slow,
-//! gets `503` with `Retry-After` so that Adobe retries. `4xx` for forged, malformed or
+//! marked again in the background until the lease runs out; the answer is `503`. Duplicates
+//! are acknowledged and not handled again; an event in flight elsewhere, or a store that
+//! fails or is slow, gets `503` with `Retry-After` so that Adobe retries. `4xx` for forged, malformed or
 //! misdirected deliveries (Adobe does not retry them), `413` above the 2 MB or 20-event
 //! batch limits, `503` when a signing key is not available.
 //!
@@ -219,9 +219,10 @@ const FAILED_KEY_PAUSE: Duration = Duration::from_secs(300);
 #[allow(clippy::type_complexity)]
 fn stores(config: &Config) -> Result<(Box<dyn DedupStore>, Box<dyn RunStore>), String> {
     match &config.store {
+        // The latest state of the 10 000 runs seen last (a run's state is a few KB).
         None => Ok((
             Box::new(MemoryStore::default()),
-            Box::new(MemoryRunStore::default()),
+            Box::new(MemoryRunStore::new(10_000)),
         )),
         #[cfg(feature = "redis")]
         Some(url) => {

@@ -2,8 +2,9 @@
 //!
 //! Two layers: [`DedupStore`], the asynchronous, fallible store with a two-phase claim that
 //! [`Receiver`](super::Receiver) uses (implemented in memory by [`MemoryStore`], in Redis
-//! for replicas by `RedisStore` with the `redis` feature, or in a user's code), and [`Deduplicator`], the synchronous,
-//! bounded in-memory table under both [`MemoryStore`] and the simpler [`EventIdStore`].
+//! for replicas by `RedisStore` with the `redis` feature, or in a user's code), and
+//! [`Deduplicator`], the synchronous, bounded in-memory table under both [`MemoryStore`] and
+//! the simpler [`EventIdStore`].
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
@@ -42,9 +43,9 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 ///    (the handler crashed): the next delivery claims it again.
 ///
 /// Implementations must make `claim` atomic (in Redis: set if absent with the lease, and
-/// tell in flight from done, in one script: see `RedisStore`, feature `redis`). The receiver bounds every call with its timeout and
-/// answers 503 when a call fails or takes too long. Futures are boxed so that the trait can
-/// be used as `dyn DedupStore`.
+/// tell in flight from done, in one script: see `RedisStore`, feature `redis`). The receiver
+/// bounds every call with its timeout and answers 503 when a call fails or takes too long.
+/// Futures are boxed so that the trait can be used as `dyn DedupStore`.
 pub trait DedupStore: Send + Sync {
     /// Claims `event_id` for `lease`.
     fn claim<'a>(&'a self, event_id: &'a str, lease: Duration) -> StoreFuture<'a, Claim>;

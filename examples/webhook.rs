@@ -17,9 +17,9 @@
 //! Events handled but not marked done (the store failed just then) keep their claim and are
 //! marked again in the background until the lease runs out; the answer is `503`. Duplicates
 //! are acknowledged and not handled again; an event in flight elsewhere, or a store that
-//! fails or is slow, gets `503` with `Retry-After` so that Adobe retries. `4xx` for forged, malformed or
-//! misdirected deliveries (Adobe does not retry them), `413` above the 2 MB or 20-event
-//! batch limits, `503` when a signing key is not available.
+//! fails or is slow, gets `503` with `Retry-After` so that Adobe retries. `4xx` for forged,
+//! malformed or misdirected deliveries (Adobe does not retry them), `413` above the 2 MB or
+//! 20-event batch limits, `503` when a signing key is not available.
 //!
 //! The store is in memory, unless `--store redis://HOST:PORT` (feature `redis`; also
 //! `redis://:PASSWORD@HOST:PORT/DB`) names a Redis server that the replicas of the service

@@ -67,7 +67,7 @@ use aep_flow_run::webhook::{
     DedupStore, Delivered, MemoryRunStore, MemoryStore, Received, Receiver, ReceiverSettings,
     Reception, RunChange, RunStore, Verifier, WebhookError,
 };
-use aep_flow_run::{Count, Event, Notification};
+use aep_flow_run::{Event, Notification};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
@@ -575,11 +575,7 @@ fn report(state: &AppState, received: &Received) {
 /// `event E: CODE OUTCOME run R of flow F, records in/out/failed, N errors`.
 fn summary(notification: &Notification) -> String {
     let run = &notification.run;
-    let count = |count: &Option<Count>| match count.as_ref().and_then(Count::get) {
-        Some(n) => n.to_string(),
-        None => "?".to_owned(),
-    };
-    let records = &run.metrics.record_summary;
+    let count = |count: Option<u64>| count.map_or_else(|| "?".to_owned(), |n| n.to_string());
     format!(
         "event {}: {} {:?} run {} of flow {}, records {}/{}/{} in/out/failed, {} errors",
         notification.event_id.as_deref().unwrap_or("-"),
@@ -590,10 +586,10 @@ fn summary(notification: &Notification) -> String {
         notification.outcome(),
         run.id.as_deref().unwrap_or("-"),
         run.flow_id.as_deref().unwrap_or("-"),
-        count(&records.input_record_count),
-        count(&records.output_record_count),
-        count(&records.failed_record_count),
-        notification.errors().count(),
+        count(notification.input_records()),
+        count(notification.output_records()),
+        count(notification.failed_records()),
+        notification.distinct_errors().len(),
     )
 }
 

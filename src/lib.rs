@@ -35,6 +35,10 @@
 //! [`parse_runs`] reads Flow Service run lists, `{"items": [RUN, ...]}`, and single runs.
 //! An object is a run when it has a `metrics` object or an `activities` array.
 //!
+//! [`parse_events`] reads every event of any of these bodies: flow runs, observability alerts
+//! ([`Alert`]) and any other event ([`OtherEvent`], kept verbatim), so a registration that
+//! subscribes to more than flow runs loses nothing.
+//!
 //! # The field policy
 //!
 //! Every field is optional, `null` reads as absent, and unknown fields are kept in the `extra`
@@ -57,10 +61,15 @@
 //! # Receiving webhooks
 //!
 //! With the cargo feature `webhook` (off by default), the `webhook` module receives Adobe I/O
-//! Events deliveries safely: signature and recipient verification, public-key URLs and their
-//! 24-hour cache, the registration challenge, typed delivery headers, deduplication, run-state
-//! tracking, journal paging, and a framework-agnostic `webhook::Receiver`. The `http` feature
-//! adds `http::HeaderMap` conversions. `examples/webhook.rs` is a complete receiver on axum.
+//! Events deliveries safely: signature and recipient verification, the registration
+//! challenge, typed delivery headers, a two-phase deduplication store, run-state tracking, and
+//! a framework-agnostic `webhook::Receiver` that hands over every event of a delivery. The
+//! `http` feature adds `http::Request`/`http::Response` handling; `fetch` fetches Adobe's
+//! public keys and reads the I/O Events journal (`webhook::JournalConsumer`) over HTTPS;
+//! `redis` shares deduplication and run state between replicas (`webhook::RedisStore`).
+//! `examples/webhook.rs` is the reference service.
+//!
+//! The [`recipes`] hold tested examples of the everyday tasks.
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]

@@ -85,6 +85,9 @@ mod tests;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
+/// The `chrono` crate, whose `DateTime<Utc>` and `TimeDelta` the time accessors return
+/// ([`FlowRun::started_at`], [`FlowRun::duration`], [`Timestamp::to_utc`]).
+pub use chrono;
 pub use error::Error;
 pub use json::extra;
 pub use json::extra::Extra;

@@ -5,7 +5,9 @@
 //! [`parse_events`](crate::parse_events) takes any delivery body, so one loop sees runs and
 //! alerts alike. [`Notification::outcome`](crate::Notification::outcome) lets a failure said
 //! by either the event code or the status win, and
-//! [`distinct_errors`](crate::Notification::distinct_errors) names each problem once.
+//! [`distinct_errors`](crate::Notification::distinct_errors) names each problem once. Adobe's
+//! alerts about a run (run started, succeeded, failed) carry the run, so they come as
+//! `Event::FlowRun`; threshold alerts (a delay, an error rate) come as `Event::Alert`.
 //!
 //! ```
 //! use aep_flow_run::{parse_events, Event, Outcome};

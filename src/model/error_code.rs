@@ -42,9 +42,11 @@ pub enum ErrorCode expecting "an error code string" {
 }
 
 impl ErrorCode {
-    /// `CONNECTOR-1001-500`, by its wire name: [`ErrorCode::CopyFromSource`].
+    /// `CONNECTOR-1001-500`, by its wire name: the same value as
+    /// [`ErrorCode::CopyFromSource`]; either may stand in a `match`.
     pub const CONNECTOR_1001_500: ErrorCode = ErrorCode::CopyFromSource;
-    /// `CONNECTOR-2001-500`, by its wire name: [`ErrorCode::ProcessToPlatform`].
+    /// `CONNECTOR-2001-500`, by its wire name: the same value as
+    /// [`ErrorCode::ProcessToPlatform`].
     pub const CONNECTOR_2001_500: ErrorCode = ErrorCode::ProcessToPlatform;
 
     /// Adobe's documented meaning of a known code.

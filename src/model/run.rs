@@ -196,7 +196,9 @@ impl FlowRun {
     }
 
     /// Records read (`metrics.recordSummary.inputRecordCount`); `None` when absent or
-    /// unknown (`-1`).
+    /// unknown (`-1`). The same goes for the other counts below; to tell the two apart, read
+    /// the [`Count`] field itself (it prints `unknown` for `-1`), or sum with
+    /// [`CountTotal`](crate::CountTotal).
     pub fn input_records(&self) -> Option<u64> {
         known(&self.metrics.record_summary.input_record_count)
     }

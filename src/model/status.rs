@@ -121,6 +121,19 @@ pub enum Outcome {
     Unknown,
 }
 
+/// `success`, `partial success`, `failed`, `pending` or `unknown`, for messages and pages.
+impl std::fmt::Display for Outcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Outcome::Success => "success",
+            Outcome::PartialSuccess => "partial success",
+            Outcome::Failed => "failed",
+            Outcome::Pending => "pending",
+            Outcome::Unknown => "unknown",
+        })
+    }
+}
+
 impl crate::json::Direct<'_> for Status {}
 
 #[cfg(test)]

@@ -16,13 +16,14 @@ pub enum Error {
     },
     /// A known field holds a value it cannot hold (a string where an object belongs, a count
     /// that is no integer, a key given twice, ...).
-    #[error("invalid value{} (line {line}, column {column}): {message}", at(path))]
+    #[error("invalid value{}{}: {message}", at(path), place(*line, *column))]
     InvalidField {
         /// The JSON path of the field, such as `event.metrics.sizeSummary.inputBytes`.
         path: String,
-        /// 1-based line of the fault.
+        /// 1-based line of the fault (0 when not known: a body read again as a value to take
+        /// the last of a repeated key, or a mixed body through `parse_events`).
         line: usize,
-        /// 1-based column of the fault.
+        /// 1-based column of the fault (0 when not known).
         column: usize,
         /// What is wrong.
         message: String,
@@ -43,6 +44,14 @@ pub enum Error {
         /// How many notifications the body holds.
         count: usize,
     },
+}
+
+fn place(line: usize, column: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(" (line {line}, column {column})")
+    }
 }
 
 fn at(path: &str) -> String {

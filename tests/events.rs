@@ -227,3 +227,82 @@ fn bad_input_is_an_error_that_says_where() {
     assert!(events.iter().all(|e| e.kind().as_str() == "other"));
     assert_eq!(parse_events(b"[]").unwrap(), []);
 }
+
+/// Findings of a review, each kept as a case.
+#[test]
+fn an_object_of_two_shapes_is_kept_whole_not_emptied() {
+    // A run beside an empty list: refused as a notification, kept whole as an event.
+    for body in [
+        &br#"{"messages": [], "event": {"id": "r", "metrics": {}}}"#[..],
+        br#"{"events": [], "event": {"id": "r", "metrics": {}}}"#,
+        br#"{"items": [], "messages": [{"value": {"metrics": {}}}]}"#,
+        br#"{"specversion": "1.0", "metrics": {}}"#,
+    ] {
+        let text = String::from_utf8_lossy(body);
+        let events = parse_events(body).unwrap_or_else(|e| panic!("{text}: {e}"));
+        let [Event::Other(other)] = &events[..] else {
+            panic!("{text}: {events:?}")
+        };
+        assert_eq!(
+            other.element,
+            serde_json::from_slice::<serde_json::Value>(body).unwrap()
+        );
+        assert!(parse_notifications(body).is_err(), "{text}");
+    }
+}
+
+#[test]
+fn odd_fields_of_another_event_do_not_fail_the_body() {
+    let body = br#"[{"messages": [{"version": 5, "value": {"k": 1}}]},
+        {"event_id": "e", "event": {"id": "r", "metrics": {}}}]"#;
+    let events = parse_events(body).unwrap();
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].kind().as_str(), "other");
+    assert_eq!(events[1].event_id(), Some("e"));
+}
+
+#[test]
+fn a_run_list_item_reads_back_through_serde() {
+    let events = parse_events(br#"{"items": [{"id": "r1", "etag": "e"}]}"#).unwrap();
+    let Event::FlowRun(notification) = &events[0] else {
+        panic!("{events:?}")
+    };
+    assert_eq!(notification.format, Format::RunListItem);
+    let written = serde_json::to_vec(notification).unwrap();
+    let back: Notification = serde_json::from_slice(&written).unwrap();
+    assert_eq!(&back, notification);
+}
+
+#[test]
+fn a_repeated_key_reads_the_same_through_every_entry_point() {
+    let body = br#"{"id": "a", "metrics": {"recordSummary": {"inputRecordCount": true, "inputRecordCount": 5},
+        "customSummary": {"k": 1, "k": 2}}}"#;
+    let run = &parse_runs(body).unwrap()[0];
+    assert_eq!(run.input_records(), Some(5));
+    assert_eq!(run.metrics.custom_summary["k"], 2);
+    assert_eq!(parse_notification(body).unwrap().run, *run);
+    assert_eq!(
+        parse_events(body).unwrap()[0].as_flow_run().unwrap().run,
+        *run
+    );
+    // A streaming `Deserialize` reads each value as it comes, so there the earlier values of
+    // a repeated key must be of the right type too; the last one still wins.
+    let body = br#"{"id": "a", "metrics": {"recordSummary": {"inputRecordCount": 4, "inputRecordCount": 5},
+        "customSummary": {"k": 1, "k": 2}}}"#;
+    let through_serde: aep_flow_run::FlowRun = serde_json::from_slice(body).unwrap();
+    assert_eq!(through_serde, *run);
+}
+
+#[test]
+fn journal_positions_stay_with_any_event() {
+    let body =
+        br#"{"events": [{"position": "p1", "event": null}, {"position": "p2", "event": "text"},
+        {"position": "p3", "event": {"items": [{"id": "r"}]}}]}"#;
+    let events = parse_events(body).unwrap();
+    let positions: Vec<_> = events.iter().map(Event::journal_position).collect();
+    assert_eq!(positions, [Some("p1"), Some("p2"), Some("p3")]);
+    for event in &events {
+        let written = serde_json::to_vec(event).unwrap();
+        assert_eq!(parse_events(&written).unwrap(), std::slice::from_ref(event));
+    }
+}

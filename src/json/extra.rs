@@ -383,11 +383,11 @@ impl<'de> Deserialize<'de> for Extra {
                 while let Some((key, value)) = map.next_entry::<String, Value>()? {
                     extra.push_unchecked(key, value);
                 }
+                // A key given twice keeps its first place and its last value, as in every
+                // object the crate reads.
+                extra.merge_repeated();
                 extra.shrink_to_fit();
-                match extra.repeated_key() {
-                    Some(key) => Err(super::fields::duplicate(key)),
-                    None => Ok(extra),
-                }
+                Ok(extra)
             }
         }
 

@@ -280,11 +280,8 @@ where
     Ok(())
 }
 
-/// Refuses an object whose unknown fields repeat a key.
-///
-/// Duplicate keys are refused in every object the crate reads field by field (values kept
-/// whole in `extra` follow serde_json, last one wins): two readers of the same body must
-/// never disagree about which value counted.
+/// Refuses an object whose envelope attributes repeat a key: the one-pass reader leaves such
+/// a body to the value route, where the last value wins (see `shapes/events.rs`).
 pub(crate) fn unique_keys<E: de::Error>(extra: &Extra) -> Result<(), E> {
     match extra.repeated_key() {
         Some(key) => Err(duplicate(key)),

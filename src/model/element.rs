@@ -68,13 +68,14 @@ impl<P: Serialize + Clone> Serialize for Unwrapped<'_, '_, P> {
         let element = self.0;
         let payload = &*element.payload;
         match element.format {
-            Format::BareRun => return payload.serialize(serializer),
+            // A payload on its own (a journal entry's too: its position is written around it).
+            Format::BareRun | Format::JournalEntry => return payload.serialize(serializer),
             Format::RunListItem => {
                 let mut map = serializer.serialize_map(Some(1))?;
                 map.serialize_entry("items", &[payload])?;
                 return map.end();
             }
-            _ => {}
+            Format::IoEvent | Format::CloudEvent | Format::Message => {}
         }
         let mut map = serializer.serialize_map(None)?;
         for (key, value) in element.envelope {
@@ -100,7 +101,7 @@ impl<P: Serialize + Clone> Serialize for Unwrapped<'_, '_, P> {
                 }
                 map.serialize_entry("data", payload)?;
             }
-            _ => {
+            Format::Message => {
                 let mut message = match element.message.map(serde_json::to_value) {
                     Some(Ok(Value::Object(fields))) => fields,
                     _ => serde_json::Map::new(),
@@ -112,6 +113,7 @@ impl<P: Serialize + Clone> Serialize for Unwrapped<'_, '_, P> {
                 message.insert("value".to_owned(), payload);
                 map.serialize_entry("messages", &[message])?;
             }
+            Format::BareRun | Format::RunListItem | Format::JournalEntry => {}
         }
         map.end()
     }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::batch::ElementSeed;
 use super::item::{keep_attribute, Item};
-use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST};
+use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST, SINGLE_SHAPE};
 use super::{notifications_fast, notifications_or_stop, Sink};
 use crate::model::{AlertObject, Context};
 use crate::{Alert, Error, Event, EventCode, Extra, Format, MessageInfo, Notification, OtherEvent};
@@ -56,13 +56,14 @@ pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, Error> {
     }
 }
 
-/// Reads the notifications of a body the one-pass reader refused for a repeated key.
+/// Reads the notifications of a body the one-pass reader refused for a value it could not
+/// take: a repeated key (whose last value may be good) is the case this is for.
 pub(crate) fn notifications_of_value<S: Sink>(
     body: &[u8],
     first: Error,
     out: &mut S,
 ) -> Result<(), Error> {
-    if !is_repeated_key(&first) {
+    if !matches!(first, Error::InvalidField { .. }) {
         return Err(first);
     }
     let Ok(root) = serde_json::from_slice::<Value>(body) else {
@@ -80,9 +81,9 @@ pub(crate) fn notifications_of_value<S: Sink>(
     Ok(())
 }
 
-/// Reads the runs of a body the one-pass reader refused for a repeated key.
+/// Reads the runs of a body the one-pass reader refused for a value it could not take.
 pub(crate) fn runs_of_value(body: &[u8], first: Error) -> Result<Vec<FlowRun>, Error> {
-    if !is_repeated_key(&first) {
+    if !matches!(first, Error::InvalidField { .. }) {
         return Err(first);
     }
     let Ok(root) = serde_json::from_slice::<Value>(body) else {
@@ -92,13 +93,13 @@ pub(crate) fn runs_of_value(body: &[u8], first: Error) -> Result<Vec<FlowRun>, E
     let mut events = Vec::new();
     let read = match &root {
         Value::Object(map) if !is_run(map) && map.get("items").is_some_and(Value::is_array) => {
-            walk.run_list(map, &Path::Root, &mut events)
+            walk.run_list(map, &Path::Root, None, &mut events)
         }
-        Value::Object(map) if is_run(map) => walk.run(&root, &Path::Root, &mut events),
+        Value::Object(map) if is_run(map) => walk.run(&root, &Path::Root, None, &mut events),
         Value::Array(elements) => elements.iter().enumerate().try_for_each(|(index, run)| {
             let path = Path::Root.child(Step::Index(index));
             match run {
-                Value::Object(map) if is_run(map) => walk.run(run, &path, &mut events),
+                Value::Object(map) if is_run(map) => walk.run(run, &path, None, &mut events),
                 _ => Err(NotFound::at(&path, RUN).into_error_in(&root)),
             }
         }),
@@ -148,6 +149,23 @@ struct Walk<'a> {
 fn is_run(map: &Map<String, Value>) -> bool {
     map.get("metrics").is_some_and(Value::is_object)
         || map.get("activities").is_some_and(Value::is_array)
+}
+
+/// Whether an object carries more than one shape, or a run and a shape: the same test as
+/// the one-pass classifier's (`Item::marker_count`).
+fn is_ambiguous(map: &Map<String, Value>) -> bool {
+    let cloud_event = map.contains_key("specversion");
+    let markers = [
+        !cloud_event && map.get("event").is_some_and(Value::is_object),
+        cloud_event,
+        map.get("items").is_some_and(Value::is_array),
+        map.get("events").is_some_and(Value::is_array),
+        map.get("messages").is_some_and(Value::is_array),
+    ]
+    .into_iter()
+    .filter(|marker| *marker)
+    .count();
+    markers > 1 || (markers == 1 && is_run(map))
 }
 
 /// Whether an object is an observability alert: a `status` and a `name`, and no run.
@@ -209,16 +227,29 @@ impl<'a> Walk<'a> {
         position: Option<String>,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        let Value::Object(map) = element else {
-            return self.other(element, Context::default(), None, path, out);
+        let at_position = |format| Context {
+            format,
+            journal_position: position.clone(),
+            ..Context::default()
         };
+        let Value::Object(map) = element else {
+            return self.other(element, at_position(Format::BareRun), None, path, out);
+        };
+        if is_ambiguous(map) {
+            // The one-pass reader refuses such an object as a notification: another event
+            // it is, kept whole, so that nothing in it is lost.
+            return match self.want {
+                Want::Events => self.other(element, at_position(Format::BareRun), None, path, out),
+                _ => Err(NotFound::at(path, SINGLE_SHAPE).into_error_in(self.root)),
+            };
+        }
         if !is_run(map) {
             if let Some(Value::Array(entries)) = map.get("events") {
                 return self.journal_page(entries, path, out);
             }
             if let Some(Value::Array(_)) = map.get("items") {
                 return match self.want {
-                    Want::Events => self.run_list(map, path, out),
+                    Want::Events => self.run_list(map, path, position.as_deref(), out),
                     _ => Err(NotFound::at(path, NOTIFICATION).into_error_in(self.root)),
                 };
             }
@@ -435,24 +466,32 @@ impl<'a> Walk<'a> {
         &self,
         map: &Map<String, Value>,
         path: &Path<'_>,
+        position: Option<&str>,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let items_path = path.child(Step::Key("items"));
         let items = map.get("items").and_then(Value::as_array);
         for (index, run) in items.into_iter().flatten().enumerate() {
-            self.run(run, &items_path.child(Step::Index(index)), out)?;
+            self.run(run, &items_path.child(Step::Index(index)), position, out)?;
         }
         Ok(())
     }
 
     /// One run, whatever it carries.
-    fn run(&self, run: &Value, path: &Path<'_>, out: &mut Vec<Event>) -> Result<(), Error> {
+    fn run(
+        &self,
+        run: &Value,
+        path: &Path<'_>,
+        position: Option<&str>,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
         if !run.is_object() {
             return Err(NotFound::at(path, RUN).into_error_in(self.root));
         }
         let run: FlowRun = typed(run, path)?;
         let mut notification = Notification::from_run(run);
         notification.format = Format::RunListItem;
+        notification.journal_position = position.map(str::to_owned);
         out.push(Event::FlowRun(notification));
         Ok(())
     }
@@ -489,7 +528,27 @@ impl<'a> Walk<'a> {
             let mut info_fields = message.as_object().cloned().unwrap_or_default();
             let published_at = info_fields.remove("timestamp");
             info_fields.remove("value");
-            let info: MessageInfo = typed(&Value::Object(info_fields), &message_path)?;
+            let info: MessageInfo = match MessageInfo::deserialize(&Value::Object(info_fields)) {
+                Ok(info) => info,
+                // No run and no alert: another event, whatever its message fields hold.
+                Err(_) if !value.and_then(Value::as_object).is_some_and(is_alert) => {
+                    let context = Context {
+                        format: Format::Message,
+                        journal_position: position.clone(),
+                        ..Context::default()
+                    };
+                    let code = message
+                        .pointer("/_eventNotificationMeta/type")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    self.other(&element, context, code, path, out)?;
+                    continue;
+                }
+                Err(_) => {
+                    let fields = message.as_object().cloned().unwrap_or_default();
+                    typed(&Value::Object(fields), &message_path)?
+                }
+            };
             let code = info
                 .event_notification_meta
                 .as_ref()
@@ -542,9 +601,10 @@ fn invalid(path: &Path<'_>, inner: &str, error: &serde_json::Error) -> Error {
 }
 
 impl<'de> Deserialize<'de> for Notification {
-    /// Reads a delivery element of one flow run, in any shape `parse_notification` reads.
+    /// Reads a delivery element of one flow run, in any shape `parse_events` reads (a run list
+    /// of one item too, which is how an item of a list writes back).
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match single(Value::deserialize(deserializer)?, Want::Notifications) {
+        match single(Value::deserialize(deserializer)?, Want::Events) {
             Ok(Event::FlowRun(notification)) => Ok(notification),
             Ok(other) => Err(serde::de::Error::custom(format_args!(
                 "expected a flow run, found {}",

@@ -14,7 +14,7 @@
 use std::io::{self, IsTerminal, Read, Write};
 use std::process::ExitCode;
 
-use aep_flow_run::{parse_events, Alert, Event, Notification, OtherEvent, Outcome, Timestamp};
+use aep_flow_run::{parse_events, Alert, Event, Notification, OtherEvent, Timestamp};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 const BUNDLED: &[u8] =
@@ -192,13 +192,7 @@ fn print_other(out: &mut impl Write, other: &OtherEvent) -> io::Result<()> {
 fn print_summary(out: &mut impl Write, notification: &Notification) -> io::Result<()> {
     let run = &notification.run;
     let metrics = &run.metrics;
-    let outcome = match notification.outcome() {
-        Outcome::Success => "SUCCESS",
-        Outcome::PartialSuccess => "SUCCESS WITH ERRORS",
-        Outcome::Failed => "FAILED",
-        Outcome::Pending => "IN PROGRESS",
-        _ => "UNKNOWN",
-    };
+    let outcome = notification.outcome().to_string().to_uppercase();
     let code = match notification.event_code.as_str() {
         "" => "(no event code)",
         code => code,

@@ -28,7 +28,7 @@ use aep_flow_run::webhook::{
     Checkpoint, CheckpointError, CheckpointFuture, HttpsClient, ImsCredentials, ImsTokenProvider,
     JournalConsumer, JournalError, JournalSettings, JournalStart, Polled,
 };
-use aep_flow_run::{Event, Outcome};
+use aep_flow_run::Event;
 use url::Url;
 
 const USAGE: &str = "usage: journal JOURNAL_URL [--since POSITION | --seek DURATION | --latest] \
@@ -225,13 +225,7 @@ fn line(event: &Event) -> String {
     let id = event.event_id().unwrap_or("-");
     match event {
         Event::FlowRun(notification) => {
-            let outcome = match notification.outcome() {
-                Outcome::Success => "SUCCESS",
-                Outcome::PartialSuccess => "SUCCESS WITH ERRORS",
-                Outcome::Failed => "FAILED",
-                Outcome::Pending => "IN PROGRESS",
-                _ => "UNKNOWN",
-            };
+            let outcome = notification.outcome().to_string().to_uppercase();
             let run = &notification.run;
             format!(
                 "{position}  flow run {}: {outcome}  run {}  flow {}  errors {}  event {id}",

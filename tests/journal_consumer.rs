@@ -17,6 +17,8 @@ use url::Url;
 
 #[path = "support/journal_server.rs"]
 mod journal_server;
+#[path = "support/test_tls.rs"]
+mod test_tls;
 #[path = "support/webhook_sign.rs"]
 mod webhook_sign;
 

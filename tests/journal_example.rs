@@ -10,6 +10,8 @@ use serde_json::{json, Value};
 
 #[path = "support/journal_server.rs"]
 mod journal_server;
+#[path = "support/test_tls.rs"]
+mod test_tls;
 
 use journal_server::{
     fixture_entries, start, Reply, Server, IMS_HOST, JOURNAL_HOST, JOURNAL_URL, TOKEN_URL,

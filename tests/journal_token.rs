@@ -12,6 +12,8 @@ use url::Url;
 
 #[path = "support/journal_server.rs"]
 mod journal_server;
+#[path = "support/test_tls.rs"]
+mod test_tls;
 
 use journal_server::{
     fixture_entries, secs, start, Reply, Server, TestClock, JOURNAL_URL, TOKEN_URL,

@@ -9,11 +9,13 @@ use std::sync::{Arc, Mutex};
 use aep_flow_run::webhook::{
     HttpsKeySource, KeyFetchSettings, KeySource, Received, Receiver, Verifier, WebhookError,
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
 
+#[path = "support/test_tls.rs"]
+mod test_tls;
 #[path = "support/webhook_sign.rs"]
 mod webhook_sign;
 use webhook_sign::{fixture, pairs, signed_headers, KEY_1_PATH, KEY_2_PATH};
@@ -28,26 +30,8 @@ struct TestHost {
 /// A TLS server for `static.adobeioevents.com` on 127.0.0.1 serving the test keys, a
 /// redirect, garbage, a body too large, and a path that never answers.
 async fn key_host() -> TestHost {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec!["static.adobeioevents.com".to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let server = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+    let tls = test_tls::for_hosts(&["static.adobeioevents.com"]);
+    let acceptor = tls.acceptor.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let requests = Arc::new(Mutex::new(Vec::new()));
@@ -101,7 +85,7 @@ async fn key_host() -> TestHost {
     });
     TestHost {
         address,
-        root: ca.der().clone(),
+        root: tls.root.clone(),
         requests,
     }
 }

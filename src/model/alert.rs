@@ -1,6 +1,6 @@
 //! Observability alerts about a flow that are not runs: delay, error rate, skipped records.
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 use serde_json::Value;
 
 use super::element::{Context, Element};
@@ -214,17 +214,5 @@ impl Alert {
 impl Serialize for Alert {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.element().serialize(serializer)
-    }
-}
-
-impl<'de> Deserialize<'de> for Alert {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match crate::Event::deserialize(deserializer)? {
-            crate::Event::Alert(alert) => Ok(alert),
-            other => Err(serde::de::Error::custom(format_args!(
-                "expected an alert, found {}",
-                other.kind().description()
-            ))),
-        }
     }
 }

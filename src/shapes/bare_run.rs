@@ -3,6 +3,7 @@
 
 use serde::{Deserializer, Serialize, Serializer};
 
+use super::ids::{EVENT_ID_KEYS, RECIPIENT_KEYS};
 use super::item::{clone_string, Item};
 use super::path::{NotFound, Path};
 use super::Sink;
@@ -152,11 +153,8 @@ impl Item {
     pub(super) fn push_bare_run(&mut self, out: &mut impl Sink, journal_position: Option<&str>) {
         let run = self.take_bare_run();
         let mut notification = Notification::from_run(run);
-        notification.event_id = clone_string(&notification.run.extra, &["event_id", "eventid"]);
-        notification.recipient_client_id = clone_string(
-            &notification.run.extra,
-            &["recipient_client_id", "recipientclientid"],
-        );
+        notification.event_id = clone_string(&notification.run.extra, &EVENT_ID_KEYS);
+        notification.recipient_client_id = clone_string(&notification.run.extra, &RECIPIENT_KEYS);
         notification.journal_position = journal_position.map(str::to_owned);
         out.push(notification);
     }

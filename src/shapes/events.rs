@@ -13,7 +13,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::batch::ElementSeed;
+use super::ids::{EVENT_ID_KEYS, RECIPIENT_KEYS};
 use super::item::{keep_attribute, Item};
+use super::journal_page::position_text;
 use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST, SINGLE_SHAPE};
 use super::{notifications_fast, notifications_or_stop, Sink};
 use crate::model::{AlertObject, Context};
@@ -185,20 +187,17 @@ fn first_text(map: &Map<String, Value>, keys: &[&'static str]) -> Option<(&'stat
         .find_map(|key| text(map, key).map(|value| (*key, value)))
 }
 
+/// The ids an object with no envelope carries among its own fields, as a bare run's are read.
+fn own_ids(map: &Map<String, Value>) -> (Option<String>, Option<String>) {
+    let id = |keys: &[&'static str]| first_text(map, keys).map(|(_, id)| id);
+    (id(&EVENT_ID_KEYS), id(&RECIPIENT_KEYS))
+}
+
 fn header_code(object: &Value) -> Option<String> {
     object
         .pointer("/header/_adobeio/eventCode")
         .and_then(Value::as_str)
         .map(str::to_owned)
-}
-
-/// A journal position as text; `null` is no position.
-fn position_text(position: Option<&Value>) -> Option<String> {
-    match position? {
-        Value::Null => None,
-        Value::String(text) => Some(text.clone()),
-        other => Some(other.to_string()),
-    }
 }
 
 impl<'a> Walk<'a> {
@@ -280,12 +279,12 @@ impl<'a> Walk<'a> {
         let mut envelope = map.clone();
         envelope.remove(payload_key);
         let id_keys: &[&str] = if cloud_event {
-            &["event_id", "eventid", "id"]
+            &[EVENT_ID_KEYS[0], EVENT_ID_KEYS[1], "id"]
         } else {
-            &["event_id", "eventid"]
+            &EVENT_ID_KEYS
         };
         let event_id = first_text(map, id_keys);
-        let recipient = first_text(map, &["recipient_client_id", "recipientclientid"]);
+        let recipient = first_text(map, &RECIPIENT_KEYS);
         for (key, _) in event_id.iter().chain(recipient.iter()) {
             envelope.remove(*key);
         }
@@ -355,10 +354,7 @@ impl<'a> Walk<'a> {
             Value::Object(map) if is_alert(map) => {
                 let object: AlertObject = typed(payload, payload_path)?;
                 if context.format == Format::BareRun {
-                    context.event_id = first_text(map, &["event_id", "eventid"]).map(|(_, id)| id);
-                    context.recipient_client_id =
-                        first_text(map, &["recipient_client_id", "recipientclientid"])
-                            .map(|(_, id)| id);
+                    (context.event_id, context.recipient_client_id) = own_ids(map);
                 }
                 out.push(Event::Alert(Alert::from_parts(object, context)));
                 Ok(())
@@ -385,20 +381,14 @@ impl<'a> Walk<'a> {
         if self.want != Want::Events {
             return Err(NotFound::at(path, NOTIFICATION).into_error_in(self.root));
         }
-        let map = element.as_object();
-        let (event_id, recipient_client_id) = match context.format {
-            Format::BareRun => (
-                map.and_then(|map| first_text(map, &["event_id", "eventid"])),
-                map.and_then(|map| first_text(map, &["recipient_client_id", "recipientclientid"])),
-            ),
+        let (event_id, recipient_client_id) = match (context.format, element.as_object()) {
+            (Format::BareRun, Some(map)) => own_ids(map),
             _ => (None, None),
         };
         out.push(Event::Other(OtherEvent {
-            event_id: context.event_id.or(event_id.map(|(_, id)| id)),
+            event_id: context.event_id.or(event_id),
             event_code: event_code.or_else(|| header_code(element)),
-            recipient_client_id: context
-                .recipient_client_id
-                .or(recipient_client_id.map(|(_, id)| id)),
+            recipient_client_id: context.recipient_client_id.or(recipient_client_id),
             format: context.format,
             journal_position: context.journal_position,
             element: element.clone(),
@@ -445,7 +435,7 @@ impl<'a> Walk<'a> {
             let entry_path = events_path.child(Step::Index(index));
             match entry.get("event") {
                 Some(event) => {
-                    let position = position_text(entry.get("position"));
+                    let position = entry.get("position").and_then(position_text);
                     let event_path = entry_path.child(Step::Key("event"));
                     self.element(event, &event_path, position, out)?;
                 }
@@ -600,21 +590,6 @@ fn invalid(path: &Path<'_>, inner: &str, error: &serde_json::Error) -> Error {
     }
 }
 
-impl<'de> Deserialize<'de> for Notification {
-    /// Reads a delivery element of one flow run, in any shape `parse_events` reads (a run list
-    /// of one item too, which is how an item of a list writes back).
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match single(Value::deserialize(deserializer)?, Want::Events) {
-            Ok(Event::FlowRun(notification)) => Ok(notification),
-            Ok(other) => Err(serde::de::Error::custom(format_args!(
-                "expected a flow run, found {}",
-                other.kind().description()
-            ))),
-            Err(error) => Err(serde::de::Error::custom(error)),
-        }
-    }
-}
-
 impl<'de> Deserialize<'de> for Event {
     /// Reads one delivery element, in any shape `parse_events` reads.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
@@ -622,16 +597,30 @@ impl<'de> Deserialize<'de> for Event {
     }
 }
 
-impl<'de> Deserialize<'de> for OtherEvent {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        match Event::deserialize(deserializer)? {
-            Event::Other(other) => Ok(other),
-            event => Err(serde::de::Error::custom(format_args!(
-                "expected another event, found {}",
-                event.kind().description()
-            ))),
+/// `Deserialize` for the type of one kind of event: the element is read as an [`Event`],
+/// which must be of that kind.
+macro_rules! deserialize_as {
+    ($($ty:ty => $variant:ident, $what:literal;)*) => {$(
+        impl<'de> Deserialize<'de> for $ty {
+            /// Reads a delivery element in any shape `parse_events` reads (a run list of one
+            /// item too, which is how an item of a list writes back).
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                match Event::deserialize(deserializer)? {
+                    Event::$variant(inner) => Ok(inner),
+                    event => Err(serde::de::Error::custom(format_args!(
+                        concat!("expected ", $what, ", found {}"),
+                        event.kind().description()
+                    ))),
+                }
+            }
         }
-    }
+    )*};
+}
+
+deserialize_as! {
+    Notification => FlowRun, "a flow run";
+    Alert => Alert, "an alert";
+    OtherEvent => Other, "another event";
 }
 
 /// The one event of an element.

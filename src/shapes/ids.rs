@@ -8,13 +8,18 @@ use super::item::take_string;
 use crate::json::duplicate;
 use crate::Extra;
 
+/// The spellings of the I/O Events event id, the older one first (it is preferred).
+pub(super) const EVENT_ID_KEYS: [&str; 2] = ["event_id", "eventid"];
+/// The spellings of the recipient client id, the older one first.
+pub(super) const RECIPIENT_KEYS: [&str; 2] = ["recipient_client_id", "recipientclientid"];
+
 /// The spellings of the I/O Events ids among the envelope attributes, in the order
 /// [`take_string`] prefers them.
 pub(super) const ID_KEYS: [&str; 4] = [
-    "event_id",
-    "eventid",
-    "recipient_client_id",
-    "recipientclientid",
+    EVENT_ID_KEYS[0],
+    EVENT_ID_KEYS[1],
+    RECIPIENT_KEYS[0],
+    RECIPIENT_KEYS[1],
 ];
 
 /// The id attributes of an object (see [`ID_KEYS`]) that are strings, each with its place

@@ -34,7 +34,7 @@ pub(super) fn push_journal_page(
 }
 
 /// A journal position as text; `null` is no position.
-fn position_text(position: &Value) -> Option<String> {
+pub(super) fn position_text(position: &Value) -> Option<String> {
     match position {
         Value::Null => None,
         Value::String(text) => Some(text.clone()),

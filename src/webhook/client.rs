@@ -12,7 +12,7 @@ use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
 use url::Url;
 
-/// An HTTPS client for Adobe's journal and IMS endpoints: HTTP/1.1, TLS by rustls on ring
+/// An HTTPS client for Adobe's key host, journal and IMS endpoints: HTTP/1.1, TLS by rustls on ring
 /// trusting the Mozilla roots of `webpki-roots` (or roots given), `https` URLs only, no
 /// redirects followed, bodies bounded, every exchange bounded by a timeout (default 30 s).
 ///

@@ -15,7 +15,7 @@ use aep_flow_run::webhook::{Clock, HttpsClient, Sleep};
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::pki_types::CertificateDer;
 use serde_json::{json, Value};
 
 pub const JOURNAL_HOST: &str = "events-va6.adobe.io";
@@ -131,26 +131,8 @@ impl Server {
 }
 
 pub async fn start(entries: Vec<(String, Value)>) -> Server {
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    let ca = ca_params.self_signed(&ca_key).unwrap();
-    let leaf_key = rcgen::KeyPair::generate().unwrap();
-    let leaf = rcgen::CertificateParams::new(vec![JOURNAL_HOST.to_owned(), IMS_HOST.to_owned()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca, &ca_key)
-        .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_no_client_auth()
-        .with_single_cert(
-            vec![leaf.der().clone()],
-            PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(leaf_key.serialize_der())),
-        )
-        .unwrap();
-    let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+    let tls = super::test_tls::for_hosts(&[JOURNAL_HOST, IMS_HOST]);
+    let acceptor = tls.acceptor.clone();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let state = Arc::new(Mutex::new(State {
@@ -181,7 +163,7 @@ pub async fn start(entries: Vec<(String, Value)>) -> Server {
     });
     Server {
         address,
-        root: ca.der().clone(),
+        root: tls.root.clone(),
         state,
     }
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aep_flow_run::webhook::{
     AccessToken, Checkpoint, DedupStore, JournalBatch, JournalConsumer, JournalError, JournalReset,
     JournalSettings, JournalStart, MemoryCheckpoint, MemoryStore, Polled, Received, Receiver,
-    StaticToken, RESET_CHOICES,
+    Reception, StaticToken, RESET_CHOICES,
 };
 use aep_flow_run::EventKind;
 use serde_json::{json, Value};
@@ -537,6 +537,15 @@ async fn other_statuses_are_errors_saying_what_and_where() {
     );
 }
 
+/// The journal entry at `index`, delivered to the webhook signed.
+async fn deliver(receiver: &Receiver<Arc<MemoryStore>>, index: usize) -> Reception {
+    let delivery = serde_json::to_vec(&entries()[index].1).unwrap();
+    let headers = webhook_sign::signed_headers(&delivery);
+    receiver
+        .handle("POST", "", webhook_sign::pairs(&headers), &delivery)
+        .await
+}
+
 /// The webhook and the journal share one deduplication store.
 #[tokio::test]
 async fn events_the_webhook_handled_are_not_handled_again() {
@@ -546,11 +555,7 @@ async fn events_the_webhook_handled_are_not_handled_again() {
     let receiver = Receiver::with_store(webhook_sign::test_verifier("my-client-id"), store.clone());
 
     // The webhook handles the first run.
-    let delivery = serde_json::to_vec(&entries()[0].1).unwrap();
-    let headers = webhook_sign::signed_headers(&delivery);
-    let reception = receiver
-        .handle("POST", "", webhook_sign::pairs(&headers), &delivery)
-        .await;
+    let reception = deliver(&receiver, 0).await;
     assert_eq!(reception.response.status, 200);
     let Received::Delivery { events, .. } = &reception.received else {
         panic!("{:?}", reception.received)
@@ -570,11 +575,7 @@ async fn events_the_webhook_handled_are_not_handled_again() {
     consumer.acknowledge(&first).await.unwrap();
     // The other way round: the second run, handled from the journal, is a duplicate when
     // its (late) delivery comes.
-    let delivery = serde_json::to_vec(&entries()[1].1).unwrap();
-    let headers = webhook_sign::signed_headers(&delivery);
-    let reception = receiver
-        .handle("POST", "", webhook_sign::pairs(&headers), &delivery)
-        .await;
+    let reception = deliver(&receiver, 1).await;
     let Received::Delivery { events, .. } = &reception.received else {
         panic!("{:?}", reception.received)
     };
@@ -589,12 +590,8 @@ async fn an_event_the_webhook_is_handling_is_waited_for() {
     let clock = TestClock::new();
     let store = Arc::new(MemoryStore::new(1000));
     let receiver = Receiver::with_store(webhook_sign::test_verifier("my-client-id"), store.clone());
-    let delivery = serde_json::to_vec(&entries()[1].1).unwrap();
-    let headers = webhook_sign::signed_headers(&delivery);
     // Claimed by the webhook, not yet completed.
-    let reception = receiver
-        .handle("POST", "", webhook_sign::pairs(&headers), &delivery)
-        .await;
+    let reception = deliver(&receiver, 1).await;
     let Received::Delivery { events, .. } = &reception.received else {
         panic!("{:?}", reception.received)
     };

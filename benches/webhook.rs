@@ -78,7 +78,7 @@ fn deliver(receiver: &Receiver, headers: &[(String, String)], body: &[u8]) {
     let pairs = headers.iter().map(|(n, v)| (n.as_str(), v.as_str()));
     let reception = now(receiver.handle("POST", "", pairs, body));
     let Received::Delivery { events, .. } = &reception.received else {
-        panic!("{:?}", reception.response);
+        panic!("{} {}", reception.status, reception.body);
     };
     assert!(!events[0].duplicate);
     now(receiver.abandon(events)).unwrap();

@@ -24,11 +24,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use aep_flow_run::webhook::{
-    Checkpoint, CheckpointError, CheckpointFuture, HttpsClient, ImsCredentials, ImsTokenProvider,
-    JournalConsumer, JournalError, JournalSettings, JournalStart, Polled,
+use aep_flow_run::journal::{
+    HttpsClient, ImsCredentials, ImsTokenProvider, JournalConsumer, JournalError, JournalSettings,
+    JournalStart, Polled,
 };
-use aep_flow_run::Event;
+use aep_flow_run::store::{Checkpoint, StoreError};
+use aep_flow_run::{BoxFuture, Event};
 use url::Url;
 
 const USAGE: &str = "usage: journal JOURNAL_URL [--since POSITION | --seek DURATION | --latest] \
@@ -175,11 +176,11 @@ async fn catch_up(options: Options) -> Result<u64, String> {
                     }
                 }
                 consumer
-                    .acknowledge(&page)
+                    .complete(&page)
                     .await
                     .map_err(|error| error.to_string())?;
             }
-            Ok(Polled::End { .. }) => return Ok(count),
+            Ok(Polled::CaughtUp { .. }) => return Ok(count),
             Ok(_) => {}
             Err(error @ JournalError::Expired { .. }) => {
                 return Err(format!(
@@ -201,7 +202,7 @@ fn client() -> Result<HttpsClient, String> {
             roots
                 .add(rustls::pki_types::CertificateDer::from(der))
                 .map_err(|error| format!("AIO_CA_DER: {error}"))?;
-            HttpsClient::with_roots(roots)
+            HttpsClient::new().with_roots(roots)
         }
         None => HttpsClient::new(),
     };
@@ -213,7 +214,7 @@ fn client() -> Result<HttpsClient, String> {
             let address = address
                 .parse()
                 .map_err(|error| format!("AIO_RESOLVE: {address:?}: {error}"))?;
-            client = client.resolve(host, address);
+            client = client.with_resolve(host, address);
         }
     }
     Ok(client)
@@ -272,23 +273,24 @@ fn json_line(event: &Event) -> serde_json::Value {
 struct FileCheckpoint(PathBuf);
 
 impl Checkpoint for FileCheckpoint {
-    fn load<'a>(&'a self, _journal: &'a str) -> CheckpointFuture<'a, Option<String>> {
+    fn load<'a>(&'a self, _journal: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         let loaded = match std::fs::read_to_string(&self.0) {
             Ok(text) => Ok(Some(text.trim().to_owned()).filter(|p| !p.is_empty())),
             Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(CheckpointError::new(format!(
-                "{}: {error}",
-                self.0.display()
-            ))),
+            Err(error) => Err(StoreError::unavailable(self.0.display().to_string(), error)),
         };
         Box::pin(std::future::ready(loaded))
     }
 
-    fn save<'a>(&'a self, _journal: &'a str, position: &'a str) -> CheckpointFuture<'a, ()> {
+    fn save<'a>(
+        &'a self,
+        _journal: &'a str,
+        position: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         let temporary = self.0.with_extension("tmp");
         let saved = std::fs::write(&temporary, position)
             .and_then(|()| std::fs::rename(&temporary, &self.0))
-            .map_err(|error| CheckpointError::new(format!("{}: {error}", self.0.display())));
+            .map_err(|error| StoreError::unavailable(self.0.display().to_string(), error));
         Box::pin(std::future::ready(saved))
     }
 }

@@ -63,10 +63,8 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
-use aep_flow_run::webhook::{
-    DedupStore, Delivered, MemoryRunStore, MemoryStore, Received, Receiver, ReceiverSettings,
-    Reception, RunChange, RunStore, Verifier, WebhookError,
-};
+use aep_flow_run::store::{DedupStore, Incoming, MemoryStore, RunChange, RunStore};
+use aep_flow_run::webhook::{Answer, Received, Receiver, ReceiverSettings, Verifier, WebhookError};
 use aep_flow_run::{Event, Notification};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -222,15 +220,15 @@ fn stores(config: &Config) -> Result<(Box<dyn DedupStore>, Box<dyn RunStore>), S
         // The latest state of the 10 000 runs seen last (a run's state is a few KB).
         None => Ok((
             Box::new(MemoryStore::default()),
-            Box::new(MemoryRunStore::new(10_000)),
+            Box::new(MemoryStore::new(10_000)),
         )),
         #[cfg(feature = "redis")]
         Some(url) => {
-            let mut settings = aep_flow_run::webhook::RedisSettings::default();
+            let mut settings = aep_flow_run::store::RedisSettings::default();
             if let Some(prefix) = &config.redis_prefix {
                 settings.prefix = prefix.clone();
             }
-            let store = aep_flow_run::webhook::RedisStore::open(url, settings)
+            let store = aep_flow_run::store::RedisStore::open(url, settings)
                 .map_err(|error| format!("--store: {error}"))?;
             Ok((Box::new(store.clone()), Box::new(store)))
         }
@@ -245,7 +243,8 @@ pub fn router(config: &Config) -> Result<Router, String> {
     let mut settings = ReceiverSettings::default();
     settings.lease = config.lease;
     let (store, runs) = stores(config)?;
-    let receiver = Receiver::with_store(Verifier::new(config.client_id.clone()), store)
+    let receiver = Receiver::new(Verifier::new(config.client_id.clone()))
+        .with_store(store)
         .with_settings(settings);
     #[cfg(feature = "fetch")]
     let receiver = match config.keys {
@@ -336,22 +335,23 @@ async fn webhook(
         .get(header::CONTENT_LENGTH)
         .and_then(|value| value.to_str().ok()?.parse::<u64>().ok());
     if announced.is_some_and(|length| length > limit as u64) {
-        return answer(Reception::rejected(WebhookError::BodyTooLarge { limit }));
+        return answer(state.receiver.refuse(WebhookError::BodyTooLarge { limit }));
     }
     // Read at most `limit` bytes (a chunked body announces no length), within the timeout.
-    let body =
-        match tokio::time::timeout(state.read_timeout, axum::body::to_bytes(body, limit)).await {
-            Ok(Ok(body)) => body,
-            Ok(Err(_)) => return answer(Reception::rejected(WebhookError::BodyTooLarge { limit })),
-            Err(_) => {
-                let mut response =
-                    (StatusCode::REQUEST_TIMEOUT, "body not received in time\n").into_response();
-                response
-                    .headers_mut()
-                    .insert(header::CONNECTION, HeaderValue::from_static("close"));
-                return response;
-            }
-        };
+    let body = match tokio::time::timeout(state.read_timeout, axum::body::to_bytes(body, limit))
+        .await
+    {
+        Ok(Ok(body)) => body,
+        Ok(Err(_)) => return answer(state.receiver.refuse(WebhookError::BodyTooLarge { limit })),
+        Err(_) => {
+            let mut response =
+                (StatusCode::REQUEST_TIMEOUT, "body not received in time\n").into_response();
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            return response;
+        }
+    };
     let pairs: Vec<(&str, &str)> = headers
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
@@ -392,7 +392,7 @@ async fn webhook(
 
 /// Records handled events as done, again every 200 ms until it works or the lease has run
 /// out (then Adobe's next retry hands them over again: at least once).
-async fn record_later(state: &AppState, events: &[Delivered]) {
+async fn record_later(state: &AppState, events: &[Incoming]) {
     let until = Instant::now() + state.receiver.settings().lease;
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -410,15 +410,18 @@ async fn record_later(state: &AppState, events: &[Delivered]) {
 /// Handles the new events of a delivery: keeps the latest state of each run (the fallible
 /// part, done first: on a store error nothing is printed and the delivery gets a 503), then
 /// prints them.
-async fn process(state: &AppState, events: &[Delivered]) -> Result<(), WebhookError> {
-    let mut changes = Vec::new();
-    for delivered in events.iter().filter(|d| !d.duplicate) {
-        let change = match &delivered.event {
-            Event::FlowRun(notification) => Some(state.runs.observe(&notification.run).await?),
-            _ => None,
-        };
-        changes.push(change);
-    }
+async fn process(state: &AppState, events: &[Incoming]) -> Result<(), WebhookError> {
+    let runs: Vec<&aep_flow_run::FlowRun> = events
+        .iter()
+        .filter(|incoming| !incoming.duplicate)
+        .filter_map(Incoming::run)
+        .collect();
+    let mut observed = state.runs.observe(&runs).await?.into_iter();
+    let changes: Vec<Option<RunChange>> = events
+        .iter()
+        .filter(|incoming| !incoming.duplicate)
+        .map(|incoming| incoming.run().and_then(|_| observed.next()))
+        .collect();
     let new = events.iter().filter(|d| !d.duplicate);
     for (delivered, change) in new.zip(changes) {
         let event = &delivered.event;
@@ -438,7 +441,7 @@ async fn process(state: &AppState, events: &[Delivered]) -> Result<(), WebhookEr
             }
         }
         if state.json {
-            let id = event.event_id().unwrap_or(&delivered.key);
+            let id = event.event_id().unwrap_or(delivered.key.as_str());
             println!(
                 "{}",
                 serde_json::json!({"processed": id, "kind": event.kind().as_str()})
@@ -448,7 +451,7 @@ async fn process(state: &AppState, events: &[Delivered]) -> Result<(), WebhookEr
                 Event::FlowRun(notification) => println!("{}", summary(notification)),
                 other => println!(
                     "event {}: {} {}",
-                    other.event_id().unwrap_or(&delivered.key),
+                    other.event_id().unwrap_or(delivered.key.as_str()),
                     other.kind().as_str(),
                     other.event_code().unwrap_or("(no event code)")
                 ),
@@ -518,8 +521,7 @@ fn recently_failed(state: &AppState, key_path: &str) -> bool {
         .is_some_and(|at| at.elapsed() < FAILED_KEY_PAUSE)
 }
 
-fn answer(reception: Reception) -> Response {
-    let response = reception.response;
+fn answer(response: Answer) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut answer = (status, response.body).into_response();
     let headers = answer.headers_mut();
@@ -562,7 +564,7 @@ fn report(state: &AppState, received: &Received) {
         Received::Unreadable { error, .. } => {
             format!("authentic delivery that cannot be read: {error}")
         }
-        Received::Rejected(error) => format!("refused ({}): {error}", error.status_code()),
+        Received::Refused(error) => format!("refused ({}): {error}", error.status_code()),
         other => format!("{other:?}"),
     };
     if state.json {

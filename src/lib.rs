@@ -58,16 +58,23 @@
 //! The crate makes no network calls and never panics on input: any bytes give a value or an
 //! [`Error`] that says where and what.
 //!
-//! # Receiving webhooks
+//! # Receiving webhooks, catching up from the journal
 //!
-//! With the cargo feature `webhook` (off by default), the `webhook` module receives Adobe I/O
-//! Events deliveries safely: signature and recipient verification, the registration
-//! challenge, typed delivery headers, a two-phase deduplication store, run-state tracking, and
-//! a framework-agnostic `webhook::Receiver` that hands over every event of a delivery. The
-//! `http` feature adds `http::Request`/`http::Response` handling; `fetch` fetches Adobe's
-//! public keys and reads the I/O Events journal (`webhook::JournalConsumer`) over HTTPS;
-//! `redis` shares deduplication and run state between replicas (`webhook::RedisStore`).
-//! `examples/webhook.rs` is the reference service.
+//! With the cargo feature `webhook` (off by default), three modules receive Adobe I/O Events
+//! safely:
+//!
+//! - `webhook`: one delivery in (signature and recipient verification, the registration
+//!   challenge, typed delivery headers) through a framework-agnostic `webhook::Receiver`
+//!   that hands over every event of a delivery, and the keys that sign deliveries;
+//! - `store`: what the receiver and the journal share: the two-phase deduplication store,
+//!   the latest state of each run, journal checkpoints (`store::MemoryStore`; with the
+//!   `redis` feature, `store::RedisStore`, shared by replicas);
+//! - `journal`: reading the I/O Events journal; with the `fetch` feature,
+//!   `journal::JournalConsumer` catches up over HTTPS with tokens from Adobe IMS.
+//!
+//! The `http` feature adds `http::Request`/`http::Response` handling; `fetch` also fetches
+//! Adobe's public keys (`webhook::HttpsKeySource`). The `aep-flow-run` binary's `serve`
+//! command is a monitor built on them.
 //!
 //! The [`recipes`] hold tested examples of the everyday tasks.
 
@@ -75,13 +82,25 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_auto_cfg))]
 
+#[cfg(feature = "webhook")]
+mod deadline;
 mod error;
+#[cfg(feature = "webhook")]
+pub mod journal;
 mod json;
 mod model;
+#[cfg(feature = "webhook")]
+mod pluggable;
 pub mod recipes;
 mod shapes;
+#[cfg(feature = "webhook")]
+pub mod store;
+#[cfg(feature = "webhook")]
+mod sync;
 #[cfg(test)]
 mod tests;
+#[cfg(feature = "webhook")]
+mod text;
 #[cfg(feature = "webhook")]
 pub mod webhook;
 
@@ -92,6 +111,8 @@ pub use error::Error;
 pub use json::extra;
 pub use json::extra::Extra;
 pub use model::*;
+#[cfg(feature = "webhook")]
+pub use pluggable::{BoxError, BoxFuture, SharedError};
 
 /// Parses a body that holds exactly one notification.
 ///

@@ -106,19 +106,16 @@
 //! ```
 //! # #[cfg(feature = "webhook")]
 //! # {
-//! use aep_flow_run::webhook::{
-//!     KeyFetchError, KeyFetchSettings, KeyFuture, KeySource, Receiver, Verifier,
-//! };
+//! use aep_flow_run::webhook::{KeyFetchSettings, KeySource, Receiver, Verifier};
+//! use aep_flow_run::{BoxError, BoxFuture};
 //! use url::Url;
 //!
 //! /// Your HTTP client: GET the URL, give the PEM text.
 //! struct MyClient;
 //!
 //! impl KeySource for MyClient {
-//!     fn fetch<'a>(&'a self, url: &'a Url) -> KeyFuture<'a> {
-//!         Box::pin(async move {
-//!             Err(KeyFetchError::new(format!("no network in this example: {url}")))
-//!         })
+//!     fn fetch<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, BoxError>> {
+//!         Box::pin(async move { Err(format!("no network in this example: {url}").into()) })
 //!     }
 //! }
 //!

@@ -6,11 +6,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use aep_flow_run::webhook::{
-    AccessToken, Checkpoint, DedupStore, JournalBatch, JournalConsumer, JournalError, JournalReset,
-    JournalSettings, JournalStart, MemoryCheckpoint, MemoryStore, Polled, Received, Receiver,
-    Reception, StaticToken, RESET_CHOICES,
+use aep_flow_run::journal::{
+    AccessToken, JournalConsumer, JournalError, JournalPage, JournalSettings, JournalStart, Polled,
+    StaticToken,
 };
+use aep_flow_run::store::{Checkpoint, Claim, DedupStore, EventKey, MemoryStore, StoreError};
+use aep_flow_run::webhook::{Answer, Received, Receiver};
+use aep_flow_run::BoxFuture;
 use aep_flow_run::EventKind;
 use serde_json::{json, Value};
 use url::Url;
@@ -78,7 +80,7 @@ fn consumer(server: &Server, clock: &Arc<TestClock>, limit: u32) -> JournalConsu
     .with_settings(settings(limit))
 }
 
-async fn page(consumer: &mut JournalConsumer) -> JournalBatch {
+async fn page(consumer: &mut JournalConsumer) -> JournalPage {
     match consumer.poll().await {
         Ok(Polled::Page(page)) => page,
         other => panic!("expected a page, got {other:?}"),
@@ -86,7 +88,7 @@ async fn page(consumer: &mut JournalConsumer) -> JournalBatch {
 }
 
 /// (event id, kind, duplicate) of each event of a page.
-fn summary(page: &JournalBatch) -> Vec<(Option<String>, EventKind, bool)> {
+fn summary(page: &JournalPage) -> Vec<(Option<String>, EventKind, bool)> {
     page.events
         .iter()
         .map(|event| {
@@ -107,7 +109,7 @@ fn some(text: &str) -> Option<String> {
 async fn catches_up_page_by_page_following_relative_links() {
     let server = start(entries()).await;
     let clock = TestClock::new();
-    let checkpoint = Arc::new(MemoryCheckpoint::default());
+    let checkpoint = Arc::new(MemoryStore::default());
     let mut consumer = consumer(&server, &clock, 3).with_checkpoint(checkpoint.clone());
 
     let first = page(&mut consumer).await;
@@ -120,7 +122,7 @@ async fn catches_up_page_by_page_following_relative_links() {
         ]
     );
     assert_eq!(first.events[2].key, format!("journal-position:{CAMEL}"));
-    assert_eq!(first.page.count, Some(3));
+    assert_eq!(first.count, Some(3));
     assert_eq!(first.position.as_deref(), Some(CAMEL));
     let run = first.events[0].event.as_flow_run().unwrap();
     assert_eq!(run.journal_position.as_deref(), Some("rabbit:a1b2c3d4.0"));
@@ -129,9 +131,9 @@ async fn catches_up_page_by_page_following_relative_links() {
         Some("933cf9f4-cf01-4d75-bcf9-f4cf010d750a")
     );
     // Not acknowledged: nothing saved yet.
-    assert_eq!(checkpoint.get(JOURNAL_URL), None);
-    consumer.acknowledge(&first).await.unwrap();
-    assert_eq!(checkpoint.get(JOURNAL_URL).as_deref(), Some(CAMEL));
+    assert_eq!(checkpoint.position(JOURNAL_URL), None);
+    consumer.complete(&first).await.unwrap();
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(CAMEL));
     assert_eq!(consumer.position(), Some(CAMEL));
 
     // The second page mixes another event, an alert and the first run repeated.
@@ -149,23 +151,21 @@ async fn catches_up_page_by_page_following_relative_links() {
         second.url.query(),
         Some(&*format!("since={}&limit=3", enc(CAMEL)))
     );
-    consumer.acknowledge(&second).await.unwrap();
-    assert_eq!(checkpoint.get(JOURNAL_URL).as_deref(), Some(REPEAT));
+    consumer.complete(&second).await.unwrap();
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(REPEAT));
     // Acknowledging twice is refused.
     assert_eq!(
-        consumer.acknowledge(&second).await,
+        consumer.complete(&second).await,
         Err(JournalError::NotPending)
     );
 
     // The end: 204 with Retry-After 10, and the next poll waits it out first.
-    assert_eq!(
+    assert!(matches!(
         consumer.poll().await.unwrap(),
-        Polled::End {
-            retry_after: secs(10)
-        }
-    );
+        Polled::CaughtUp { retry_after: Some(wait), .. } if wait == secs(10)
+    ));
     assert_eq!(clock.take_sleeps(), Vec::<Duration>::new());
-    assert!(matches!(consumer.poll().await, Ok(Polled::End { .. })));
+    assert!(matches!(consumer.poll().await, Ok(Polled::CaughtUp { .. })));
     assert_eq!(clock.take_sleeps(), [secs(10)]);
 
     let requests = server.state().journal_requests.clone();
@@ -212,24 +212,24 @@ async fn an_event_repeated_on_one_page_is_handed_over_once() {
     );
     assert!(only.events[5].duplicate);
     assert_eq!(only.events[5].key, only.events[0].key);
-    consumer.acknowledge(&only).await.unwrap();
-    assert!(matches!(consumer.poll().await, Ok(Polled::End { .. })));
+    consumer.complete(&only).await.unwrap();
+    assert!(matches!(consumer.poll().await, Ok(Polled::CaughtUp { .. })));
 }
 
 #[tokio::test]
 async fn a_restart_resumes_after_the_last_acknowledged_page() {
     let server = start(entries()).await;
     let clock = TestClock::new();
-    let checkpoint = Arc::new(MemoryCheckpoint::default());
+    let checkpoint = Arc::new(MemoryStore::default());
     let mut first_run = consumer(&server, &clock, 2).with_checkpoint(checkpoint.clone());
     let one = page(&mut first_run).await;
-    first_run.acknowledge(&one).await.unwrap();
+    first_run.complete(&one).await.unwrap();
     // The second page is read, and the process dies before handling it.
     let two = page(&mut first_run).await;
     assert_eq!(two.position.as_deref(), Some(MOOSE));
     drop(first_run);
     assert_eq!(
-        checkpoint.get(JOURNAL_URL).as_deref(),
+        checkpoint.position(JOURNAL_URL).as_deref(),
         Some("rabbit:a1b2c3d4.1")
     );
     server.take_sinces();
@@ -242,8 +242,8 @@ async fn a_restart_resumes_after_the_last_acknowledged_page() {
     let again = page(&mut second_run).await;
     assert_eq!(summary(&again), summary(&two));
     assert_eq!(server.take_sinces(), [some("rabbit:a1b2c3d4.1")]);
-    second_run.acknowledge(&again).await.unwrap();
-    assert_eq!(checkpoint.get(JOURNAL_URL).as_deref(), Some(MOOSE));
+    second_run.complete(&again).await.unwrap();
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(MOOSE));
 
     // Polling without acknowledging reads the same page again.
     let three = page(&mut second_run).await;
@@ -253,29 +253,27 @@ async fn a_restart_resumes_after_the_last_acknowledged_page() {
     assert_eq!(server.take_sinces(), [some(MOOSE), some(MOOSE)]);
     // The stale copy cannot be acknowledged; the current one can.
     assert_eq!(
-        second_run.acknowledge(&three).await,
+        second_run.complete(&three).await,
         Err(JournalError::NotPending)
     );
-    second_run.acknowledge(&three_again).await.unwrap();
-    assert_eq!(checkpoint.get(JOURNAL_URL).as_deref(), Some(REPEAT));
+    second_run.complete(&three_again).await.unwrap();
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(REPEAT));
 }
 
 #[tokio::test]
 async fn latest_starts_at_the_end_and_its_position_is_kept() {
     let server = start(entries()).await;
     let clock = TestClock::new();
-    let checkpoint = Arc::new(MemoryCheckpoint::default());
+    let checkpoint = Arc::new(MemoryStore::default());
     let mut consumer = consumer(&server, &clock, 2)
         .with_checkpoint(checkpoint.clone())
         .with_start(JournalStart::Latest);
-    assert_eq!(
+    assert!(matches!(
         consumer.poll().await.unwrap(),
-        Polled::End {
-            retry_after: secs(10)
-        }
-    );
+        Polled::CaughtUp { retry_after: Some(wait), .. } if wait == secs(10)
+    ));
     // The 204's next link carries the end position: saved, so a restart does not jump.
-    assert_eq!(checkpoint.get(JOURNAL_URL).as_deref(), Some(REPEAT));
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(REPEAT));
     let requests = server.state().journal_requests.clone();
     assert_eq!(
         requests[0].target,
@@ -311,7 +309,7 @@ async fn waits_honour_retry_after_and_back_off_on_server_errors() {
     assert_eq!(server.take_sinces(), [None, None, None, None, None]);
 
     // A 429 without Retry-After waits the default; one past the maximum is cut to it.
-    consumer.acknowledge(&first).await.unwrap();
+    consumer.complete(&first).await.unwrap();
     server.journal_fault(Reply::new(429, ""));
     server.journal_fault(Reply::new(429, "").header("retry-after", "86400"));
     page(&mut consumer).await;
@@ -326,7 +324,7 @@ async fn server_errors_in_a_row_give_up_without_moving() {
     settings.max_attempts = 3;
     let mut consumer = consumer(&server, &clock, 3).with_settings(settings);
     let first = page(&mut consumer).await;
-    consumer.acknowledge(&first).await.unwrap();
+    consumer.complete(&first).await.unwrap();
     for _ in 0..3 {
         server.journal_fault(Reply::new(500, "internal error"));
     }
@@ -356,7 +354,7 @@ async fn an_expired_position_is_410_with_the_reset_choices() {
     let server = start(entries()).await;
     server.state().expired.push("rabbit:old".to_owned());
     let clock = TestClock::new();
-    let checkpoint = Arc::new(MemoryCheckpoint::default());
+    let checkpoint = Arc::new(MemoryStore::default());
     checkpoint.save(JOURNAL_URL, "rabbit:old").await.unwrap();
     let mut consumer = consumer(&server, &clock, 3).with_checkpoint(checkpoint.clone());
     let error = consumer.poll().await.unwrap_err();
@@ -364,7 +362,6 @@ async fn an_expired_position_is_410_with_the_reset_choices() {
         url,
         position,
         message,
-        choices,
     } = &error
     else {
         panic!("{error:?}")
@@ -375,15 +372,6 @@ async fn an_expired_position_is_410_with_the_reset_choices() {
         message,
         r#"{"message": "Events at position rabbit:old have expired."}"#
     );
-    assert_eq!(
-        choices,
-        &[
-            JournalReset::Oldest,
-            JournalReset::Latest,
-            JournalReset::Seek
-        ]
-    );
-    assert_eq!(choices, &RESET_CHOICES);
     assert!(error
         .to_string()
         .starts_with("journal position rabbit:old has expired: "));
@@ -392,14 +380,17 @@ async fn an_expired_position_is_410_with_the_reset_choices() {
         consumer.poll().await,
         Err(JournalError::Expired { .. })
     ));
-    assert_eq!(checkpoint.get(JOURNAL_URL).as_deref(), Some("rabbit:old"));
+    assert_eq!(
+        checkpoint.position(JOURNAL_URL).as_deref(),
+        Some("rabbit:old")
+    );
 
     // Reset to the oldest event: read from the start, saved once acknowledged.
     consumer.reset(JournalStart::Oldest).await.unwrap();
     let first = page(&mut consumer).await;
     assert_eq!(first.events[0].event.event_id(), Some(RUN_ID));
-    consumer.acknowledge(&first).await.unwrap();
-    assert_eq!(checkpoint.get(JOURNAL_URL).as_deref(), Some(CAMEL));
+    consumer.complete(&first).await.unwrap();
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(CAMEL));
     // A reset by seek goes out as `seek`, and one that cannot be built is refused.
     consumer
         .reset(JournalStart::Seek("-PT2H".to_owned()))
@@ -418,7 +409,7 @@ async fn an_expired_position_is_410_with_the_reset_choices() {
         consumer
             .reset(JournalStart::Seek("two hours".to_owned()))
             .await,
-        Err(JournalError::Url(_))
+        Err(JournalError::InvalidSeek(_))
     ));
 }
 
@@ -428,7 +419,7 @@ async fn a_malformed_page_is_an_error_with_its_position_never_a_gap() {
     let clock = TestClock::new();
     let mut consumer = consumer(&server, &clock, 3);
     let first = page(&mut consumer).await;
-    consumer.acknowledge(&first).await.unwrap();
+    consumer.complete(&first).await.unwrap();
     let url = format!("{JOURNAL_URL}?since={}&limit=3", enc(CAMEL));
     let link = format!("<{JOURNAL_PATH}?since=far-ahead>; rel=\"next\"");
 
@@ -538,7 +529,7 @@ async fn other_statuses_are_errors_saying_what_and_where() {
 }
 
 /// The journal entry at `index`, delivered to the webhook signed.
-async fn deliver(receiver: &Receiver<Arc<MemoryStore>>, index: usize) -> Reception {
+async fn deliver(receiver: &Receiver<Arc<MemoryStore>>, index: usize) -> Answer {
     let delivery = serde_json::to_vec(&entries()[index].1).unwrap();
     let headers = webhook_sign::signed_headers(&delivery);
     receiver
@@ -552,17 +543,18 @@ async fn events_the_webhook_handled_are_not_handled_again() {
     let server = start(entries()).await;
     let clock = TestClock::new();
     let store = Arc::new(MemoryStore::new(1000));
-    let receiver = Receiver::with_store(webhook_sign::test_verifier("my-client-id"), store.clone());
+    let receiver =
+        Receiver::new(webhook_sign::test_verifier("my-client-id")).with_store(store.clone());
 
     // The webhook handles the first run.
     let reception = deliver(&receiver, 0).await;
-    assert_eq!(reception.response.status, 200);
+    assert_eq!(reception.status, 200);
     let Received::Delivery { events, .. } = &reception.received else {
         panic!("{:?}", reception.received)
     };
     receiver.complete(events).await.unwrap();
 
-    let mut consumer = consumer(&server, &clock, 3).with_dedup(store.clone());
+    let mut consumer = consumer(&server, &clock, 3).with_store(store.clone());
     let first = page(&mut consumer).await;
     assert_eq!(
         summary(&first),
@@ -572,7 +564,7 @@ async fn events_the_webhook_handled_are_not_handled_again() {
             (None, EventKind::Other, false),
         ]
     );
-    consumer.acknowledge(&first).await.unwrap();
+    consumer.complete(&first).await.unwrap();
     // The other way round: the second run, handled from the journal, is a duplicate when
     // its (late) delivery comes.
     let reception = deliver(&receiver, 1).await;
@@ -580,7 +572,7 @@ async fn events_the_webhook_handled_are_not_handled_again() {
         panic!("{:?}", reception.received)
     };
     assert!(events[0].duplicate);
-    let answer: Value = serde_json::from_str(&reception.response.body).unwrap();
+    let answer: Value = serde_json::from_str(&reception.body).unwrap();
     assert_eq!(answer, json!({"received": 1, "new": 0, "duplicates": 1}));
 }
 
@@ -589,7 +581,8 @@ async fn an_event_the_webhook_is_handling_is_waited_for() {
     let server = start(entries()).await;
     let clock = TestClock::new();
     let store = Arc::new(MemoryStore::new(1000));
-    let receiver = Receiver::with_store(webhook_sign::test_verifier("my-client-id"), store.clone());
+    let receiver =
+        Receiver::new(webhook_sign::test_verifier("my-client-id")).with_store(store.clone());
     // Claimed by the webhook, not yet completed.
     let reception = deliver(&receiver, 1).await;
     let Received::Delivery { events, .. } = &reception.received else {
@@ -598,7 +591,7 @@ async fn an_event_the_webhook_is_handling_is_waited_for() {
     let mut settings = settings(3);
     settings.lease = secs(20);
     let mut consumer = consumer(&server, &clock, 3)
-        .with_dedup(store.clone())
+        .with_store(store.clone())
         .with_settings(settings);
     let error = consumer.poll().await.unwrap_err();
     assert_eq!(
@@ -611,11 +604,12 @@ async fn an_event_the_webhook_is_handling_is_waited_for() {
     // It waited 5 s between readings of the page, for a lease and a wait.
     assert_eq!(clock.take_sleeps(), vec![secs(5); 4]);
     // The first run of the page, claimed meanwhile, was given back each time.
+    let run_key = [EventKey::from(RUN_ID)];
     assert_eq!(
-        store.claim(RUN_ID, secs(1)).await.unwrap(),
-        aep_flow_run::webhook::Claim::Claimed
+        store.claim(&run_key, secs(1)).await.unwrap(),
+        [Claim::Claimed]
     );
-    store.release(RUN_ID).await.unwrap();
+    store.abandon(&run_key).await.unwrap();
     // The webhook finishes: the page is read, the run flagged as handled.
     receiver.complete(events).await.unwrap();
     let first = page(&mut consumer).await;
@@ -637,7 +631,7 @@ async fn a_journal_that_cannot_be_reached_is_retried_then_reported() {
         .with_client(
             server
                 .client()
-                .resolve(journal_server::JOURNAL_HOST, address),
+                .with_resolve(journal_server::JOURNAL_HOST, address),
         )
         .with_settings(settings);
     let error = consumer.poll().await.unwrap_err();
@@ -670,15 +664,12 @@ async fn retry_after_as_an_http_date_is_honoured() {
 /// A checkpoint store that fails while `down` is set.
 #[derive(Default)]
 struct FlakyCheckpoint {
-    inner: MemoryCheckpoint,
+    inner: MemoryStore,
     down: std::sync::atomic::AtomicBool,
 }
 
 impl Checkpoint for FlakyCheckpoint {
-    fn load<'a>(
-        &'a self,
-        journal: &'a str,
-    ) -> aep_flow_run::webhook::CheckpointFuture<'a, Option<String>> {
+    fn load<'a>(&'a self, journal: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         self.inner.load(journal)
     }
 
@@ -686,11 +677,11 @@ impl Checkpoint for FlakyCheckpoint {
         &'a self,
         journal: &'a str,
         position: &'a str,
-    ) -> aep_flow_run::webhook::CheckpointFuture<'a, ()> {
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         if self.down.load(std::sync::atomic::Ordering::SeqCst) {
-            return Box::pin(std::future::ready(Err(
-                aep_flow_run::webhook::CheckpointError::new("connection refused"),
-            )));
+            return Box::pin(std::future::ready(Err(StoreError::other(
+                "connection refused",
+            ))));
         }
         self.inner.save(journal, position)
     }
@@ -706,18 +697,18 @@ async fn a_failed_checkpoint_leaves_the_page_to_acknowledge_again() {
     checkpoint
         .down
         .store(true, std::sync::atomic::Ordering::SeqCst);
-    let error = consumer.acknowledge(&first).await.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "checkpoint store unavailable: connection refused"
-    );
+    let error = consumer.complete(&first).await.unwrap_err();
+    assert_eq!(error.to_string(), "store unavailable: connection refused");
     assert_eq!(consumer.position(), None);
     checkpoint
         .down
         .store(false, std::sync::atomic::Ordering::SeqCst);
-    consumer.acknowledge(&first).await.unwrap();
+    consumer.complete(&first).await.unwrap();
     assert_eq!(consumer.position(), Some(CAMEL));
-    assert_eq!(checkpoint.inner.get(JOURNAL_URL).as_deref(), Some(CAMEL));
+    assert_eq!(
+        checkpoint.inner.position(JOURNAL_URL).as_deref(),
+        Some(CAMEL)
+    );
     let second = page(&mut consumer).await;
     assert_eq!(second.events[1].event.event_id(), Some("alert-evt-1"));
 }
@@ -730,49 +721,42 @@ async fn handled_events_are_remembered_for_the_keep_window() {
     let mut settings = settings(3);
     settings.keep = Duration::from_secs(30 * 24 * 3600); // brought down to 7 days
     let mut consumer = consumer(&server, &clock, 3)
-        .with_dedup(store.clone())
+        .with_store(store.clone())
         .with_settings(settings);
     let first = page(&mut consumer).await;
     let now = std::time::SystemTime::now();
     // Claimed, not done yet: in flight for the lease.
-    assert!(store.table().contains(RUN_ID, now));
-    consumer.acknowledge(&first).await.unwrap();
+    assert!(store.events().contains(RUN_ID, now));
+    consumer.complete(&first).await.unwrap();
     let day = Duration::from_secs(24 * 3600);
-    let table = store.table();
+    let table = store.events();
     assert!(table.contains(RUN_ID, now + 7 * day - Duration::from_secs(60)));
     assert!(!table.contains(RUN_ID, now + 7 * day + Duration::from_secs(60)));
     assert!(table.contains(&format!("journal-position:{CAMEL}"), now + 6 * day));
 }
 
-/// A store that fails every claim after the first.
-struct FailingStore(MemoryStore, std::sync::atomic::AtomicU32);
+/// A store whose claims fail.
+struct FailingStore(MemoryStore);
 
 impl DedupStore for FailingStore {
     fn claim<'a>(
         &'a self,
-        event_id: &'a str,
-        lease: Duration,
-    ) -> aep_flow_run::webhook::StoreFuture<'a, aep_flow_run::webhook::Claim> {
-        if self.1.fetch_add(1, std::sync::atomic::Ordering::SeqCst) >= 1 {
-            return Box::pin(std::future::ready(Err(
-                aep_flow_run::webhook::StoreError::Unavailable {
-                    reason: "redis down".to_owned(),
-                },
-            )));
-        }
-        self.0.claim(event_id, lease)
+        _keys: &'a [EventKey],
+        _lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Claim>, StoreError>> {
+        Box::pin(std::future::ready(Err(StoreError::other("redis down"))))
     }
 
-    fn mark_done<'a>(
+    fn complete<'a>(
         &'a self,
-        event_id: &'a str,
+        keys: &'a [EventKey],
         keep: Duration,
-    ) -> aep_flow_run::webhook::StoreFuture<'a, ()> {
-        self.0.mark_done(event_id, keep)
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.0.complete(keys, keep)
     }
 
-    fn release<'a>(&'a self, event_id: &'a str) -> aep_flow_run::webhook::StoreFuture<'a, ()> {
-        self.0.release(event_id)
+    fn abandon<'a>(&'a self, keys: &'a [EventKey]) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.0.abandon(keys)
     }
 }
 
@@ -780,18 +764,12 @@ impl DedupStore for FailingStore {
 async fn a_failing_store_is_an_error_and_gives_back_its_claims() {
     let server = start(entries()).await;
     let clock = TestClock::new();
-    let store = Arc::new(FailingStore(
-        MemoryStore::new(100),
-        std::sync::atomic::AtomicU32::new(0),
-    ));
-    let mut consumer = consumer(&server, &clock, 3).with_dedup(store.clone());
+    let store = Arc::new(FailingStore(MemoryStore::new(100)));
+    let mut consumer = consumer(&server, &clock, 3).with_store(store.clone());
     let error = consumer.poll().await.unwrap_err();
-    assert_eq!(
-        error.to_string(),
-        "deduplication store unavailable: redis down"
-    );
-    // The first event's claim was released.
-    assert!(store.0.table().is_empty());
+    assert_eq!(error.to_string(), "store unavailable: redis down");
+    // Nothing was claimed.
+    assert!(store.0.events().is_empty());
     assert_eq!(consumer.position(), None);
 }
 
@@ -831,8 +809,8 @@ async fn the_documented_bodies_read_as_they_are() {
         .map(|event| event.event.journal_position())
         .collect();
     assert_eq!(positions, [Some(CAMEL), Some(MOOSE)]);
-    assert_eq!(aem.page.last.as_deref(), Some(MOOSE));
-    consumer.acknowledge(&aem).await.unwrap();
+    assert_eq!(aem.last.as_deref(), Some(MOOSE));
+    consumer.complete(&aem).await.unwrap();
     assert_eq!(consumer.position(), Some(MOOSE));
 
     // The SDK's sample: placeholders, `body` beside `event`, an extra `link` object; no
@@ -851,14 +829,12 @@ async fn the_documented_bodies_read_as_they_are() {
         sample.position.as_deref(),
         Some("cursor_position_of_this_event")
     );
-    consumer.acknowledge(&sample).await.unwrap();
+    consumer.complete(&sample).await.unwrap();
     server.journal_fault(Reply::new(204, "").header("retry-after", "3"));
-    assert_eq!(
+    assert!(matches!(
         consumer.poll().await.unwrap(),
-        Polled::End {
-            retry_after: secs(3)
-        }
-    );
+        Polled::CaughtUp { retry_after: Some(wait), .. } if wait == secs(3)
+    ));
     assert_eq!(
         server.take_sinces(),
         [None, some(MOOSE), some("cursor_position_of_this_event")]

@@ -190,7 +190,7 @@ async fn a_refused_credential_or_an_expired_position_ends_with_a_message() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(
         stderr.trim(),
-        format!("journal: token endpoint {TOKEN_URL} answered 401: invalid_client")
+        format!("journal: access token unavailable from {TOKEN_URL}: status 401: invalid_client")
     );
     assert!(!stderr.contains("s3cret"));
 

@@ -5,8 +5,8 @@
 
 use std::sync::Arc;
 
-use aep_flow_run::webhook::{
-    ImsCredentials, ImsTokenProvider, JournalConsumer, Polled, TokenError, TokenProvider,
+use aep_flow_run::journal::{
+    ImsCredentials, ImsTokenProvider, JournalConsumer, JournalError, Polled, TokenProvider,
 };
 use url::Url;
 
@@ -98,30 +98,35 @@ async fn a_token_endpoint_answering_garbage_or_401_is_a_typed_error() {
     let cases = [
         (
             Reply::new(200, "<html>maintenance</html>"),
-            TokenError::InvalidResponse {
+            JournalError::Token {
                 endpoint: TOKEN_URL.to_owned(),
-                reason: "the body is no JSON token response".to_owned(),
+                status: None,
+                reason: "no usable token: the body is no JSON token response".to_owned(),
             },
         ),
         (
             Reply::new(200, r#"{"token_type": "bearer", "expires_in": 86399}"#),
-            TokenError::InvalidResponse {
+            JournalError::Token {
                 endpoint: TOKEN_URL.to_owned(),
-                reason: "no `access_token`".to_owned(),
+                status: None,
+                reason: "no usable token: no `access_token`".to_owned(),
             },
         ),
         (
             Reply::new(200, r#"{"access_token": "t", "expires_in": 0}"#),
-            TokenError::InvalidResponse {
+            JournalError::Token {
                 endpoint: TOKEN_URL.to_owned(),
-                reason: "no positive `expires_in`".to_owned(),
+                status: None,
+                reason: "no usable token: no positive `expires_in`".to_owned(),
             },
         ),
         (
             Reply::new(200, r#"{"access_token": "a\nb", "expires_in": 60}"#),
-            TokenError::InvalidResponse {
+            JournalError::Token {
                 endpoint: TOKEN_URL.to_owned(),
-                reason: "the `access_token` holds characters a header cannot".to_owned(),
+                status: None,
+                reason: "no usable token: the `access_token` holds characters a header cannot"
+                    .to_owned(),
             },
         ),
         (
@@ -129,18 +134,18 @@ async fn a_token_endpoint_answering_garbage_or_401_is_a_typed_error() {
                 401,
                 r#"{"error": "invalid_client", "error_description": "invalid client_secret parameter"}"#,
             ),
-            TokenError::Status {
+            JournalError::Token {
                 endpoint: TOKEN_URL.to_owned(),
-                status: 401,
-                message: "invalid_client: invalid client_secret parameter".to_owned(),
+                status: Some(401),
+                reason: "invalid_client: invalid client_secret parameter".to_owned(),
             },
         ),
         (
             Reply::new(503, "busy"),
-            TokenError::Status {
+            JournalError::Token {
                 endpoint: TOKEN_URL.to_owned(),
-                status: 503,
-                message: "busy".to_owned(),
+                status: Some(503),
+                reason: "busy".to_owned(),
             },
         ),
     ];
@@ -151,13 +156,13 @@ async fn a_token_endpoint_answering_garbage_or_401_is_a_typed_error() {
         assert!(!error.to_string().contains(SECRET));
     }
     assert_eq!(
-        TokenError::Status {
+        JournalError::Token {
             endpoint: TOKEN_URL.to_owned(),
-            status: 401,
-            message: "invalid_client: invalid client_secret parameter".to_owned(),
+            status: Some(401),
+            reason: "invalid_client: invalid client_secret parameter".to_owned(),
         }
         .to_string(),
-        format!("token endpoint {TOKEN_URL} answered 401: invalid_client: invalid client_secret parameter")
+        format!("access token unavailable from {TOKEN_URL}: status 401: invalid_client: invalid client_secret parameter")
     );
     // A failure is not cached: the endpoint answering again gives a token.
     assert_eq!(tokens.token().await.unwrap().secret(), "tok-1");
@@ -166,7 +171,7 @@ async fn a_token_endpoint_answering_garbage_or_401_is_a_typed_error() {
         .with_endpoint(Url::parse("http://ims-na1.adobelogin.com/ims/token/v3").unwrap());
     assert!(matches!(
         plain.token().await,
-        Err(TokenError::Transport { reason, .. }) if reason == "only https URLs without credentials are fetched"
+        Err(JournalError::Token { status: None, reason, .. }) if reason == "only https URLs without credentials are fetched"
     ));
 }
 
@@ -198,11 +203,11 @@ async fn the_journal_renews_a_refused_token_once() {
     // A token endpoint that refuses the credential stops the consumer with a typed error.
     server.token_fault(Reply::new(401, r#"{"error": "invalid_client"}"#));
     server.journal_fault(Reply::new(401, "expired token"));
-    consumer.acknowledge(&page).await.unwrap();
+    consumer.complete(&page).await.unwrap();
     let error = consumer.poll().await.unwrap_err();
     assert_eq!(
         error.to_string(),
-        format!("token endpoint {TOKEN_URL} answered 401: invalid_client")
+        format!("access token unavailable from {TOKEN_URL}: status 401: invalid_client")
     );
     assert_eq!(consumer.position(), Some("rabbit:a1b2c3d4.1"));
 }

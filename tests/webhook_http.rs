@@ -42,7 +42,7 @@ async fn handled_events_are_200_failed_ones_503_and_delivered_again() {
         .await;
     assert_eq!(response.status(), 503);
     assert_eq!(response.headers()["retry-after"], "60");
-    assert_eq!(received, Received::Rejected(WebhookError::HandlingFailed));
+    assert_eq!(received, Received::Refused(WebhookError::HandlingFailed));
 
     // Adobe's retry: handed over again, handled, 200.
     let (response, _) = receiver

@@ -1,9 +1,8 @@
 //! The I/O Events journal: pages, `Link: <...>; rel="next"`, and the 204 end of journal.
 #![cfg(feature = "webhook")]
 
-use aep_flow_run::webhook::{
-    next_link, read_journal_response, JournalPage, JournalResponse, WebhookError,
-};
+use aep_flow_run::journal::{next_link, read_journal_response, JournalError, JournalPage, Polled};
+use aep_flow_run::EventKind;
 use url::Url;
 
 const PAGE: &[u8] = br#"{
@@ -22,32 +21,57 @@ fn request_url() -> Url {
         .unwrap()
 }
 
+/// A `200` of the journal, read as a page.
+fn page(body: &[u8]) -> Result<JournalPage, JournalError> {
+    match read_journal_response(200, None, &request_url(), body)? {
+        Polled::Page(page) => Ok(page),
+        other => panic!("a 200 is a page: {other:?}"),
+    }
+}
+
 #[test]
 fn a_page_with_its_positions_and_next_link() {
     let link = "</events/organizations/o/integrations/i/r?since=v2:p2&limit=2>; rel=\"next\"";
-    let JournalResponse::Page { page, next } =
-        read_journal_response(200, Some(link), &request_url(), PAGE).unwrap()
+    let Polled::Page(page) = read_journal_response(200, Some(link), &request_url(), PAGE).unwrap()
     else {
         panic!("expected a page")
     };
     let positions: Vec<_> = page
         .events
         .iter()
-        .map(|event| {
+        .map(|incoming| {
             (
-                event.event_id.as_deref().unwrap(),
-                event.journal_position.as_deref().unwrap(),
+                incoming.event.event_id().unwrap(),
+                incoming.event.journal_position().unwrap(),
+                incoming.key.as_str(),
             )
         })
         .collect();
-    assert_eq!(positions, [("e1", "v2:p1"), ("e2", "v2:p2")]);
-    assert_eq!(page.page.last.as_deref(), Some("v2:p2"));
-    assert_eq!(page.page.count, Some(2));
-    assert_eq!(page.last_position(), Some("v2:p2"));
+    assert_eq!(positions, [("e1", "v2:p1", "e1"), ("e2", "v2:p2", "e2")]);
+    assert_eq!(page.last.as_deref(), Some("v2:p2"));
+    assert_eq!(page.count, Some(2));
+    assert_eq!(page.position.as_deref(), Some("v2:p2"));
+    assert_eq!(page.url, request_url());
     assert_eq!(
-        next.unwrap().as_str(),
+        page.next.unwrap().as_str(),
         "https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2&limit=2"
     );
+}
+
+/// The reader users call and the consumer read a page the same way: every event of it,
+/// alerts and other events included (the public reader once refused a page with an alert).
+#[test]
+fn a_page_holding_an_alert_reads_as_every_event() {
+    let body = br#"{"events": [
+        {"position": "p1", "event": {"event_id": "e1", "event": {"id": "run-1", "metrics": {}}}},
+        {"position": "p2", "event": {"event_id": "e2", "event": {"id": "alert-1",
+            "status": "FIRING", "name": "Sources Flow Run Delay", "message": "late",
+            "flowId": "f-1", "createdAt": 1700000000000}}}
+    ], "_page": {"last": "p2", "count": 2}}"#;
+    let page = page(body).unwrap();
+    let kinds: Vec<_> = page.events.iter().map(|i| i.event.kind()).collect();
+    assert_eq!(kinds, [EventKind::FlowRun, EventKind::Alert]);
+    assert_eq!(page.events[1].event.journal_position(), Some("p2"));
 }
 
 #[test]
@@ -55,39 +79,43 @@ fn no_content_is_the_end_of_the_journal_for_now() {
     let link = "<https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2>; rel=\"next\"";
     assert_eq!(
         read_journal_response(204, Some(link), &request_url(), b"").unwrap(),
-        JournalResponse::End {
+        Polled::CaughtUp {
             next: Some(
                 Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2")
                     .unwrap()
-            )
+            ),
+            retry_after: None,
         }
     );
     assert_eq!(
         read_journal_response(204, None, &request_url(), b"").unwrap(),
-        JournalResponse::End { next: None }
+        Polled::CaughtUp {
+            next: None,
+            retry_after: None
+        }
     );
-    assert_eq!(
+    assert!(matches!(
         read_journal_response(401, None, &request_url(), b"{}"),
-        Err(WebhookError::UnexpectedStatus { status: 401 })
-    );
+        Err(JournalError::Status { status: 401, .. })
+    ));
 }
 
 #[test]
 fn pages_are_checked() {
-    assert!(JournalPage::parse(b"{\"events\": [{\"position\": 1, \"event\": 5}]}").is_err());
-    assert!(JournalPage::parse(b"[]").is_err());
-    assert!(JournalPage::parse(b"{\"_page\": {}}").is_err());
-    assert!(JournalPage::parse(b"{\"events\": [], \"_page\": \"x\"}").is_err());
-    let page = JournalPage::parse(b"{\"events\": []}").unwrap();
-    assert!(page.events.is_empty() && page.last_position().is_none());
+    // An entry whose event is no object is kept as an other event, as any body reads it.
+    let odd = page(b"{\"events\": [{\"position\": 1, \"event\": 5}]}").unwrap();
+    assert_eq!(odd.events[0].event.kind(), EventKind::Other);
+    assert!(page(b"[]").is_err());
+    assert!(page(b"{\"_page\": {}}").is_err());
+    assert!(page(b"{\"events\": [], \"_page\": \"x\"}").is_err());
+    let empty = page(b"{\"events\": []}").unwrap();
+    assert!(empty.events.is_empty() && empty.position.is_none());
     // Without `_page`, the last event's position is where to resume.
     let mut without_page = String::from_utf8(PAGE.to_vec()).unwrap();
     let cut = without_page.find(",\n  \"_page\"").unwrap();
     without_page.replace_range(cut..without_page.rfind('}').unwrap(), "\n");
     assert_eq!(
-        JournalPage::parse(without_page.as_bytes())
-            .unwrap()
-            .last_position(),
+        page(without_page.as_bytes()).unwrap().position.as_deref(),
         Some("v2:p2")
     );
 }
@@ -130,7 +158,7 @@ fn next_links_stay_on_the_requests_origin() {
         assert!(
             matches!(
                 next_link(link, &base),
-                Err(WebhookError::ForeignLink { .. })
+                Err(JournalError::ForeignLink { .. })
             ),
             "{link}: {:?}",
             next_link(link, &base)
@@ -150,6 +178,6 @@ fn next_links_stay_on_the_requests_origin() {
     // A journal response carrying a foreign link is refused as a whole.
     assert!(matches!(
         read_journal_response(204, Some("<https://evil.example/>; rel=next"), &base, b""),
-        Err(WebhookError::ForeignLink { .. })
+        Err(JournalError::ForeignLink { .. })
     ));
 }

@@ -6,11 +6,38 @@
 
 use std::time::Duration;
 
-use aep_flow_run::webhook::{
-    Claim, DedupStore, Received, Receiver, RedisSettings, RedisStore, RunChange, RunStore,
-    StoreError,
+use aep_flow_run::store::{
+    Claim, DedupStore, EventKey, RedisSettings, RedisStore, RunChange, RunStore, StoreError,
 };
+use aep_flow_run::webhook::{Received, Receiver};
 use aep_flow_run::{parse_runs, FlowRun, Status};
+
+/// One key or run at a time, for these tests: the store takes a delivery's at once.
+trait OneAtATime {
+    async fn claim_one(&self, key: &str, lease: Duration) -> Result<Claim, StoreError>;
+    async fn complete_one(&self, key: &str, keep: Duration) -> Result<(), StoreError>;
+    async fn abandon_one(&self, key: &str) -> Result<(), StoreError>;
+    async fn observe_one(&self, run: &FlowRun) -> Result<RunChange, StoreError>;
+}
+
+impl OneAtATime for RedisStore {
+    async fn claim_one(&self, key: &str, lease: Duration) -> Result<Claim, StoreError> {
+        let claims = self.claim(&[EventKey::from(key)], lease).await?;
+        Ok(claims[0])
+    }
+
+    async fn complete_one(&self, key: &str, keep: Duration) -> Result<(), StoreError> {
+        self.complete(&[EventKey::from(key)], keep).await
+    }
+
+    async fn abandon_one(&self, key: &str) -> Result<(), StoreError> {
+        self.abandon(&[EventKey::from(key)]).await
+    }
+
+    async fn observe_one(&self, run: &FlowRun) -> Result<RunChange, StoreError> {
+        Ok(self.observe(&[run]).await?.remove(0))
+    }
+}
 
 #[path = "support/redis_env.rs"]
 mod redis_env;
@@ -52,19 +79,19 @@ async fn a_claim_is_shared_by_the_replicas() {
     let Some((one, two)) = replicas("claim_shared").await else {
         return;
     };
-    assert_eq!(one.claim("e1", LEASE).await.unwrap(), Claim::Claimed);
-    assert_eq!(two.claim("e1", LEASE).await.unwrap(), Claim::InFlight);
-    assert_eq!(one.claim("e1", LEASE).await.unwrap(), Claim::InFlight);
+    assert_eq!(one.claim_one("e1", LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(two.claim_one("e1", LEASE).await.unwrap(), Claim::InFlight);
+    assert_eq!(one.claim_one("e1", LEASE).await.unwrap(), Claim::InFlight);
     // Another replica's release does not give up a claim that is not its own.
-    two.release("e1").await.unwrap();
-    assert_eq!(two.claim("e1", LEASE).await.unwrap(), Claim::InFlight);
-    one.mark_done("e1", KEEP).await.unwrap();
-    assert_eq!(two.claim("e1", LEASE).await.unwrap(), Claim::Done);
-    assert_eq!(one.claim("e1", LEASE).await.unwrap(), Claim::Done);
+    two.abandon_one("e1").await.unwrap();
+    assert_eq!(two.claim_one("e1", LEASE).await.unwrap(), Claim::InFlight);
+    one.complete_one("e1", KEEP).await.unwrap();
+    assert_eq!(two.claim_one("e1", LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(one.claim_one("e1", LEASE).await.unwrap(), Claim::Done);
     // Released, the event is new again, for either replica.
-    assert_eq!(one.claim("e2", LEASE).await.unwrap(), Claim::Claimed);
-    one.release("e2").await.unwrap();
-    assert_eq!(two.claim("e2", LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(one.claim_one("e2", LEASE).await.unwrap(), Claim::Claimed);
+    one.abandon_one("e2").await.unwrap();
+    assert_eq!(two.claim_one("e2", LEASE).await.unwrap(), Claim::Claimed);
     assert_eq!(one.late_marks(), 0);
 }
 
@@ -77,10 +104,10 @@ async fn keys_are_namespaced_and_expire() {
     let prefix = one.settings().prefix.clone();
     assert_eq!(one.event_key("e"), format!("{prefix}event:e"));
     assert_eq!(one.run_key("r"), format!("{prefix}run:r"));
-    one.claim("e", LEASE).await.unwrap();
+    one.claim_one("e", LEASE).await.unwrap();
     let held = raw(&one, &url, &one.event_key("e")).await.unwrap();
     assert!(held.starts_with("claimed:"), "{held}");
-    one.mark_done("e", KEEP).await.unwrap();
+    one.complete_one("e", KEEP).await.unwrap();
     assert_eq!(
         raw(&one, &url, &one.event_key("e")).await.as_deref(),
         Some("done")
@@ -97,11 +124,11 @@ async fn keys_are_namespaced_and_expire() {
         "{ttl}"
     );
     // A claim's lease is its expiry.
-    one.claim("short", Duration::from_millis(200))
+    one.claim_one("short", Duration::from_millis(200))
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(400)).await;
-    assert_eq!(one.claim("short", LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(one.claim_one("short", LEASE).await.unwrap(), Claim::Claimed);
 }
 
 /// The choice for a late mark: the event was handled, so `done` is recorded whatever the
@@ -112,20 +139,20 @@ async fn a_late_mark_still_records_done_and_is_counted() {
         return;
     };
     let short = Duration::from_millis(150);
-    assert_eq!(one.claim("e", short).await.unwrap(), Claim::Claimed);
+    assert_eq!(one.claim_one("e", short).await.unwrap(), Claim::Claimed);
     tokio::time::sleep(Duration::from_millis(300)).await;
     // The lease ran out: the other replica claims the event and starts handling it.
-    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(two.claim_one("e", LEASE).await.unwrap(), Claim::Claimed);
     // The first replica finishes: done replaces the other's claim.
-    one.mark_done("e", KEEP).await.unwrap();
+    one.complete_one("e", KEEP).await.unwrap();
     assert_eq!(one.late_marks(), 1);
     // The other replica's handling fails: its release leaves done in place.
-    two.release("e").await.unwrap();
-    assert_eq!(one.claim("e", LEASE).await.unwrap(), Claim::Done);
-    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Done);
+    two.abandon_one("e").await.unwrap();
+    assert_eq!(one.claim_one("e", LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(two.claim_one("e", LEASE).await.unwrap(), Claim::Done);
     // Or it succeeds: done stays done.
-    two.mark_done("e", KEEP).await.unwrap();
-    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Done);
+    two.complete_one("e", KEEP).await.unwrap();
+    assert_eq!(two.claim_one("e", LEASE).await.unwrap(), Claim::Done);
     assert_eq!(
         two.late_marks(),
         0,
@@ -133,11 +160,11 @@ async fn a_late_mark_still_records_done_and_is_counted() {
     );
 
     // A lease that ran out with nobody claiming since: still recorded as done.
-    assert_eq!(one.claim("f", short).await.unwrap(), Claim::Claimed);
+    assert_eq!(one.claim_one("f", short).await.unwrap(), Claim::Claimed);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    one.mark_done("f", KEEP).await.unwrap();
+    one.complete_one("f", KEEP).await.unwrap();
     assert_eq!(one.late_marks(), 2);
-    assert_eq!(two.claim("f", LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(two.claim_one("f", LEASE).await.unwrap(), Claim::Done);
 }
 
 /// A release after the lease ran out and another replica claimed: the other claim stays.
@@ -147,15 +174,17 @@ async fn a_late_release_leaves_the_next_claim_alone() {
         return;
     };
     assert_eq!(
-        one.claim("e", Duration::from_millis(150)).await.unwrap(),
+        one.claim_one("e", Duration::from_millis(150))
+            .await
+            .unwrap(),
         Claim::Claimed
     );
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(two.claim("e", LEASE).await.unwrap(), Claim::Claimed);
-    one.release("e").await.unwrap();
-    assert_eq!(one.claim("e", LEASE).await.unwrap(), Claim::InFlight);
-    two.mark_done("e", KEEP).await.unwrap();
-    assert_eq!(one.claim("e", LEASE).await.unwrap(), Claim::Done);
+    assert_eq!(two.claim_one("e", LEASE).await.unwrap(), Claim::Claimed);
+    one.abandon_one("e").await.unwrap();
+    assert_eq!(one.claim_one("e", LEASE).await.unwrap(), Claim::InFlight);
+    two.complete_one("e", KEEP).await.unwrap();
+    assert_eq!(one.claim_one("e", LEASE).await.unwrap(), Claim::Done);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -173,7 +202,9 @@ async fn concurrent_claims_give_one_winner() {
                 two.clone()
             };
             let id = id.clone();
-            tasks.push(tokio::spawn(async move { store.claim(&id, LEASE).await }));
+            tasks.push(tokio::spawn(
+                async move { store.claim_one(&id, LEASE).await },
+            ));
         }
         let mut claimed = 0;
         for task in tasks {
@@ -207,14 +238,14 @@ async fn run_state_is_decided_as_the_tracker_decides() {
     let started = state(1_700_000_000_000, "a", "inProgress");
     let done = state(1_700_000_060_000, "b", "success");
     let tie = state(1_700_000_060_000, "c", "success");
-    assert_eq!(one.observe(&done).await.unwrap(), RunChange::New);
-    assert_eq!(two.observe(&started).await.unwrap(), RunChange::Stale);
-    assert_eq!(two.observe(&done).await.unwrap(), RunChange::Duplicate);
-    assert_eq!(one.observe(&tie).await.unwrap(), RunChange::Updated);
+    assert_eq!(one.observe_one(&done).await.unwrap(), RunChange::New);
+    assert_eq!(two.observe_one(&started).await.unwrap(), RunChange::Stale);
+    assert_eq!(two.observe_one(&done).await.unwrap(), RunChange::Duplicate);
+    assert_eq!(one.observe_one(&tie).await.unwrap(), RunChange::Updated);
     assert_eq!(two.latest("run-1").await.unwrap(), Some(tie.clone()));
     let failed = state(1_700_000_120_000, "d", "failed");
     assert_eq!(
-        two.observe(&failed).await.unwrap(),
+        two.observe_one(&failed).await.unwrap(),
         RunChange::StatusChanged {
             from: Some(Status::Success),
             to: Some(Status::Failed)
@@ -223,7 +254,10 @@ async fn run_state_is_decided_as_the_tracker_decides() {
     assert_eq!(one.latest("run-1").await.unwrap(), Some(failed));
     assert_eq!(one.latest("no-such-run").await.unwrap(), None);
     let anonymous = parse_runs(br#"{"metrics": {}}"#).unwrap().remove(0);
-    assert_eq!(one.observe(&anonymous).await.unwrap(), RunChange::Untracked);
+    assert_eq!(
+        one.observe_one(&anonymous).await.unwrap(),
+        RunChange::Untracked
+    );
 }
 
 /// Two replicas receive the states of one run in opposite orders, at the same time: they
@@ -252,7 +286,7 @@ async fn replicas_agree_on_the_latest_state_whatever_the_order() {
         async move {
             let mut changes = Vec::new();
             for run in &forward {
-                changes.push(one.observe(run).await.unwrap());
+                changes.push(one.observe_one(run).await.unwrap());
             }
             changes
         }
@@ -262,7 +296,7 @@ async fn replicas_agree_on_the_latest_state_whatever_the_order() {
         async move {
             let mut changes = Vec::new();
             for run in &backward {
-                changes.push(two.observe(run).await.unwrap());
+                changes.push(two.observe_one(run).await.unwrap());
             }
             changes
         }
@@ -278,7 +312,7 @@ async fn replicas_agree_on_the_latest_state_whatever_the_order() {
     assert_eq!(two.latest("run-1").await.unwrap().as_ref(), states.last());
     // Nothing older than what is kept is accepted afterwards.
     for run in &states[..39] {
-        assert_eq!(one.observe(run).await.unwrap(), RunChange::Stale);
+        assert_eq!(one.observe_one(run).await.unwrap(), RunChange::Stale);
     }
 }
 
@@ -298,7 +332,7 @@ async fn an_unreachable_redis_gives_503() {
     assert!(RedisStore::connect(&url, settings.clone()).await.is_err());
     let store = RedisStore::open(&url, settings).unwrap();
     let started = std::time::Instant::now();
-    let error = store.claim("e", LEASE).await.unwrap_err();
+    let error = store.claim_one("e", LEASE).await.unwrap_err();
     assert!(
         matches!(
             error,
@@ -307,20 +341,16 @@ async fn an_unreachable_redis_gives_503() {
         "{error:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(2));
-    let receiver = Receiver::with_store(webhook_sign::test_verifier("me"), store);
+    let receiver = Receiver::new(webhook_sign::test_verifier("me")).with_store(store);
     let body =
         br#"{"event_id": "e", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}"#;
     let headers = webhook_sign::signed_headers(body);
     let reception = receiver
         .handle("POST", "", webhook_sign::pairs(&headers), body)
         .await;
-    assert_eq!(
-        reception.response.status, 503,
-        "{}",
-        reception.response.body
-    );
-    assert!(reception.response.retry_after.is_some());
-    assert!(matches!(reception.received, Received::Rejected(_)));
+    assert_eq!(reception.status, 503, "{}", reception.body);
+    assert!(reception.retry_after.is_some());
+    assert!(matches!(reception.received, Received::Refused(_)));
     assert!(RedisStore::open("not a url", RedisSettings::default()).is_err());
 }
 
@@ -330,15 +360,15 @@ async fn receivers_on_two_replicas_deduplicate_together() {
     let Some((one, two)) = replicas("receivers").await else {
         return;
     };
-    let first = Receiver::with_store(webhook_sign::test_verifier("me"), one);
-    let second = Receiver::with_store(webhook_sign::test_verifier("me"), two);
+    let first = Receiver::new(webhook_sign::test_verifier("me")).with_store(one);
+    let second = Receiver::new(webhook_sign::test_verifier("me")).with_store(two);
     let body = br#"[{"event_id": "a", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}},
                    {"event_id": "b", "recipient_client_id": "me", "event": {"id": "s", "metrics": {}}}]"#;
     let headers = webhook_sign::signed_headers(body);
     let reception = first
         .handle("POST", "", webhook_sign::pairs(&headers), body)
         .await;
-    assert_eq!(reception.response.status, 200);
+    assert_eq!(reception.status, 200);
     let Received::Delivery { events, .. } = &reception.received else {
         panic!("{:?}", reception.received)
     };
@@ -346,12 +376,12 @@ async fn receivers_on_two_replicas_deduplicate_together() {
     let meanwhile = second
         .handle("POST", "", webhook_sign::pairs(&headers), body)
         .await;
-    assert_eq!(meanwhile.response.status, 503);
+    assert_eq!(meanwhile.status, 503);
     first.complete(events).await.unwrap();
     let again = second
         .handle("POST", "", webhook_sign::pairs(&headers), body)
         .await;
-    assert_eq!(again.response.status, 200);
+    assert_eq!(again.status, 200);
     let Received::Delivery { events, .. } = &again.received else {
         panic!()
     };
@@ -375,7 +405,7 @@ async fn a_lost_connection_is_reconnected() {
     let store = RedisStore::connect(&store_url, settings("reconnect"))
         .await
         .unwrap();
-    assert_eq!(store.claim("e", LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.claim_one("e", LEASE).await.unwrap(), Claim::Claimed);
     let admin = redis::Client::open(format!("{base}/0")).unwrap();
     let mut admin = admin.get_multiplexed_async_connection().await.unwrap();
     let clients: String = redis::cmd("CLIENT")
@@ -408,7 +438,7 @@ async fn a_lost_connection_is_reconnected() {
     // and the next ones succeed.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
-        match store.claim("e", LEASE).await {
+        match store.claim_one("e", LEASE).await {
             Ok(claim) => {
                 assert_eq!(claim, Claim::InFlight);
                 break;
@@ -468,7 +498,7 @@ async fn claim_until_it_works(
 ) -> Result<Claim, StoreError> {
     let deadline = std::time::Instant::now() + limit;
     loop {
-        match store.claim(id, LEASE).await {
+        match store.claim_one(id, LEASE).await {
             Ok(claim) => return Ok(claim),
             Err(error) if std::time::Instant::now() >= deadline => return Err(error),
             Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
@@ -502,10 +532,10 @@ async fn the_store_recovers_from_a_restart_and_from_a_pause_while_connecting() {
     let _ = redis.child.kill();
     let _ = redis.child.wait();
     let started = std::time::Instant::now();
-    assert!(store.claim("while-down", LEASE).await.is_err());
+    assert!(store.claim_one("while-down", LEASE).await.is_err());
     assert!(started.elapsed() < Duration::from_secs(2));
     tokio::time::sleep(Duration::from_millis(700)).await;
-    assert!(store.claim("while-down", LEASE).await.is_err());
+    assert!(store.claim_one("while-down", LEASE).await.is_err());
     // Started again (empty: no persistence): the same store works again.
     drop(redis);
     let redis = OwnRedis::start(&program, port, "recovers");
@@ -517,12 +547,12 @@ async fn the_store_recovers_from_a_restart_and_from_a_pause_while_connecting() {
     // A new store whose first connection meets a paused server.
     redis.signal("STOP");
     let fresh = RedisStore::open(&url, settings).unwrap();
-    assert!(fresh.claim("paused", LEASE).await.is_err());
+    assert!(fresh.claim_one("paused", LEASE).await.is_err());
     tokio::time::sleep(Duration::from_millis(1500)).await;
     redis.signal("CONT");
     assert_eq!(
         claim_until_it_works(&fresh, "paused", Duration::from_secs(10)).await,
         Ok(Claim::Claimed)
     );
-    assert_eq!(store.claim("paused", LEASE).await, Ok(Claim::InFlight));
+    assert_eq!(store.claim_one("paused", LEASE).await, Ok(Claim::InFlight));
 }

@@ -27,7 +27,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use aep_flow_run::webhook::{RedisSettings, RedisStore, RunStore};
+use aep_flow_run::store::{RedisSettings, RedisStore, RunStore};
 use aep_flow_run::{parse_events, parse_runs, Event, FlowRun};
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -3,7 +3,7 @@
 
 use std::time::{Duration, SystemTime};
 
-use aep_flow_run::webhook::{Deduplicator, EventIdStore, RunChange, RunTracker};
+use aep_flow_run::store::{Claim, Deduplicator, RunChange, RunTracker};
 use aep_flow_run::{parse_runs, FlowRun, Status};
 
 fn state(updated_at: u64, etag: &str, status: &str) -> FlowRun {
@@ -83,17 +83,21 @@ fn status_changes_are_reported() {
 #[test]
 fn deduplicator_window_and_capacity() {
     let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let lease = Duration::from_secs(60);
+    let keep = Duration::from_secs(25 * 3600);
     let mut seen = Deduplicator::default();
-    assert_eq!(seen.max_age(), Duration::from_secs(25 * 3600));
-    assert!(seen.insert("e1", start));
+    assert_eq!(seen.claim_at("e1", lease, start), Claim::Claimed);
+    seen.complete_at("e1", keep, start);
     // Adobe retries for 24 hours: a retry a day later is still a duplicate.
-    assert!(!seen.insert("e1", start + Duration::from_secs(24 * 3600)));
-    assert!(seen.contains("e1", start + Duration::from_secs(24 * 3600)));
-    assert!(seen.insert("e1", start + Duration::from_secs(26 * 3600)));
+    let day_later = start + Duration::from_secs(24 * 3600);
+    assert_eq!(seen.claim_at("e1", lease, day_later), Claim::Done);
+    assert!(seen.contains("e1", day_later));
+    let too_late = start + Duration::from_secs(26 * 3600);
+    assert_eq!(seen.claim_at("e1", lease, too_late), Claim::Claimed);
 
-    let mut small = Deduplicator::new(1000, Duration::from_secs(60));
+    let mut small = Deduplicator::new(1000);
     for i in 0..100_000u32 {
-        small.insert(&i.to_string(), start);
+        small.complete_at(&i.to_string(), lease, start);
     }
     assert_eq!(small.len(), 1000);
     assert!(small.contains("99999", start) && !small.contains("0", start));

@@ -7,6 +7,8 @@
 mod body;
 pub mod extra;
 mod fields;
+#[cfg(feature = "webhook")]
+mod is_array;
 mod list;
 mod number;
 mod object;
@@ -19,6 +21,8 @@ pub(crate) use fields::{
     duplicate, fill_by_value, scalars_give, unique_keys, unknown_field, Absent, Direct, Fields,
     Fill, Hook, Key, NoHook, SerdeFields,
 };
+#[cfg(feature = "webhook")]
+pub(crate) use is_array::IsArray;
 pub(crate) use list::fill_list_direct;
 pub(crate) use number::{parse_integer, WireInt};
 pub(crate) use object::{fill_object, fill_object_direct, wire_object, ObjectFill, WireObject};

@@ -1,9 +1,14 @@
-//! The webhook module's error type.
+//! The webhook room's error: which check a request failed, and the status Adobe must see.
 
 use std::time::Duration;
 
-/// Why a delivery, a key or a journal response was refused. Each variant names the check
-/// that failed; [`WebhookError::status_code`] gives the HTTP status to answer a delivery with.
+use crate::store::StoreError;
+use crate::SharedError;
+
+/// Why a request or a key was refused. Each variant names the check that failed;
+/// [`WebhookError::status_code`] gives the HTTP status to answer a delivery with. The text
+/// names the check only; the underlying error (a store's, a key source's) is kept as the
+/// [`source`](std::error::Error::source), for logs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebhookError {
@@ -64,8 +69,11 @@ pub enum WebhookError {
     KeyUnavailable {
         /// The key path.
         key_path: String,
-        /// Why.
-        reason: String,
+        /// Why, in short (`the key source failed`, `too many new key paths this minute`, ...).
+        reason: &'static str,
+        /// The key source's error, when it failed.
+        #[source]
+        source: Option<SharedError>,
     },
     /// A PEM given to [`Verifier::add_public_key_pem`](super::Verifier::add_public_key_pem)
     /// is no usable RSA public key.
@@ -136,16 +144,9 @@ pub enum WebhookError {
     /// released, and Adobe should deliver them again.
     #[error("the events could not be handled; retry later")]
     HandlingFailed,
-    /// The deduplication store failed or did not answer in time.
-    #[error(transparent)]
+    /// The deduplication store failed or did not answer in time (its error is the source).
+    #[error("deduplication store unavailable")]
     Store(#[from] StoreError),
-    /// A journal `Link` header points away from the request's scheme, host and port (or
-    /// carries credentials): it is not followed.
-    #[error("refused journal link to another origin: {link}")]
-    ForeignLink {
-        /// The resolved link (at most 200 characters of it).
-        link: String,
-    },
     /// The body is not JSON, so no recipient client id can be read from it.
     #[error("invalid JSON body: {message}")]
     InvalidBody {
@@ -167,15 +168,6 @@ pub enum WebhookError {
     /// A `GET` without a `challenge` query parameter.
     #[error("no `challenge` query parameter")]
     MissingChallenge,
-    /// A journal response with a status other than 200 (events) and 204 (no new events).
-    #[error("unexpected journal response status {status}")]
-    UnexpectedStatus {
-        /// The HTTP status.
-        status: u16,
-    },
-    /// A journal page (or other authentic body) that does not parse.
-    #[error("unreadable body: {0}")]
-    Parse(#[from] crate::Error),
 }
 
 fn at(index: Option<usize>) -> String {
@@ -209,8 +201,7 @@ impl WebhookError {
             | WebhookError::MissingRecipient { .. }
             | WebhookError::InvalidBody { .. }
             | WebhookError::MissingChallenge
-            | WebhookError::JournalPage { .. }
-            | WebhookError::Parse(_) => 400,
+            | WebhookError::JournalPage { .. } => 400,
             WebhookError::SignatureMismatch
             | WebhookError::RecipientMismatch { .. }
             | WebhookError::OrganizationMismatch { .. }
@@ -223,32 +214,7 @@ impl WebhookError {
             | WebhookError::EventInFlight { .. }
             | WebhookError::HandlingFailed
             | WebhookError::Store(_) => 503,
-            WebhookError::InvalidPublicKey { .. }
-            | WebhookError::UnexpectedStatus { .. }
-            | WebhookError::ForeignLink { .. } => 500,
+            WebhookError::InvalidPublicKey { .. } => 500,
         }
     }
-}
-
-/// A deduplication store failed: the delivery is answered 503 so that Adobe retries it.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum StoreError {
-    /// The store did not answer within the receiver's timeout.
-    #[error("deduplication store did not answer within {} ms", timeout.as_millis())]
-    Timeout {
-        /// The timeout.
-        timeout: Duration,
-    },
-    /// The store answered with an error (unreachable, refused, ...).
-    #[error("deduplication store unavailable: {reason}")]
-    Unavailable {
-        /// What the store said.
-        reason: String,
-    },
-}
-
-/// Truncates text that came from a request before it goes into an error.
-pub(crate) fn clip(text: &str, max_chars: usize) -> String {
-    text.chars().take(max_chars).collect()
 }

@@ -5,9 +5,15 @@
 //! (RSA, modulus size, public exponent) and verified by `ring`, which parses the DER again
 //! strictly.
 
+use base64::alphabet::STANDARD;
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 
-use super::verify::BASE64;
+/// Standard base64, padded or not: a PEM body, and a delivery's signature headers.
+pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
+    &STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
 
 /// `1.2.840.113549.1.1.1` (rsaEncryption), DER-encoded with its tag and length.
 const RSA_ENCRYPTION_OID: &[u8] = &[

@@ -14,9 +14,8 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde::Deserializer;
 use subtle::ConstantTimeEq;
 
-use super::journal::EventsShape;
 use super::WebhookError;
-use crate::json::Key;
+use crate::json::{IsArray, Key};
 
 const RECIPIENT_KEYS: [&str; 2] = ["recipient_client_id", "recipientclientid"];
 const ORGANIZATION_KEY: &str = "imsOrgId";
@@ -131,7 +130,7 @@ fn read_element<'de, A: MapAccess<'de>>(
                 element.foreign |= !ours;
             }
         } else if key == "events" {
-            element.journal_page |= map.next_value::<EventsShape>()?.0;
+            element.journal_page |= map.next_value::<IsArray>()?.0;
         } else if let Some(organization) = policy.organization {
             let mut found = Organizations::default();
             if key == ORGANIZATION_KEY {

@@ -5,26 +5,18 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use base64::alphabet::STANDARD;
-use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
 use base64::Engine;
 use ring::signature::{UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use url::Url;
 
-use super::error::clip;
 use super::headers::header_names::{
     DIGITAL_SIGNATURE_1, DIGITAL_SIGNATURE_2, PUBLIC_KEY_1_PATH, PUBLIC_KEY_2_PATH,
 };
 use super::keys::{public_key_url, MAX_KEY_AGE};
-use super::pem::read_public_key;
+use super::pem::{read_public_key, BASE64};
 use super::recipient::{check_body, Policy};
 use super::WebhookError;
-
-/// Standard base64, padded or not.
-pub(crate) const BASE64: GeneralPurpose = GeneralPurpose::new(
-    &STANDARD,
-    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
-);
+use crate::text::clip;
 
 /// The longest signature header read: a 4096-bit signature is 684 base64 characters.
 const MAX_SIGNATURE_LEN: usize = 1024;

@@ -11,7 +11,8 @@ use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use aep_flow_run::webhook::{Clock, HttpsClient, Sleep};
+use aep_flow_run::journal::{Clock, HttpsClient};
+use aep_flow_run::BoxFuture;
 use http_body_util::{BodyExt, Full};
 use hyper::body::{Bytes, Incoming};
 use hyper_util::rt::TokioIo;
@@ -99,9 +100,10 @@ impl Server {
     pub fn client(&self) -> HttpsClient {
         let mut roots = rustls::RootCertStore::empty();
         roots.add(self.root.clone()).unwrap();
-        HttpsClient::with_roots(roots)
-            .resolve(JOURNAL_HOST, self.address)
-            .resolve(IMS_HOST, self.address)
+        HttpsClient::new()
+            .with_roots(roots)
+            .with_resolve(JOURNAL_HOST, self.address)
+            .with_resolve(IMS_HOST, self.address)
     }
 
     /// The test root, DER.
@@ -323,7 +325,7 @@ impl Clock for TestClock {
         *self.now.lock().unwrap()
     }
 
-    fn sleep(&self, duration: Duration) -> Sleep<'_> {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
         self.slept.lock().unwrap().push(duration);
         self.advance(duration);
         Box::pin(std::future::ready(()))

@@ -4,8 +4,8 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::error::clip;
-use super::WebhookError;
+use crate::text::clip;
+use crate::webhook::WebhookError;
 
 /// The host Adobe serves its delivery-signing public keys from; a key path is appended.
 pub const PUBLIC_KEY_BASE_URL: &str = "https://static.adobeioevents.com";

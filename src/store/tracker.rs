@@ -40,7 +40,7 @@ pub enum RunChange {
 /// Memory is bounded: beyond `capacity` runs, the run first seen longest ago is forgotten.
 ///
 /// ```
-/// use aep_flow_run::webhook::{RunChange, RunTracker};
+/// use aep_flow_run::store::{RunChange, RunTracker};
 /// use aep_flow_run::{parse_runs, Status};
 ///
 /// let started = &parse_runs(br#"{"id": "r1", "updatedAt": 1700000000000, "metrics": {"statusSummary": {"status": "inProgress"}}}"#)?[0];
@@ -145,7 +145,7 @@ impl RunTracker {
 }
 
 /// Orders two states of one run: by `updatedAt`, then `etag` (absent sorts first).
-pub(super) fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
+pub(crate) fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
     let version = |run: &FlowRun| {
         (
             run.updated_at.as_ref().and_then(|time| time.to_millis()),
@@ -155,18 +155,95 @@ pub(super) fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
     version(a).cmp(&version(b))
 }
 
+/// A run's version as text that sorts byte by byte in the order [`RunTracker`] gives
+/// versions: `0` for no `updatedAt`, else `1` and the epoch milliseconds shifted to unsigned
+/// in 20 digits; then `0` for no `etag`, else `1` and the etag. A store compares these with
+/// a plain byte comparison (never a locale's).
+#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+pub(crate) fn version_key(run: &FlowRun) -> String {
+    let mut key = String::with_capacity(24 + run.etag.as_ref().map_or(0, String::len));
+    match run.updated_at.as_ref().and_then(|time| time.to_millis()) {
+        Some(millis) => {
+            key.push('1');
+            key.push_str(&format!("{:020}", (millis as u64) ^ (1 << 63)));
+        }
+        None => key.push('0'),
+    }
+    match &run.etag {
+        Some(etag) => {
+            key.push('1');
+            key.push_str(etag);
+        }
+        None => key.push('0'),
+    }
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn run(json: &str) -> FlowRun {
+    fn versioned(updated: Option<&str>, etag: Option<&str>) -> FlowRun {
+        let mut json = serde_json::json!({"id": "r", "metrics": {}});
+        if let Some(updated) = updated {
+            json["updatedAt"] = serde_json::from_str(updated).unwrap();
+        }
+        if let Some(etag) = etag {
+            json["etag"] = etag.into();
+        }
+        crate::parse_runs(json.to_string().as_bytes())
+            .unwrap()
+            .remove(0)
+    }
+
+    #[test]
+    fn version_keys_sort_as_the_tracker_orders_versions() {
+        let times = [
+            None,
+            Some("1700000000"),
+            Some("1700000000000"),
+            Some("1700000000001"),
+            Some("\"2023-11-14T22:13:20.5Z\""),
+            Some("4102444800000"),
+            Some("0"),
+        ];
+        let etags = [
+            None,
+            Some(""),
+            Some("\"a\""),
+            Some("\"a-b\""),
+            Some("\"ab\""),
+            Some("\"B\""),
+            Some("\"é\""),
+            Some("\"a\"x"),
+        ];
+        let mut runs = Vec::new();
+        for time in times {
+            for etag in etags {
+                runs.push(versioned(time, etag));
+            }
+        }
+        for a in &runs {
+            for b in &runs {
+                assert_eq!(
+                    version_key(a).cmp(&version_key(b)),
+                    super::compare_versions(a, b),
+                    "{:?} {:?}",
+                    version_key(a),
+                    version_key(b)
+                );
+            }
+        }
+    }
+
+    fn parse(json: &str) -> FlowRun {
         crate::parse_runs(json.as_bytes()).unwrap().remove(0)
     }
 
     #[test]
     fn etag_breaks_ties_the_same_way_in_any_order() {
-        let a = run(r#"{"id": "r", "updatedAt": 1700000000000, "etag": "\"a\"", "metrics": {}}"#);
-        let b = run(r#"{"id": "r", "updatedAt": 1700000000000, "etag": "\"b\"", "metrics": {}}"#);
+        let a = parse(r#"{"id": "r", "updatedAt": 1700000000000, "etag": "\"a\"", "metrics": {}}"#);
+        let b = parse(r#"{"id": "r", "updatedAt": 1700000000000, "etag": "\"b\"", "metrics": {}}"#);
         let mut one = RunTracker::new(4);
         one.observe(&a);
         assert_eq!(one.observe(&b), RunChange::Updated);
@@ -178,10 +255,10 @@ mod tests {
 
     #[test]
     fn status_changes_untracked_and_capacity() {
-        let started = run(
+        let started = parse(
             r#"{"id": "r", "updatedAt": 1700000000, "metrics": {"statusSummary": {"status": "inProgress"}}}"#,
         );
-        let failed = run(
+        let failed = parse(
             r#"{"id": "r", "updatedAt": 1700000001, "metrics": {"statusSummary": {"status": "failed"}}}"#,
         );
         let mut runs = RunTracker::new(1);
@@ -194,18 +271,18 @@ mod tests {
             }
         );
         assert_eq!(
-            runs.observe(&run(r#"{"metrics": {}}"#)),
+            runs.observe(&parse(r#"{"metrics": {}}"#)),
             RunChange::Untracked
         );
         assert_eq!(
-            runs.observe(&run(r#"{"id": "s", "metrics": {}}"#)),
+            runs.observe(&parse(r#"{"id": "s", "metrics": {}}"#)),
             RunChange::New
         );
         assert_eq!(runs.len(), 1);
         assert!(runs.get("r").is_none());
         // A run without updatedAt is older than one with it.
-        let timeless = run(r#"{"id": "s", "metrics": {}}"#);
-        let timed = run(r#"{"id": "s", "updatedAt": 1700000000000, "metrics": {}}"#);
+        let timeless = parse(r#"{"id": "s", "metrics": {}}"#);
+        let timed = parse(r#"{"id": "s", "updatedAt": 1700000000000, "metrics": {}}"#);
         assert_eq!(runs.observe(&timed), RunChange::Updated);
         assert_eq!(runs.observe(&timeless), RunChange::Stale);
     }

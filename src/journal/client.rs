@@ -16,7 +16,7 @@ use url::Url;
 /// trusting the Mozilla roots of `webpki-roots` (or roots given), `https` URLs only, no
 /// redirects followed, bodies bounded, every exchange bounded by a timeout (default 30 s).
 ///
-/// [`resolve`](Self::resolve) connects a host name to a fixed address instead of the one DNS
+/// [`with_resolve`](Self::with_resolve) connects a host name to a fixed address instead of the one DNS
 /// gives (as `curl --resolve` does): the request and the certificate check are for the name
 /// still. Tests use it with a private root and a local TLS server.
 #[derive(Debug, Clone)]
@@ -72,35 +72,30 @@ pub(crate) struct Fetched {
 impl HttpsClient {
     /// A client trusting the Mozilla roots (`webpki-roots`).
     pub fn new() -> Self {
-        let roots = rustls::RootCertStore {
-            roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-        };
-        HttpsClient::with_roots(roots)
-    }
-
-    /// A client trusting `roots` instead (a private root in tests, or a corporate proxy's).
-    pub fn with_roots(roots: rustls::RootCertStore) -> Self {
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let tls = rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("ring supports the default protocol versions")
-            .with_root_certificates(roots)
-            .with_no_client_auth();
         HttpsClient {
-            tls: Arc::new(tls),
+            tls: tls_config(rustls::RootCertStore {
+                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+            }),
             resolve: HashMap::new(),
             timeout: Duration::from_secs(30),
         }
     }
 
+    /// Trusts `roots` instead of the Mozilla roots (a private root in tests, or a corporate
+    /// proxy's).
+    pub fn with_roots(mut self, roots: rustls::RootCertStore) -> Self {
+        self.tls = tls_config(roots);
+        self
+    }
+
     /// Connects to `address` for `host` instead of the address DNS gives.
-    pub fn resolve(mut self, host: &str, address: SocketAddr) -> Self {
+    pub fn with_resolve(mut self, host: &str, address: SocketAddr) -> Self {
         self.resolve.insert(host.to_ascii_lowercase(), address);
         self
     }
 
     /// The longest one exchange (connection, request, response body) may take.
-    pub fn timeout(mut self, timeout: Duration) -> Self {
+    pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
@@ -140,59 +135,11 @@ impl HttpsClient {
         }
         let host = url
             .host_str()
-            .ok_or_else(|| "the URL has no host".to_owned())?
-            .to_owned();
-        let port = url.port_or_known_default().unwrap_or(443);
-        let address = match self.resolve.get(&host.to_ascii_lowercase()) {
-            Some(address) => *address,
-            None => tokio::net::lookup_host((host.as_str(), port))
-                .await
-                .map_err(|error| format!("resolving {host}: {error}"))?
-                .next()
-                .ok_or_else(|| format!("{host} has no address"))?,
-        };
-        let tcp = tokio::net::TcpStream::connect(address)
-            .await
-            .map_err(|error| format!("connecting: {error}"))?;
-        let name = ServerName::try_from(host.clone()).map_err(|error| format!("{error}"))?;
-        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
-            .connect(name, tcp)
-            .await
-            .map_err(|error| format!("TLS: {error}"))?;
-        let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
-            .await
-            .map_err(|error| format!("HTTP: {error}"))?;
-        let limit = self.timeout;
-        tokio::spawn(async move {
-            let _ = tokio::time::timeout(limit, connection).await;
-        });
-        let host_header = match url.port() {
-            Some(port) => format!("{host}:{port}"),
-            None => host.clone(),
-        };
-        let target = match url.query() {
-            Some(query) => format!("{}?{query}", url.path()),
-            None => url.path().to_owned(),
-        };
-        let mut request = http::Request::builder()
-            .method(method)
-            .uri(target)
-            .header(http::header::HOST, host_header)
-            .header(http::header::USER_AGENT, "aep-flow-run")
-            .header(http::header::CONNECTION, "close");
-        for (name, value) in headers {
-            request = request.header(name, value);
-        }
-        let content = match body {
-            Some((content_type, content)) => {
-                request = request.header(http::header::CONTENT_TYPE, content_type);
-                Bytes::from(content)
-            }
-            None => Bytes::new(),
-        };
-        let request = request
-            .body(Full::new(content))
-            .map_err(|error| format!("request: {error}"))?;
+            .ok_or_else(|| "the URL has no host".to_owned())?;
+        let mut sender = self
+            .connect(host, url.port_or_known_default().unwrap_or(443))
+            .await?;
+        let request = request(method, url, host, headers, body)?;
         let response = sender
             .send_request(request)
             .await
@@ -216,4 +163,83 @@ impl HttpsClient {
             body,
         })
     }
+
+    /// A TLS connection to `host`, ready for one HTTP/1.1 request.
+    async fn connect(
+        &self,
+        host: &str,
+        port: u16,
+    ) -> Result<hyper::client::conn::http1::SendRequest<Full<Bytes>>, SendError> {
+        let address = match self.resolve.get(&host.to_ascii_lowercase()) {
+            Some(address) => *address,
+            None => tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|error| format!("resolving {host}: {error}"))?
+                .next()
+                .ok_or_else(|| format!("{host} has no address"))?,
+        };
+        let tcp = tokio::net::TcpStream::connect(address)
+            .await
+            .map_err(|error| format!("connecting: {error}"))?;
+        let name = ServerName::try_from(host.to_owned()).map_err(|error| format!("{error}"))?;
+        let tls = tokio_rustls::TlsConnector::from(self.tls.clone())
+            .connect(name, tcp)
+            .await
+            .map_err(|error| format!("TLS: {error}"))?;
+        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(tls))
+            .await
+            .map_err(|error| format!("HTTP: {error}"))?;
+        let limit = self.timeout;
+        tokio::spawn(async move {
+            let _ = tokio::time::timeout(limit, connection).await;
+        });
+        Ok(sender)
+    }
+}
+
+fn tls_config(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let tls = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("ring supports the default protocol versions")
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Arc::new(tls)
+}
+
+/// The request for `url`, with its `Host` and the caller's headers and body.
+fn request(
+    method: http::Method,
+    url: &Url,
+    host: &str,
+    headers: &[(http::HeaderName, String)],
+    body: Option<(&'static str, String)>,
+) -> Result<http::Request<Full<Bytes>>, SendError> {
+    let host_header = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_owned(),
+    };
+    let target = match url.query() {
+        Some(query) => format!("{}?{query}", url.path()),
+        None => url.path().to_owned(),
+    };
+    let mut request = http::Request::builder()
+        .method(method)
+        .uri(target)
+        .header(http::header::HOST, host_header)
+        .header(http::header::USER_AGENT, "aep-flow-run")
+        .header(http::header::CONNECTION, "close");
+    for (name, value) in headers {
+        request = request.header(name, value);
+    }
+    let content = match body {
+        Some((content_type, content)) => {
+            request = request.header(http::header::CONTENT_TYPE, content_type);
+            Bytes::from(content)
+        }
+        None => Bytes::new(),
+    };
+    Ok(request
+        .body(Full::new(content))
+        .map_err(|error| format!("request: {error}"))?)
 }

@@ -2,8 +2,6 @@
 //! (client credentials) call (feature `fetch`).
 
 use std::fmt;
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -12,6 +10,10 @@ use url::Url;
 
 use super::client::HttpsClient;
 use super::clock::{Clock, SystemClock};
+use super::JournalError;
+use crate::pluggable::forward_impls;
+use crate::text::clip;
+use crate::BoxFuture;
 
 /// The IMS token endpoint (North America; Adobe's documented default).
 pub const IMS_TOKEN_URL: &str = "https://ims-na1.adobelogin.com/ims/token/v3";
@@ -42,75 +44,28 @@ impl fmt::Debug for AccessToken {
     }
 }
 
-/// Why no token could be had. No variant holds a secret: neither the client secret nor a
-/// token appears in its text.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum TokenError {
-    /// The token endpoint could not be reached or did not answer in time.
-    #[error("token endpoint {endpoint}: {reason}")]
-    Transport {
-        /// The endpoint (without its query).
-        endpoint: String,
-        /// What failed.
-        reason: String,
-    },
-    /// The token endpoint answered with another status than 200 (401: wrong client id or
-    /// secret; 400: a scope the credential does not have, ...).
-    #[error("token endpoint {endpoint} answered {status}: {message}")]
-    Status {
-        /// The endpoint (without its query).
-        endpoint: String,
-        /// The HTTP status.
-        status: u16,
-        /// IMS's `error` and `error_description` when it sent them, else the start of the
-        /// body.
-        message: String,
-    },
-    /// A 200 whose body is no token response (not JSON, no `access_token`, no
-    /// `expires_in`, a token type other than bearer).
-    #[error("token endpoint {endpoint} answered no usable token: {reason}")]
-    InvalidResponse {
-        /// The endpoint (without its query).
-        endpoint: String,
-        /// What is wrong.
-        reason: String,
-    },
-    /// Another provider's failure.
-    #[error("access token unavailable: {0}")]
-    Other(String),
-}
-
-/// The future a [`TokenProvider`] returns.
-pub type TokenFuture<'a> =
-    Pin<Box<dyn Future<Output = Result<AccessToken, TokenError>> + Send + 'a>>;
-
-/// Gives the bearer token for journal calls: cached and renewed by the provider.
+/// Gives the bearer token for journal calls: cached and renewed by the provider. A provider
+/// that cannot give one fails with [`JournalError::Token`].
 pub trait TokenProvider: Send + Sync {
     /// A token valid for a while yet.
-    fn token(&self) -> TokenFuture<'_>;
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, JournalError>>;
 
     /// Forgets the cached token (a call was answered 401 with it): the next
     /// [`token`](Self::token) asks for a new one.
     fn invalidate(&self) {}
 }
 
-impl<T: TokenProvider + ?Sized> TokenProvider for Arc<T> {
-    fn token(&self) -> TokenFuture<'_> {
-        (**self).token()
-    }
-
-    fn invalidate(&self) {
-        (**self).invalidate()
-    }
-}
+forward_impls!(TokenProvider {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, JournalError>>;
+    fn invalidate(&self);
+});
 
 /// A fixed token (one obtained elsewhere, or for tests).
 #[derive(Debug, Clone)]
 pub struct StaticToken(pub AccessToken);
 
 impl TokenProvider for StaticToken {
-    fn token(&self) -> TokenFuture<'_> {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, JournalError>> {
         Box::pin(std::future::ready(Ok(self.0.clone())))
     }
 }
@@ -159,12 +114,12 @@ impl fmt::Debug for ImsCredentials {
 /// ([`IMS_TOKEN_URL`] unless [`with_endpoint`](Self::with_endpoint) says otherwise) with the
 /// form `grant_type=client_credentials`, `client_id`, `client_secret`, `scope`. IMS gives no
 /// refresh token: a token (valid 24 hours) is cached and a new one asked for when it is
-/// within [`renew_before`](Self::renew_before) of its expiry (1 hour by default, or half its
+/// within [`with_renew_before`](Self::with_renew_before) of its expiry (1 hour by default, or half its
 /// lifetime when that is shorter), so calls never go out with a token about to expire. One
 /// request at a time: callers waiting meanwhile get the token it brings.
 ///
 /// ```no_run
-/// use aep_flow_run::webhook::{ImsCredentials, ImsTokenProvider};
+/// use aep_flow_run::journal::{ImsCredentials, ImsTokenProvider};
 ///
 /// let credentials = ImsCredentials::new(
 ///     std::env::var("AIO_CLIENT_ID")?,
@@ -247,7 +202,7 @@ impl ImsTokenProvider {
     }
 
     /// Renews a token this long before it expires (at most half its lifetime before).
-    pub fn renew_before(mut self, margin: Duration) -> Self {
+    pub fn with_renew_before(mut self, margin: Duration) -> Self {
         self.renew_before = margin;
         self
     }
@@ -258,7 +213,7 @@ impl ImsTokenProvider {
         endpoint.to_string()
     }
 
-    async fn get(&self) -> Result<AccessToken, TokenError> {
+    async fn get(&self) -> Result<AccessToken, JournalError> {
         let mut cached = self.cached.lock().await;
         let stale = self.stale.swap(false, std::sync::atomic::Ordering::SeqCst);
         if let Some(current) = cached.as_ref().filter(|_| !stale) {
@@ -273,7 +228,7 @@ impl ImsTokenProvider {
         Ok(token)
     }
 
-    async fn request(&self) -> Result<Cached, TokenError> {
+    async fn request(&self) -> Result<Cached, JournalError> {
         let endpoint = self.endpoint_name();
         let form = url::form_urlencoded::Serializer::new(String::new())
             .append_pair("grant_type", "client_credentials")
@@ -292,8 +247,9 @@ impl ImsTokenProvider {
                 MAX_TOKEN_BYTES,
             )
             .await
-            .map_err(|error| TokenError::Transport {
+            .map_err(|error| JournalError::Token {
                 endpoint: endpoint.clone(),
+                status: None,
                 reason: error.to_string(),
             })?;
         if response.status != 200 {
@@ -305,17 +261,18 @@ impl ImsTokenProvider {
                     Some(description) => format!("{error}: {description}"),
                     None => error,
                 },
-                _ => super::error::clip(&String::from_utf8_lossy(&response.body), 200),
+                _ => clip(&String::from_utf8_lossy(&response.body), 200),
             };
-            return Err(TokenError::Status {
+            return Err(JournalError::Token {
                 endpoint,
-                status: response.status,
-                message: super::error::clip(&message, 300),
+                status: Some(response.status),
+                reason: clip(&message, 300),
             });
         }
-        let invalid = |reason: &str| TokenError::InvalidResponse {
+        let invalid = |reason: &str| JournalError::Token {
             endpoint: endpoint.clone(),
-            reason: reason.to_owned(),
+            status: None,
+            reason: format!("no usable token: {reason}"),
         };
         let body: TokenResponse = serde_json::from_slice(&response.body)
             .map_err(|_| invalid("the body is no JSON token response"))?;
@@ -350,7 +307,7 @@ impl ImsTokenProvider {
 }
 
 impl TokenProvider for ImsTokenProvider {
-    fn token(&self) -> TokenFuture<'_> {
+    fn token(&self) -> BoxFuture<'_, Result<AccessToken, JournalError>> {
         Box::pin(self.get())
     }
 

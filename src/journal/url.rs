@@ -3,6 +3,8 @@
 
 use url::Url;
 
+use super::JournalError;
+
 /// Where to start reading a journal.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -17,54 +19,22 @@ pub enum JournalStart {
     Latest,
 }
 
-/// Why a journal URL was not built.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum JournalUrlError {
-    /// The journal URL does not parse, is not `https`, carries credentials or a fragment.
-    #[error("invalid journal URL {url:?}: {reason}")]
-    InvalidUrl {
-        /// The URL as given (at most 200 characters of it).
-        url: String,
-        /// What is wrong.
-        reason: &'static str,
-    },
-    /// Two starts were given: `seek` with `since`, or `latest` with either (Adobe refuses
-    /// `seek` with `since`; `latest` means the end whatever else is said).
-    #[error("`{first}` cannot be combined with `{second}`")]
-    Conflict {
-        /// The parameter given first.
-        first: &'static str,
-        /// The one that conflicts with it.
-        second: &'static str,
-    },
-    /// A `seek` that is no ISO 8601 duration (`-PT2H`, `P1D`, `-P5DT2H30M`).
-    #[error("invalid seek duration {0:?}: expected an ISO 8601 duration such as -PT2H")]
-    InvalidSeek(String),
-    /// A `since` position that is empty.
-    #[error("empty since position")]
-    EmptyPosition,
-    /// `limit=0`.
-    #[error("limit must be at least 1")]
-    ZeroLimit,
-}
-
 /// A journal request URL: the registration's journal URL (from the Developer Console) with
 /// at most one start (`since`, `seek` or `latest`) and an optional `limit`. Any `since`,
 /// `seek`, `latest` or `limit` already in the journal URL's query is dropped; other
 /// parameters are kept.
 ///
 /// ```
-/// use aep_flow_run::webhook::{JournalUrl, JournalUrlError};
+/// use aep_flow_run::journal::{JournalUrl, JournalError};
 ///
 /// let journal = "https://events-va6.adobe.io/events/organizations/o/integrations/i/r";
 /// let url = JournalUrl::new(journal)?.seek("-PT2H").limit(50).build()?;
 /// assert_eq!(url.query(), Some("seek=-PT2H&limit=50"));
 /// assert_eq!(
 ///     JournalUrl::new(journal)?.since("v2:p1").seek("-PT2H").build(),
-///     Err(JournalUrlError::Conflict { first: "since", second: "seek" })
+///     Err(JournalError::Conflict { first: "since", second: "seek" })
 /// );
-/// # Ok::<(), JournalUrlError>(())
+/// # Ok::<(), JournalError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JournalUrl {
@@ -79,22 +49,22 @@ pub struct JournalUrl {
 
 impl JournalUrl {
     /// Starts from a journal URL, which must be `https`, without credentials or fragment.
-    pub fn new(journal_url: &str) -> Result<Self, JournalUrlError> {
-        let invalid = |reason| JournalUrlError::InvalidUrl {
-            url: super::error::clip(journal_url, 200),
+    pub fn new(journal_url: &str) -> Result<Self, JournalError> {
+        let invalid = |reason| JournalError::InvalidUrl {
+            url: crate::text::clip(journal_url, 200),
             reason,
         };
         let url = Url::parse(journal_url).map_err(|_| invalid("not a URL"))?;
         JournalUrl::from_url(url).map_err(|error| match error {
-            JournalUrlError::InvalidUrl { reason, .. } => invalid(reason),
+            JournalError::InvalidUrl { reason, .. } => invalid(reason),
             other => other,
         })
     }
 
     /// As [`new`](Self::new), from a parsed URL.
-    pub fn from_url(url: Url) -> Result<Self, JournalUrlError> {
-        let invalid = |reason| JournalUrlError::InvalidUrl {
-            url: super::error::clip(url.as_str(), 200),
+    pub fn from_url(url: Url) -> Result<Self, JournalError> {
+        let invalid = |reason| JournalError::InvalidUrl {
+            url: crate::text::clip(url.as_str(), 200),
             reason,
         };
         if url.scheme() != "https" {
@@ -170,20 +140,20 @@ impl JournalUrl {
     }
 
     /// The URL, or why it cannot be built.
-    pub fn build(&self) -> Result<Url, JournalUrlError> {
+    pub fn build(&self) -> Result<Url, JournalError> {
         if let Some((first, second)) = self.conflict {
-            return Err(JournalUrlError::Conflict { first, second });
+            return Err(JournalError::Conflict { first, second });
         }
         if self.since.as_deref() == Some("") {
-            return Err(JournalUrlError::EmptyPosition);
+            return Err(JournalError::EmptyPosition);
         }
         if let Some(seek) = &self.seek {
             if !is_iso8601_duration(seek) {
-                return Err(JournalUrlError::InvalidSeek(super::error::clip(seek, 100)));
+                return Err(JournalError::InvalidSeek(crate::text::clip(seek, 100)));
             }
         }
         if self.limit == Some(0) {
-            return Err(JournalUrlError::ZeroLimit);
+            return Err(JournalError::ZeroLimit);
         }
         let mut url = self.base.clone();
         let kept: Vec<(String, String)> = self
@@ -297,29 +267,26 @@ mod tests {
         );
         assert_eq!(
             build(base.clone().seek("-PT2H").since("p")),
-            Err(JournalUrlError::Conflict {
+            Err(JournalError::Conflict {
                 first: "seek",
                 second: "since"
             })
         );
         assert_eq!(
             build(base.clone().latest().seek("-PT2H")),
-            Err(JournalUrlError::Conflict {
+            Err(JournalError::Conflict {
                 first: "latest",
                 second: "seek"
             })
         );
         assert_eq!(
             build(base.clone().seek("2 hours")),
-            Err(JournalUrlError::InvalidSeek("2 hours".to_owned()))
+            Err(JournalError::InvalidSeek("2 hours".to_owned()))
         );
-        assert_eq!(
-            build(base.clone().limit(0)),
-            Err(JournalUrlError::ZeroLimit)
-        );
+        assert_eq!(build(base.clone().limit(0)), Err(JournalError::ZeroLimit));
         assert_eq!(
             build(base.clone().since("")),
-            Err(JournalUrlError::EmptyPosition)
+            Err(JournalError::EmptyPosition)
         );
         // Starts already in the URL are replaced, other parameters kept.
         let with_query = JournalUrl::new(&format!("{journal}?since=old&x=1&limit=3")).unwrap();
@@ -334,10 +301,7 @@ mod tests {
             "not a url",
         ] {
             assert!(
-                matches!(
-                    JournalUrl::new(bad),
-                    Err(JournalUrlError::InvalidUrl { .. })
-                ),
+                matches!(JournalUrl::new(bad), Err(JournalError::InvalidUrl { .. })),
                 "{bad}"
             );
         }

@@ -1,13 +1,10 @@
 //! Time for the journal consumer and the token provider, injectable so that tests wait for
 //! nothing.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-/// The future [`Clock::sleep`] returns.
-pub type Sleep<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
+use crate::pluggable::forward_impls;
+use crate::BoxFuture;
 
 /// What time it is, and waiting: the journal consumer waits `Retry-After` and backs off
 /// through it, and the token provider decides through it when a token is due for renewal.
@@ -18,18 +15,13 @@ pub trait Clock: Send + Sync {
     fn now(&self) -> SystemTime;
 
     /// Waits for `duration`.
-    fn sleep(&self, duration: Duration) -> Sleep<'_>;
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
 }
 
-impl<C: Clock + ?Sized> Clock for Arc<C> {
-    fn now(&self) -> SystemTime {
-        (**self).now()
-    }
-
-    fn sleep(&self, duration: Duration) -> Sleep<'_> {
-        (**self).sleep(duration)
-    }
-}
+forward_impls!(Clock {
+    fn now(&self) -> SystemTime;
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()>;
+});
 
 /// The system time and tokio's timer (needs a tokio runtime with time enabled).
 #[derive(Debug, Clone, Copy, Default)]
@@ -40,7 +32,7 @@ impl Clock for SystemClock {
         SystemTime::now()
     }
 
-    fn sleep(&self, duration: Duration) -> Sleep<'_> {
+    fn sleep(&self, duration: Duration) -> BoxFuture<'_, ()> {
         Box::pin(tokio::time::sleep(duration))
     }
 }

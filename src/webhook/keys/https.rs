@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::client::{HttpsClient, SendError};
-use super::key_source::{KeyFetchError, KeyFuture, KeySource};
-use super::keys::{public_key_url, PUBLIC_KEY_BASE_URL};
+use super::{public_key_url, KeySource, PUBLIC_KEY_BASE_URL};
+use crate::journal::{HttpsClient, SendError};
+use crate::{BoxError, BoxFuture};
 
 /// The host of Adobe's keys: the only host this source connects to, and the name its TLS
 /// certificate must carry.
@@ -18,7 +18,8 @@ const MAX_KEY_BYTES: usize = 16 * 1024;
 
 /// Fetches Adobe's public keys from `https://static.adobeioevents.com` over HTTPS (HTTP/1.1,
 /// TLS by rustls on ring, trusting the Mozilla roots of `webpki-roots`), for
-/// [`Receiver::with_key_source`](super::Receiver::with_key_source). Needs a tokio runtime.
+/// [`Receiver::with_key_source`](crate::webhook::Receiver::with_key_source). Needs a tokio
+/// runtime.
 ///
 /// It never connects anywhere else: a URL that is not `https://static.adobeioevents.com` + a
 /// key path [`public_key_url`] accepts is refused before any connection, redirects are not
@@ -49,58 +50,55 @@ impl HttpsKeySource {
         HttpsKeySource::from_client(HttpsClient::new())
     }
 
-    /// A source trusting `roots` instead (a private root in tests, or a corporate proxy's).
-    pub fn with_roots(roots: rustls::RootCertStore) -> Self {
-        HttpsKeySource::from_client(HttpsClient::with_roots(roots))
+    /// Trusts `roots` instead of the Mozilla roots (a private root in tests, or a corporate
+    /// proxy's).
+    pub fn with_roots(mut self, roots: rustls::RootCertStore) -> Self {
+        self.client = self.client.with_roots(roots);
+        self
     }
 
     fn from_client(client: HttpsClient) -> Self {
         // The connection is given up after a while whatever happens to the request (whose
         // caller bounds its own wait).
-        let client = client.timeout(Duration::from_secs(30));
+        let client = client.with_timeout(Duration::from_secs(30));
         HttpsKeySource { client }
     }
 
     /// Connects to `address` instead of the address DNS gives for
     /// `static.adobeioevents.com` (as `curl --resolve` does: for tests, or a fixed address).
     /// The request and the certificate check are for `static.adobeioevents.com` still.
-    pub fn resolve_to(mut self, address: SocketAddr) -> Self {
-        self.client = self.client.resolve(HOST, address);
+    pub fn with_resolve(mut self, address: SocketAddr) -> Self {
+        self.client = self.client.with_resolve(HOST, address);
         self
     }
 
-    async fn get(&self, url: &Url) -> Result<String, KeyFetchError> {
+    async fn get(&self, url: &Url) -> Result<String, BoxError> {
         // Only ever Adobe's key host, with a key path that stays there.
         let allowed = url
             .as_str()
             .strip_prefix(PUBLIC_KEY_BASE_URL)
             .is_some_and(|path| public_key_url(path).is_ok_and(|checked| checked == *url));
         if !allowed {
-            return Err(KeyFetchError::new(format!("refused to fetch {url}")));
+            return Err(format!("refused to fetch {url}").into());
         }
         let response = self
             .client
             .send(http::Method::GET, url, &[], None, MAX_KEY_BYTES)
             .await
             .map_err(|error| match error {
-                SendError::TooLarge { .. } => {
-                    KeyFetchError::new(format!("reading the key: {error}"))
-                }
-                SendError::Failed(reason) => KeyFetchError::new(reason),
+                SendError::TooLarge { .. } => format!("reading the key: {error}"),
+                SendError::Failed(reason) => reason,
             })?;
         if response.status != 200 {
-            return Err(KeyFetchError::new(format!(
-                "status {} (redirects are not followed)",
-                response.status
-            )));
+            let status = response.status;
+            return Err(format!("status {status} (redirects are not followed)").into());
         }
-        String::from_utf8(response.body.to_vec())
-            .map_err(|_| KeyFetchError::new("the key is no text"))
+        Ok(String::from_utf8(response.body.to_vec()).map_err(|_| "the key is no text")?)
     }
 }
 
 impl KeySource for HttpsKeySource {
-    fn fetch<'a>(&'a self, url: &'a Url) -> KeyFuture<'a> {
+    fn fetch<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, BoxError>> {
         Box::pin(self.get(url))
     }
 }

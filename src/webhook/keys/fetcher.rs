@@ -1,7 +1,7 @@
-//! Fetching the public keys a delivery needs, through the user's HTTP client: one fetch per
-//! key path however many deliveries wait for it, the last good key kept while a refresh
-//! fails, and fetches for key paths never seen before rate-limited and failures remembered,
-//! so that a stranger sending random key paths cannot make the service fetch at will.
+//! Fetching the public keys a delivery needs, through a [`KeySource`]: one fetch per key
+//! path however many deliveries wait for it, the last good key kept while a refresh fails,
+//! and fetches for key paths never seen before rate-limited and failures remembered, so
+//! that a stranger sending random key paths cannot make the service fetch at will.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -12,76 +12,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use url::Url;
 
-use super::deadline::within;
-use super::receiver::VerifierSlot;
-use super::WebhookError;
+use super::{KeyFetchSettings, KeySource};
+use crate::deadline::within;
+use crate::sync::Lock;
+use crate::text::clip;
+use crate::webhook::{SharedVerifier, WebhookError};
+use crate::SharedError;
 
-/// The future a [`KeySource`] returns: the PEM text served at the URL.
-pub type KeyFuture<'a> = Pin<Box<dyn Future<Output = Result<String, KeyFetchError>> + Send + 'a>>;
+/// How a fetch ended, as the deliveries waiting for it are told: why it failed, and the key
+/// source's error.
+type Outcome = Result<(), (&'static str, Option<SharedError>)>;
 
-/// Fetches a public key: plug in any HTTP client.
-///
-/// The URL is always `https://static.adobeioevents.com` + a key path that
-/// [`public_key_url`](super::public_key_url) accepted; an implementation must not follow
-/// redirects to another host, should refuse bodies larger than a few kilobytes, and should
-/// answer an error for any status other than 200.
-pub trait KeySource: Send + Sync {
-    /// GETs `url` and gives the body.
-    fn fetch<'a>(&'a self, url: &'a Url) -> KeyFuture<'a>;
-}
-
-impl<K: KeySource + ?Sized> KeySource for Arc<K> {
-    fn fetch<'a>(&'a self, url: &'a Url) -> KeyFuture<'a> {
-        (**self).fetch(url)
-    }
-}
-
-/// Why a key could not be fetched.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("public key fetch failed: {reason}")]
-pub struct KeyFetchError {
-    /// What went wrong (status, transport error, timeout, invalid key, ...).
-    pub reason: String,
-}
-
-impl KeyFetchError {
-    /// An error saying `reason`.
-    pub fn new(reason: impl Into<String>) -> Self {
-        KeyFetchError {
-            reason: reason.into(),
-        }
-    }
-}
-
-/// How keys are fetched; see [`Receiver::with_key_source`](super::Receiver::with_key_source).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct KeyFetchSettings {
-    /// The longest one fetch may take (default 3 s); the delivery waiting for it gets 503.
-    pub timeout: Duration,
-    /// How long a key path whose fetch failed is not fetched again (default 5 minutes);
-    /// a held key whose refresh failed is used that much longer.
-    pub retry_after_failure: Duration,
-    /// How many key paths never fetched before may be fetched per minute (default 10).
-    pub new_paths_per_minute: u32,
-    /// The most failed key paths remembered (default 1024); beyond that, new paths are not
-    /// fetched until some are forgotten.
-    pub max_failed_paths: usize,
-}
-
-impl Default for KeyFetchSettings {
-    fn default() -> Self {
-        KeyFetchSettings {
-            timeout: Duration::from_secs(3),
-            retry_after_failure: Duration::from_secs(300),
-            new_paths_per_minute: 10,
-            max_failed_paths: 1024,
-        }
-    }
-}
-
-/// Fetches the keys deliveries need into a [`Receiver`](super::Receiver)'s verifier
-/// ([`Receiver::with_key_source`](super::Receiver::with_key_source)).
+/// Fetches the keys deliveries need into a [`Receiver`](crate::webhook::Receiver)'s verifier
+/// ([`Receiver::with_key_source`](crate::webhook::Receiver::with_key_source)).
 pub(crate) struct KeyFetcher {
     source: Arc<dyn KeySource>,
     settings: KeyFetchSettings,
@@ -112,14 +55,14 @@ impl std::fmt::Debug for KeyFetcher {
 /// One fetch under way, which other deliveries wait for.
 #[derive(Default)]
 struct Flight {
-    outcome: Mutex<Option<Result<(), KeyFetchError>>>,
+    outcome: Mutex<Option<Outcome>>,
     waiters: Mutex<Vec<Waker>>,
 }
 
 impl Flight {
-    fn finish(&self, outcome: Result<(), KeyFetchError>) {
-        *lock(&self.outcome) = Some(outcome);
-        for waker in lock(&self.waiters).drain(..) {
+    fn finish(&self, outcome: Outcome) {
+        *self.outcome.locked() = Some(outcome);
+        for waker in self.waiters.locked().drain(..) {
             waker.wake();
         }
     }
@@ -129,15 +72,15 @@ impl Flight {
 struct Landing(Arc<Flight>);
 
 impl Future for Landing {
-    type Output = Result<(), KeyFetchError>;
+    type Output = Outcome;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        if let Some(outcome) = lock(&self.0.outcome).clone() {
+        if let Some(outcome) = self.0.outcome.locked().clone() {
             return Poll::Ready(outcome);
         }
-        lock(&self.0.waiters).push(cx.waker().clone());
+        self.0.waiters.locked().push(cx.waker().clone());
         // Finished between the two looks: do not wait for a wake that already happened.
-        match lock(&self.0.outcome).clone() {
+        match self.0.outcome.locked().clone() {
             Some(outcome) => Poll::Ready(outcome),
             None => Poll::Pending,
         }
@@ -157,16 +100,9 @@ impl Drop for FlightGuard<'_> {
     fn drop(&mut self) {
         if !self.done {
             self.fetcher.state().flights.remove(&self.key_path);
-            self.flight
-                .finish(Err(KeyFetchError::new("the fetch was cancelled")));
+            self.flight.finish(Err(("the fetch was cancelled", None)));
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// What to do for one key path.
@@ -188,7 +124,7 @@ impl KeyFetcher {
     }
 
     fn state(&self) -> MutexGuard<'_, FetchState> {
-        lock(&self.state)
+        self.state.locked()
     }
 
     /// Fetches every key `urls` names into the verifier (through `update`), each once
@@ -196,7 +132,7 @@ impl KeyFetcher {
     pub(crate) async fn fetch_all(
         &self,
         urls: Vec<Url>,
-        verifier: &VerifierSlot,
+        verifier: &SharedVerifier,
     ) -> Result<(), WebhookError> {
         let mut first_error = None;
         for url in urls {
@@ -207,20 +143,22 @@ impl KeyFetcher {
         first_error.map_or(Ok(()), Err)
     }
 
-    async fn fetch_one(&self, url: &Url, verifier: &VerifierSlot) -> Result<(), WebhookError> {
+    async fn fetch_one(&self, url: &Url, verifier: &SharedVerifier) -> Result<(), WebhookError> {
         let key_path = url.path().to_owned();
-        let unavailable = |reason: String| WebhookError::KeyUnavailable {
-            key_path: super::error::clip(&key_path, 200),
-            reason,
-        };
+        let unavailable =
+            |(reason, source): (&'static str, Option<SharedError>)| WebhookError::KeyUnavailable {
+                key_path: clip(&key_path, 200),
+                reason,
+                source,
+            };
         let step = self.plan(&key_path, verifier, Instant::now());
         let flight = match step {
             Step::Held => return Ok(()),
-            Step::Refuse(reason) => return Err(unavailable(reason.to_owned())),
+            Step::Refuse(reason) => return Err(unavailable((reason, None))),
             Step::Wait(flight) => {
                 return match within(self.settings.timeout, Landing(flight)).await {
-                    Some(outcome) => outcome.map_err(|error| unavailable(error.reason)),
-                    None => Err(unavailable("timed out waiting for the fetch".to_owned())),
+                    Some(outcome) => outcome.map_err(unavailable),
+                    None => Err(unavailable(("timed out waiting for the fetch", None))),
                 };
             }
             Step::Fetch(flight) => flight,
@@ -231,15 +169,19 @@ impl KeyFetcher {
             flight: flight.clone(),
             done: false,
         };
-        let fetched = match within(self.settings.timeout, self.source.fetch(url)).await {
+        let fetched: Outcome = match within(self.settings.timeout, self.source.fetch(url)).await {
             Some(Ok(pem)) => verifier
-                .update(|verifier| verifier.add_public_key_pem(&key_path, &pem))
-                .map_err(|error| KeyFetchError::new(error.to_string())),
-            Some(Err(error)) => Err(error),
-            None => Err(KeyFetchError::new(format!(
-                "no answer within {} ms",
-                self.settings.timeout.as_millis()
-            ))),
+                .update(|verifier| {
+                    verifier.add_public_key_pem_at(&key_path, &pem, SystemTime::now())
+                })
+                .map_err(|error| {
+                    (
+                        "the key source served no usable key",
+                        Some(SharedError::from(Box::new(error) as crate::BoxError)),
+                    )
+                }),
+            Some(Err(error)) => Err(("the key source failed", Some(SharedError::from(error)))),
+            None => Err(("the key source did not answer in time", None)),
         };
         {
             let mut state = self.state();
@@ -262,12 +204,12 @@ impl KeyFetcher {
         }
         guard.done = true;
         flight.finish(fetched.clone());
-        fetched.map_err(|error| unavailable(error.reason))
+        fetched.map_err(unavailable)
     }
 
     /// A held key whose refresh failed is used a while longer (until the next attempt),
     /// rather than refusing every delivery while Adobe's key host is down.
-    fn keep_last_good_key(&self, key_path: &str, verifier: &VerifierSlot) {
+    fn keep_last_good_key(&self, key_path: &str, verifier: &SharedVerifier) {
         let current = verifier.get();
         let Some(fetched_at) = current.key_fetched_at(key_path) else {
             return;
@@ -282,7 +224,7 @@ impl KeyFetcher {
     }
 
     /// Decides, under the lock, whether to fetch, wait for a fetch under way, or refuse.
-    fn plan(&self, key_path: &str, verifier: &VerifierSlot, now: Instant) -> Step {
+    fn plan(&self, key_path: &str, verifier: &SharedVerifier, now: Instant) -> Step {
         let mut state = self.state();
         if let Some(flight) = state.flights.get(key_path) {
             return Step::Wait(flight.clone());

@@ -10,9 +10,10 @@ use std::time::{Duration, Instant};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
-use super::run_store::version_key;
-use super::{Claim, DedupStore, RunChange, RunStore, StoreError, StoreFuture};
-use crate::{FlowRun, Status};
+use super::tracker::version_key;
+use super::{Claim, DedupStore, EventKey, RunChange, RunStore, StoreError};
+use crate::sync::Lock;
+use crate::{BoxFuture, FlowRun, Status};
 
 /// What a [`RedisStore`] is told: its key prefix and how long it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,7 +24,7 @@ pub struct RedisSettings {
     /// database use different ones.
     pub prefix: String,
     /// The longest one call may take, connecting included (default 3 s, the receiver's
-    /// [`store_timeout`](super::ReceiverSettings::store_timeout)); then it fails with
+    /// store timeout); then it fails with
     /// [`StoreError::Timeout`].
     pub timeout: Duration,
     /// How long the state of a run is kept after its latest newer state (default 7 days, the
@@ -56,35 +57,36 @@ impl Default for RedisSettings {
 /// Under [`RedisSettings::prefix`] (`P`):
 ///
 /// - `P` `event:` *key*: a string, one per deduplication key
-///   ([`Delivered::key`](super::Delivered::key)): `claimed:<token>` while a replica holds
+///   ([`EventKey`]): `claimed:<token>` while a replica holds
 ///   the event (it expires with the lease), then `done` (it expires after
-///   [`ReceiverSettings::keep`](super::ReceiverSettings::keep), 25 hours by default).
+///   the `keep` the caller gives).
 /// - `P` `run:` *run id*: a hash with the latest state of a run: `v` its version (`updatedAt`
 ///   then `etag`, as text that sorts byte by byte), `s` its status, `r` the run as JSON. It
 ///   expires [`RedisSettings::run_keep`] after its latest newer state.
 ///
 /// # The two-phase claim
 ///
-/// Each operation is one Lua script, so atomic:
+/// Each operation is one Lua script over every key of a delivery, so atomic, and one command
+/// sent to Redis however many events a delivery holds:
 ///
 /// - [`claim`](DedupStore::claim) sets `claimed:<token>` with the lease when the key is
 ///   absent (as `SET NX PX` does), with a token new for each claim; otherwise it tells a
 ///   claim in flight from `done`.
-/// - [`release`](DedupStore::release) deletes the key only while it still holds this
+/// - [`abandon`](DedupStore::abandon) deletes the key only while it still holds this
 ///   store's token for that event: a claim that ran out and was taken by another replica is
-///   not released from under it.
-/// - [`mark_done`](DedupStore::mark_done) sets `done` for `keep` **whatever the key holds**:
+///   not abandoned from under it.
+/// - [`complete`](DedupStore::complete) sets `done` for `keep` **whatever the key holds**:
 ///   the event was handled, and that stays true when this claim ran out meanwhile. If
 ///   another replica claimed it after the lease ran out (it is handling it a second time
-///   now, which no store can stop), `done` replaces that claim: its later release leaves
+///   now, which no store can stop), `done` replaces that claim: its later abandon leaves
 ///   `done` in place, and every further delivery is a duplicate. Making `done` conditional
-///   on the token would instead let that other replica's failure release the event and a
+///   on the token would instead let that other replica's failure abandon the event and a
 ///   third delivery handle it again. Each such late mark is counted
 ///   ([`late_marks`](Self::late_marks)): it means the lease is shorter than handling takes.
 ///
 /// The trait carries no token, so the store remembers the token of each live claim it made,
 /// by event key, in memory (bounded: claims past their lease are dropped). A claim whose
-/// answer was lost (the call timed out after Redis executed it) cannot be released: it ends
+/// answer was lost (the call timed out after Redis executed it) cannot be abandoned: it ends
 /// with its lease, and Adobe's retry claims it then.
 ///
 /// # Run state
@@ -94,11 +96,12 @@ impl Default for RedisSettings {
 /// Redis's locale), in the order [`RunTracker`](super::RunTracker) gives.
 ///
 /// ```no_run
-/// # async fn run() -> Result<(), aep_flow_run::webhook::StoreError> {
-/// use aep_flow_run::webhook::{Receiver, RedisSettings, RedisStore, Verifier};
+/// # async fn run() -> Result<(), aep_flow_run::store::StoreError> {
+/// use aep_flow_run::store::{RedisSettings, RedisStore};
+/// use aep_flow_run::webhook::{Receiver, Verifier};
 ///
 /// let store = RedisStore::open("redis://127.0.0.1:6379/", RedisSettings::default())?;
-/// let receiver = Receiver::with_store(Verifier::new("my-client-id"), store.clone());
+/// let receiver = Receiver::new(Verifier::new("my-client-id")).with_store(store.clone());
 /// // ... and `store` as the RunStore of the application's handler.
 /// # Ok(()) }
 /// ```
@@ -114,7 +117,7 @@ struct Shared {
     token_stem: String,
     next_token: AtomicU64,
     /// The token of each live claim this store made, by event key.
-    claims: Mutex<HashMap<String, Held>>,
+    claims: Mutex<HashMap<EventKey, Held>>,
     late_marks: AtomicU64,
 }
 
@@ -135,40 +138,55 @@ impl fmt::Debug for RedisStore {
     }
 }
 
-// KEYS[1] the event key; ARGV[1] the claim's value, ARGV[2] the lease in milliseconds.
-// 0: claimed, 1: in flight, 2: done.
+// KEYS the event keys; ARGV[1] the lease in milliseconds, ARGV[1 + i] the claim value for
+// KEYS[i]. For each key, 0: claimed, 1: in flight, 2: done.
 const CLAIM: &str = r"
-local held = redis.call('GET', KEYS[1])
-if not held then
-  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-  return 0
+local found = {}
+for i, key in ipairs(KEYS) do
+  local held = redis.call('GET', key)
+  if not held then
+    redis.call('SET', key, ARGV[1 + i], 'PX', ARGV[1])
+    found[i] = 0
+  elseif held == 'done' then
+    found[i] = 2
+  else
+    found[i] = 1
+  end
 end
-if held == 'done' then return 2 end
-return 1
+return found
 ";
 
-// KEYS[1] the event key; ARGV[1] this store's claim value ('' for none), ARGV[2] keep in ms.
-// 1: it held our claim; 0: absent (our lease ran out); 2: done already; 3: another claim.
-const MARK_DONE: &str = r"
-local held = redis.call('GET', KEYS[1])
-redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
-if held == ARGV[1] then return 1 end
-if not held then return 0 end
-if held == 'done' then return 2 end
-return 3
-";
-
-// KEYS[1] the event key; ARGV[1] this store's claim value. 1 when it was deleted.
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  return redis.call('DEL', KEYS[1])
+// KEYS the event keys; ARGV[1] keep in ms, ARGV[1 + i] this store's claim value for KEYS[i]
+// ('' for none). For each key, 1: it held our claim; 0: absent (our lease ran out); 2: done
+// already; 3: another claim.
+const COMPLETE: &str = r"
+local found = {}
+for i, key in ipairs(KEYS) do
+  local held = redis.call('GET', key)
+  redis.call('SET', key, 'done', 'PX', ARGV[1])
+  if held == ARGV[1 + i] then found[i] = 1
+  elseif not held then found[i] = 0
+  elseif held == 'done' then found[i] = 2
+  else found[i] = 3 end
 end
-return 0
+return found
 ";
 
-// KEYS[1] the run key; ARGV[1] the version, ARGV[2] the status, ARGV[3] the run's JSON,
-// ARGV[4] how long to keep it in ms. 'new', 'stale', 'duplicate', or 'newer' followed by the
-// status kept before.
+// KEYS the event keys; ARGV[i] this store's claim value for KEYS[i]. Deletes each key that
+// still holds it; the number deleted.
+const ABANDON: &str = r"
+local deleted = 0
+for i, key in ipairs(KEYS) do
+  if redis.call('GET', key) == ARGV[i] then
+    deleted = deleted + redis.call('DEL', key)
+  end
+end
+return deleted
+";
+
+// KEYS the run keys; ARGV[1] how long to keep a run in ms, then for KEYS[i] three values at
+// ARGV[3i - 1], ARGV[3i], ARGV[3i + 1]: the version, the status, the run's JSON. For each
+// run, 'new', 'stale', 'duplicate', or 'newer' followed by the status kept before.
 const OBSERVE: &str = r"
 local function compare(a, b)
   if a == b then return 0 end
@@ -181,15 +199,23 @@ local function compare(a, b)
   end
   if #a < #b then return -1 else return 1 end
 end
-local kept = redis.call('HMGET', KEYS[1], 'v', 's')
-local order = 1
-if kept[1] then order = compare(ARGV[1], kept[1]) end
-if order < 0 then return 'stale' end
-if order == 0 then return 'duplicate' end
-redis.call('HSET', KEYS[1], 'v', ARGV[1], 's', ARGV[2], 'r', ARGV[3])
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-if not kept[1] then return 'new' end
-return 'newer' .. (kept[2] or '-')
+local found = {}
+for i, key in ipairs(KEYS) do
+  local version, status, run = ARGV[3 * i - 1], ARGV[3 * i], ARGV[3 * i + 1]
+  local kept = redis.call('HMGET', key, 'v', 's')
+  local order = 1
+  if kept[1] then order = compare(version, kept[1]) end
+  if order < 0 then
+    found[i] = 'stale'
+  elseif order == 0 then
+    found[i] = 'duplicate'
+  else
+    redis.call('HSET', key, 'v', version, 's', status, 'r', run)
+    redis.call('PEXPIRE', key, ARGV[1])
+    if not kept[1] then found[i] = 'new' else found[i] = 'newer' .. (kept[2] or '-') end
+  end
+end
+return found
 ";
 
 fn scripts() -> &'static [Script; 4] {
@@ -197,8 +223,8 @@ fn scripts() -> &'static [Script; 4] {
     SCRIPTS.get_or_init(|| {
         [
             Script::new(CLAIM),
-            Script::new(MARK_DONE),
-            Script::new(RELEASE),
+            Script::new(COMPLETE),
+            Script::new(ABANDON),
             Script::new(OBSERVE),
         ]
     })
@@ -211,27 +237,21 @@ impl RedisStore {
     /// a URL it cannot use, and outside a tokio runtime.
     pub fn open(url: &str, settings: RedisSettings) -> Result<Self, StoreError> {
         if tokio::runtime::Handle::try_current().is_err() {
-            return Err(StoreError::Unavailable {
-                reason: "RedisStore::open needs a tokio runtime".to_owned(),
-            });
+            return Err(StoreError::other("RedisStore::open needs a tokio runtime"));
         }
-        let client = redis::Client::open(url).map_err(|error| StoreError::Unavailable {
-            reason: format!("unusable Redis URL: {error}"),
-        })?;
+        let client = redis::Client::open(url)
+            .map_err(|error| StoreError::unavailable("unusable Redis URL", error))?;
         let config = ConnectionManagerConfig::new()
             .set_connection_timeout(Some(settings.timeout))
             .set_response_timeout(Some(settings.timeout))
             .set_number_of_retries(2)
             .set_min_delay(Duration::from_millis(50))
             .set_max_delay(Duration::from_millis(500));
-        let connection = ConnectionManager::new_lazy_with_config(client, config)
-            .map_err(|error| unavailable(&error))?;
+        let connection =
+            ConnectionManager::new_lazy_with_config(client, config).map_err(unavailable)?;
         let mut seed = [0u8; 8];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed).map_err(
-            |_| StoreError::Unavailable {
-                reason: "no random numbers for claim tokens".to_owned(),
-            },
-        )?;
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
+            .map_err(|_| StoreError::other("no random numbers for claim tokens"))?;
         let token_stem = seed.iter().map(|byte| format!("{byte:02x}")).collect();
         Ok(RedisStore {
             connection,
@@ -270,7 +290,7 @@ impl RedisStore {
         &self.shared.settings
     }
 
-    /// How many times [`mark_done`](DedupStore::mark_done) found that this store's claim had
+    /// How many times [`complete`](DedupStore::complete) found that this store's claim had
     /// run out (the key was absent, done, or claimed again elsewhere): a lease shorter than
     /// handling takes, or a store that was unreachable for longer than a lease.
     pub fn late_marks(&self) -> u64 {
@@ -287,11 +307,8 @@ impl RedisStore {
         format!("{}run:{run_id}", self.shared.settings.prefix)
     }
 
-    fn claims(&self) -> MutexGuard<'_, HashMap<String, Held>> {
-        self.shared
-            .claims
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    fn claims(&self) -> MutexGuard<'_, HashMap<EventKey, Held>> {
+        self.shared.claims.locked()
     }
 
     fn new_token(&self) -> String {
@@ -307,30 +324,42 @@ impl RedisStore {
         match tokio::time::timeout(timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) if error.is_timeout() => Err(StoreError::Timeout { timeout }),
-            Ok(Err(error)) => Err(unavailable(&error)),
+            Ok(Err(error)) => Err(unavailable(error)),
             Err(_) => Err(StoreError::Timeout { timeout }),
         }
     }
 
+    fn event_keys(&self, keys: &[EventKey]) -> Vec<String> {
+        keys.iter()
+            .map(|key| self.event_key(key.as_str()))
+            .collect()
+    }
+
+    /// The token of this store's live claim on each key, if it holds one.
+    fn tokens_of(&self, keys: &[EventKey]) -> Vec<Option<String>> {
+        let claims = self.claims();
+        keys.iter()
+            .map(|key| claims.get(key).map(|held| held.token.clone()))
+            .collect()
+    }
+
+    /// Runs one script over `keys` with `args`: one command sent to Redis.
     async fn run_script<T: redis::FromRedisValue>(
         &self,
         script: &Script,
-        key: String,
-        args: &[&[u8]],
+        keys: Vec<String>,
+        args: &[String],
     ) -> Result<T, StoreError> {
         let mut connection = self.connection.clone();
-        let mut invocation = script.key(key);
-        for arg in args {
-            invocation.arg(*arg);
-        }
-        self.bounded(invocation.invoke_async(&mut connection)).await
+        let mut invocation = script.prepare_invoke();
+        invocation.key(keys).arg(args);
+        self.bounded(async move { invocation.invoke_async(&mut connection).await })
+            .await
     }
 }
 
-fn unavailable(error: &redis::RedisError) -> StoreError {
-    StoreError::Unavailable {
-        reason: format!("Redis: {error}"),
-    }
+fn unavailable(error: redis::RedisError) -> StoreError {
+    StoreError::unavailable("Redis", error)
 }
 
 fn millis(duration: Duration) -> String {
@@ -338,73 +367,90 @@ fn millis(duration: Duration) -> String {
 }
 
 impl DedupStore for RedisStore {
-    fn claim<'a>(&'a self, event_id: &'a str, lease: Duration) -> StoreFuture<'a, Claim> {
+    fn claim<'a>(
+        &'a self,
+        keys: &'a [EventKey],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Claim>, StoreError>> {
         Box::pin(async move {
-            let token = self.new_token();
-            let outcome: i64 = self
-                .run_script(
-                    &scripts()[0],
-                    self.event_key(event_id),
-                    &[token.as_bytes(), millis(lease).as_bytes()],
-                )
-                .await?;
-            match outcome {
-                0 => {
-                    let now = Instant::now();
-                    let mut claims = self.claims();
-                    if claims.len() >= CLAIMS_PRUNE_AT {
-                        claims.retain(|_, held| held.until > now);
-                    }
-                    claims.insert(
-                        event_id.to_owned(),
-                        Held {
-                            token,
-                            until: now + lease,
-                        },
-                    );
-                    Ok(Claim::Claimed)
-                }
-                2 => Ok(Claim::Done),
-                _ => Ok(Claim::InFlight),
+            if keys.is_empty() {
+                return Ok(Vec::new());
             }
+            let tokens: Vec<String> = keys.iter().map(|_| self.new_token()).collect();
+            let mut args = vec![millis(lease)];
+            args.extend(tokens.iter().cloned());
+            let found: Vec<i64> = self
+                .run_script(&scripts()[0], self.event_keys(keys), &args)
+                .await?;
+            let now = Instant::now();
+            let mut claims = self.claims();
+            if claims.len() >= CLAIMS_PRUNE_AT {
+                claims.retain(|_, held| held.until > now);
+            }
+            Ok(keys
+                .iter()
+                .zip(tokens)
+                .zip(&found)
+                .map(|((key, token), found)| match found {
+                    0 => {
+                        let until = now.checked_add(lease).unwrap_or(now);
+                        claims.insert(key.clone(), Held { token, until });
+                        Claim::Claimed
+                    }
+                    2 => Claim::Done,
+                    _ => Claim::InFlight,
+                })
+                .collect())
         })
     }
 
-    fn mark_done<'a>(&'a self, event_id: &'a str, keep: Duration) -> StoreFuture<'a, ()> {
+    fn complete<'a>(
+        &'a self,
+        keys: &'a [EventKey],
+        keep: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let token = self.claims().get(event_id).map(|held| held.token.clone());
-            let outcome: i64 = self
-                .run_script(
-                    &scripts()[1],
-                    self.event_key(event_id),
-                    &[
-                        token.as_deref().unwrap_or("").as_bytes(),
-                        millis(keep).as_bytes(),
-                    ],
-                )
+            if keys.is_empty() {
+                return Ok(());
+            }
+            let tokens = self.tokens_of(keys);
+            let mut args = vec![millis(keep)];
+            args.extend(tokens.iter().map(|token| token.clone().unwrap_or_default()));
+            let found: Vec<i64> = self
+                .run_script(&scripts()[1], self.event_keys(keys), &args)
                 .await?;
-            if token.is_some() {
-                self.claims().remove(event_id);
-                if outcome != 1 {
-                    self.shared.late_marks.fetch_add(1, Ordering::Relaxed);
+            let mut claims = self.claims();
+            for ((key, token), found) in keys.iter().zip(&tokens).zip(&found) {
+                if token.is_some() {
+                    claims.remove(key);
+                    if *found != 1 {
+                        self.shared.late_marks.fetch_add(1, Ordering::Relaxed);
+                    }
                 }
             }
             Ok(())
         })
     }
 
-    fn release<'a>(&'a self, event_id: &'a str) -> StoreFuture<'a, ()> {
+    fn abandon<'a>(&'a self, keys: &'a [EventKey]) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let Some(token) = self.claims().get(event_id).map(|held| held.token.clone()) else {
-                // No claim of ours to give up (it was never ours, or already given up).
+            // Only claims of ours are given up (never one taken over elsewhere).
+            let (ours, tokens): (Vec<EventKey>, Vec<String>) = keys
+                .iter()
+                .zip(self.tokens_of(keys))
+                .filter_map(|(key, token)| Some((key.clone(), token?)))
+                .unzip();
+            if ours.is_empty() {
                 return Ok(());
-            };
+            }
             let _: i64 = self
-                .run_script(&scripts()[2], self.event_key(event_id), &[token.as_bytes()])
+                .run_script(&scripts()[2], self.event_keys(&ours), &tokens)
                 .await?;
             let mut claims = self.claims();
-            if claims.get(event_id).is_some_and(|held| held.token == token) {
-                claims.remove(event_id);
+            for (key, token) in ours.iter().zip(&tokens) {
+                if claims.get(key).is_some_and(|held| held.token == *token) {
+                    claims.remove(key);
+                }
             }
             Ok(())
         })
@@ -412,49 +458,44 @@ impl DedupStore for RedisStore {
 }
 
 impl RunStore for RedisStore {
-    fn observe<'a>(&'a self, run: &'a FlowRun) -> StoreFuture<'a, RunChange> {
+    fn observe<'a>(
+        &'a self,
+        runs: &'a [&'a FlowRun],
+    ) -> BoxFuture<'a, Result<Vec<RunChange>, StoreError>> {
         Box::pin(async move {
-            let Some(id) = run.id.as_deref() else {
-                return Ok(RunChange::Untracked);
-            };
-            let status = match run.status() {
-                Some(status) => format!("={}", status.as_str()),
-                None => "-".to_owned(),
-            };
-            let json = serde_json::to_string(run).map_err(|error| StoreError::Unavailable {
-                reason: format!("run state not written: {error}"),
-            })?;
-            let outcome: String = self
-                .run_script(
-                    &scripts()[3],
-                    self.run_key(id),
-                    &[
-                        version_key(run).as_bytes(),
-                        status.as_bytes(),
-                        json.as_bytes(),
-                        millis(self.shared.settings.run_keep).as_bytes(),
-                    ],
-                )
-                .await?;
-            Ok(match outcome.as_str() {
-                "new" => RunChange::New,
-                "stale" => RunChange::Stale,
-                "duplicate" => RunChange::Duplicate,
-                newer => {
-                    let kept = newer.strip_prefix("newer").unwrap_or("-");
-                    let from = kept.strip_prefix('=').map(Status::from);
-                    let to = run.status().cloned();
-                    if from == to {
-                        RunChange::Updated
-                    } else {
-                        RunChange::StatusChanged { from, to }
-                    }
+            let tracked: Vec<&FlowRun> = runs
+                .iter()
+                .copied()
+                .filter(|run| run.id.is_some())
+                .collect();
+            let mut found: Vec<String> = Vec::new();
+            if !tracked.is_empty() {
+                let mut keys = Vec::with_capacity(tracked.len());
+                let mut args = vec![millis(self.shared.settings.run_keep)];
+                for run in &tracked {
+                    keys.push(self.run_key(run.id.as_deref().unwrap_or_default()));
+                    let status = match run.status() {
+                        Some(status) => format!("={}", status.as_str()),
+                        None => "-".to_owned(),
+                    };
+                    let json = serde_json::to_string(run)
+                        .map_err(|error| StoreError::unavailable("run state not written", error))?;
+                    args.extend([version_key(run), status, json]);
                 }
-            })
+                found = self.run_script(&scripts()[3], keys, &args).await?;
+            }
+            let mut found = found.into_iter();
+            Ok(runs
+                .iter()
+                .map(|run| match run.id {
+                    None => RunChange::Untracked,
+                    Some(_) => change_from(found.next().as_deref().unwrap_or("duplicate"), run),
+                })
+                .collect())
         })
     }
 
-    fn latest<'a>(&'a self, run_id: &'a str) -> StoreFuture<'a, Option<FlowRun>> {
+    fn latest<'a>(&'a self, run_id: &'a str) -> BoxFuture<'a, Result<Option<FlowRun>, StoreError>> {
         Box::pin(async move {
             let mut connection = self.connection.clone();
             let key = self.run_key(run_id);
@@ -468,12 +509,30 @@ impl RunStore for RedisStore {
                 })
                 .await?;
             json.map(|json| {
-                serde_json::from_str(&json).map_err(|error| StoreError::Unavailable {
-                    reason: format!("run state unreadable: {error}"),
-                })
+                serde_json::from_str(&json)
+                    .map_err(|error| StoreError::unavailable("run state unreadable", error))
             })
             .transpose()
         })
+    }
+}
+
+/// What the observe script said of one run.
+fn change_from(found: &str, run: &FlowRun) -> RunChange {
+    match found {
+        "new" => RunChange::New,
+        "stale" => RunChange::Stale,
+        "duplicate" => RunChange::Duplicate,
+        newer => {
+            let kept = newer.strip_prefix("newer").unwrap_or("-");
+            let from = kept.strip_prefix('=').map(Status::from);
+            let to = run.status().cloned();
+            if from == to {
+                RunChange::Updated
+            } else {
+                RunChange::StatusChanged { from, to }
+            }
+        }
     }
 }
 

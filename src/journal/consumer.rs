@@ -1,0 +1,579 @@
+//! Catching up from the I/O Events journal (feature `fetch`): pages of events, followed by
+//! their `rel="next"` links, positions checkpointed once the application has them, events
+//! deduplicated through the webhook's store.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use url::Url;
+
+use super::client::{Fetched, HttpsClient, SendError};
+use super::clock::{Clock, SystemClock};
+use super::link::{next_link, since_of};
+use super::page::body_text;
+use super::settings::{MAX_KEEP, MIN_KEEP};
+use super::token::TokenProvider;
+use super::{JournalError, JournalPage, JournalSettings, JournalStart, JournalUrl, Polled};
+use crate::store::claims::{bounded, claim_new, ClaimRefused};
+use crate::store::{Checkpoint, DedupStore, EventKey, MemoryStore};
+
+/// The page polled last and not yet completed.
+#[derive(Debug)]
+struct Pending {
+    sequence: u64,
+    /// Keys this page claimed.
+    claimed: Vec<EventKey>,
+    next: Url,
+    position: Option<String>,
+}
+
+/// Reads an I/O Events journal from a start, page after page, and loses nothing.
+///
+/// - Each [`poll`](Self::poll) reads one page and hands over its events; the next page is
+///   read from the `Link: <...>; rel="next"` of the response, resolved against the request
+///   URL and refused ([`JournalError::ForeignLink`]) when it leaves its scheme, host and port.
+/// - `204 No Content` is [`Polled::CaughtUp`]; the next poll first waits its `Retry-After`. A
+///   `429` is waited out the same way, `5xx` and failed connections are retried with a
+///   doubling backoff (all through the [`Clock`], so tests wait for nothing); `410 Gone` is
+///   [`JournalError::Expired`], then [`reset`](Self::reset) to start again; a page that does not
+///   read is [`JournalError::Malformed`] with the position, never skipped.
+/// - The position moves only when the application [`complete`](Self::complete)s a page:
+///   then it is saved in the [`Checkpoint`], and a consumer built later with the same
+///   checkpoint resumes after it. A page polled again before it is completed is read again
+///   from the journal.
+/// - Every event of a page is claimed in the [`DedupStore`] by its [`EventKey`], in one
+///   call, as the webhook [`Receiver`](crate::webhook::Receiver) claims it: share the store,
+///   and an event handled from a delivery is flagged
+///   [`duplicate`](crate::store::Incoming::duplicate) here,
+///   and the other way round (completing marks the page's events done for
+///   [`JournalSettings::keep`], 7 days by default; set the receiver's
+///   [`keep`](crate::webhook::ReceiverSettings::keep) to 7 days as well, so that a backfill
+///   reaching back further than its default 25 hours still recognises what the webhook
+///   handled). An event repeated on a page, or on a later one, is flagged too. An event the
+///   webhook is handling at that moment (claimed, not yet done) makes the consumer read the
+///   page again after [`JournalSettings::in_flight_wait`].
+///
+/// Calls carry `Authorization: Bearer` (from the [`TokenProvider`]; a `401` renews the token
+/// once), `x-api-key` (the client id) and `x-ims-org-id` when set. Needs a tokio runtime.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use aep_flow_run::journal::{
+///     ImsCredentials, ImsTokenProvider, JournalConsumer, JournalStart, Polled,
+/// };
+/// use aep_flow_run::store::MemoryStore;
+///
+/// let credentials = ImsCredentials::new("client-id", "client-secret", "adobeio_api");
+/// let journal = url::Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r")?;
+/// let mut consumer = JournalConsumer::new(journal, "client-id", ImsTokenProvider::new(credentials))?
+///     .with_org_id("ORG@AdobeOrg")
+///     .with_start(JournalStart::Seek("-PT2H".to_owned()))
+///     .with_checkpoint(Arc::new(MemoryStore::default()));
+/// loop {
+///     match consumer.poll().await? {
+///         Polled::Page(page) => {
+///             for event in page.new_events() {
+///                 println!("{:?} {:?}", event.kind(), event.event_id());
+///             }
+///             consumer.complete(&page).await?;
+///         }
+///         Polled::CaughtUp { .. } => break,
+///         _ => {}
+///     }
+/// }
+/// # Ok(()) }
+/// ```
+pub struct JournalConsumer {
+    journal: Url,
+    name: String,
+    start: JournalStart,
+    api_key: String,
+    org_id: Option<String>,
+    tokens: Arc<dyn TokenProvider>,
+    checkpoint: Arc<dyn Checkpoint>,
+    store: Arc<dyn DedupStore>,
+    clock: Arc<dyn Clock>,
+    client: HttpsClient,
+    settings: JournalSettings,
+    /// Where the next poll goes (`None` until the checkpoint is read).
+    next: Option<Url>,
+    /// The position of the last page completed (or loaded).
+    position: Option<String>,
+    /// No request before this time (`Retry-After` of a `204`).
+    not_before: Option<SystemTime>,
+    pending: Option<Pending>,
+    sequence: u64,
+}
+
+impl std::fmt::Debug for JournalConsumer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JournalConsumer")
+            .field("journal", &self.journal.as_str())
+            .field("name", &self.name)
+            .field("start", &self.start)
+            .field("org_id", &self.org_id)
+            .field("settings", &self.settings)
+            .field("next", &self.next.as_ref().map(Url::as_str))
+            .field("position", &self.position)
+            .finish_non_exhaustive()
+    }
+}
+
+impl JournalConsumer {
+    /// A consumer of the journal at `journal` (the registration's journal URL, `https`; any
+    /// `since`, `seek`, `latest` or `limit` in it is dropped), calling with `api_key` (the
+    /// credential's client id) and the tokens of `tokens`. It starts from the oldest event
+    /// unless [`with_start`](Self::with_start) says otherwise or the checkpoint holds a
+    /// position; positions and handled events are kept in a [`MemoryStore`] unless others
+    /// are given.
+    pub fn new(
+        journal: Url,
+        api_key: impl Into<String>,
+        tokens: impl TokenProvider + 'static,
+    ) -> Result<Self, JournalError> {
+        JournalUrl::from_url(journal.clone()).and_then(|url| url.build())?;
+        let mut name = journal.clone();
+        name.set_query(None);
+        let memory = Arc::new(MemoryStore::new(100_000));
+        Ok(JournalConsumer {
+            journal,
+            name: name.to_string(),
+            start: JournalStart::Oldest,
+            api_key: api_key.into(),
+            org_id: None,
+            tokens: Arc::new(tokens),
+            checkpoint: memory.clone(),
+            store: memory,
+            clock: Arc::new(SystemClock),
+            client: HttpsClient::new(),
+            settings: JournalSettings::default(),
+            next: None,
+            position: None,
+            not_before: None,
+            pending: None,
+            sequence: 0,
+        })
+    }
+
+    /// Where to start when the checkpoint holds no position.
+    pub fn with_start(mut self, start: JournalStart) -> Self {
+        self.start = start;
+        self
+    }
+
+    /// Sends `x-ims-org-id: org_id` (`...@AdobeOrg`).
+    pub fn with_org_id(mut self, org_id: impl Into<String>) -> Self {
+        self.org_id = Some(org_id.into());
+        self
+    }
+
+    /// Keeps positions in `checkpoint`.
+    pub fn with_checkpoint(mut self, checkpoint: Arc<dyn Checkpoint>) -> Self {
+        self.checkpoint = checkpoint;
+        self
+    }
+
+    /// The name positions are saved under (default: the journal URL without its query).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Deduplicates through `store`: give it the webhook receiver's store.
+    pub fn with_store(mut self, store: Arc<dyn DedupStore>) -> Self {
+        self.store = store;
+        self
+    }
+
+    /// Waits and tells time through `clock`.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Calls through `client` (other roots, a fixed address).
+    pub fn with_client(mut self, client: HttpsClient) -> Self {
+        self.client = client;
+        self
+    }
+
+    /// Replaces the settings (`keep` brought within 25 hours to 7 days).
+    pub fn with_settings(mut self, mut settings: JournalSettings) -> Self {
+        settings.keep = settings.keep.clamp(MIN_KEEP, MAX_KEEP);
+        self.settings = settings;
+        self
+    }
+
+    /// The position of the last page completed (or loaded from the checkpoint).
+    pub fn position(&self) -> Option<&str> {
+        self.position.as_deref()
+    }
+
+    /// Starts again from `start` (after [`JournalError::Expired`]): the next poll reads
+    /// from there. The checkpoint keeps the expired position until a page read from the
+    /// new start is completed.
+    pub async fn reset(&mut self, start: JournalStart) -> Result<(), JournalError> {
+        self.abandon_pending().await;
+        let url = self.url_from(&start)?;
+        self.start = start;
+        self.next = Some(url);
+        self.position = None;
+        self.not_before = None;
+        Ok(())
+    }
+
+    fn url_from(&self, start: &JournalStart) -> Result<Url, JournalError> {
+        let mut url = JournalUrl::from_url(self.journal.clone())?.start(start);
+        if let Some(limit) = self.settings.limit {
+            url = url.limit(limit);
+        }
+        url.build()
+    }
+
+    async fn next_url(&mut self) -> Result<Url, JournalError> {
+        if let Some(next) = &self.next {
+            return Ok(next.clone());
+        }
+        let saved = bounded(
+            self.settings.store_timeout,
+            self.checkpoint.load(&self.name),
+        )
+        .await?;
+        let url = match saved {
+            Some(position) if !position.is_empty() => {
+                let url = self.url_from(&JournalStart::Since(position.clone()))?;
+                self.position = Some(position);
+                url
+            }
+            _ => self.url_from(&self.start)?,
+        };
+        self.next = Some(url.clone());
+        Ok(url)
+    }
+
+    /// Gives up the claims of a page polled and not completed.
+    async fn abandon_pending(&mut self) {
+        if let Some(pending) = self.pending.take() {
+            let _ = bounded(
+                self.settings.store_timeout,
+                self.store.abandon(&pending.claimed),
+            )
+            .await;
+        }
+    }
+
+    /// Reads the next page, or learns that there is none yet; see [`JournalConsumer`]. A page
+    /// polled before and not completed is read again (its claims abandoned first).
+    ///
+    /// It waits as the journal asks: a `429` is retried after its `Retry-After` for as long
+    /// as the journal answers so; `5xx` answers and failed connections
+    /// [`max_attempts`](JournalSettings::max_attempts) times in a row end it. A poll dropped
+    /// before it returns moves nothing; claims it made run out with their lease.
+    pub async fn poll(&mut self) -> Result<Polled, JournalError> {
+        self.abandon_pending().await;
+        let url = self.next_url().await?;
+        self.wait_owed().await;
+        let mut waited_in_flight = Duration::ZERO;
+        loop {
+            let response = self.fetch(&url).await?;
+            if response.status == 204 {
+                return self.caught_up(&url, &response).await;
+            }
+            match self.claim_page(&url, &response).await? {
+                Ok(page) => return Ok(Polled::Page(page)),
+                Err(in_flight) => {
+                    // An event is being handled elsewhere: read the page again later.
+                    waited_in_flight += self.settings.in_flight_wait;
+                    if waited_in_flight > self.settings.lease {
+                        return Err(JournalError::EventInFlight {
+                            url: url.to_string(),
+                            key: in_flight.to_string(),
+                        });
+                    }
+                    self.clock.sleep(self.settings.in_flight_wait).await;
+                }
+            }
+        }
+    }
+
+    /// Polls until a page comes, waiting out each time the journal is caught up: for a
+    /// consumer that follows the journal for good.
+    pub async fn next_page(&mut self) -> Result<JournalPage, JournalError> {
+        loop {
+            if let Polled::Page(page) = self.poll().await? {
+                return Ok(page);
+            }
+        }
+    }
+
+    /// Waits out a `Retry-After` owed by the last `204`.
+    async fn wait_owed(&mut self) {
+        if let Some(not_before) = self.not_before {
+            if let Ok(wait) = not_before.duration_since(self.clock.now()) {
+                self.clock.sleep(wait).await;
+            }
+            // Cleared once waited out: a poll dropped while it waits leaves the wait owed.
+            self.not_before = None;
+        }
+    }
+
+    /// Sends the request until the journal answers `200` or `204`, waiting and retrying as
+    /// it asks.
+    async fn fetch(&self, url: &Url) -> Result<Fetched, JournalError> {
+        let mut failures = 0u32;
+        let mut renewed_token = false;
+        loop {
+            let (reason, hinted) = match self.get(url).await? {
+                // A page too large to read is no gap to step over.
+                Err(error @ SendError::TooLarge { .. }) => {
+                    return Err(self.malformed(url, error.to_string()))
+                }
+                Err(error) => (error.to_string(), None),
+                Ok(response) => match response.status {
+                    200 | 204 => return Ok(response),
+                    429 => {
+                        self.clock.sleep(self.retry_after(&response)).await;
+                        continue;
+                    }
+                    401 if !renewed_token => {
+                        renewed_token = true;
+                        self.tokens.invalidate();
+                        continue;
+                    }
+                    410 => {
+                        return Err(JournalError::Expired {
+                            url: url.to_string(),
+                            position: since_of(url),
+                            message: body_text(&response.body),
+                        })
+                    }
+                    status @ 500..=599 => (
+                        format!("status {status}: {}", body_text(&response.body)),
+                        response
+                            .headers
+                            .contains_key(http::header::RETRY_AFTER)
+                            .then(|| self.retry_after(&response)),
+                    ),
+                    status => {
+                        return Err(JournalError::Status {
+                            url: url.to_string(),
+                            status,
+                            message: body_text(&response.body),
+                        })
+                    }
+                },
+            };
+            failures += 1;
+            self.back_off(url, failures, reason, hinted).await?;
+        }
+    }
+
+    fn malformed(&self, url: &Url, reason: String) -> JournalError {
+        JournalError::Malformed {
+            url: url.to_string(),
+            position: since_of(url),
+            reason,
+        }
+    }
+
+    async fn get(&self, url: &Url) -> Result<Result<Fetched, SendError>, JournalError> {
+        let token = self.tokens.token().await?;
+        let mut headers = vec![
+            (
+                http::header::AUTHORIZATION,
+                format!("Bearer {}", token.secret()),
+            ),
+            (
+                http::HeaderName::from_static("x-api-key"),
+                self.api_key.clone(),
+            ),
+            (http::header::ACCEPT, "application/json".to_owned()),
+        ];
+        if let Some(org_id) = &self.org_id {
+            headers.push((
+                http::HeaderName::from_static("x-ims-org-id"),
+                org_id.clone(),
+            ));
+        }
+        Ok(self
+            .client
+            .send(
+                http::Method::GET,
+                url,
+                &headers,
+                None,
+                self.settings.max_page_bytes,
+            )
+            .await)
+    }
+
+    async fn back_off(
+        &self,
+        url: &Url,
+        failures: u32,
+        reason: String,
+        hinted: Option<Duration>,
+    ) -> Result<(), JournalError> {
+        if failures >= self.settings.max_attempts.max(1) {
+            return Err(JournalError::Unavailable {
+                url: url.to_string(),
+                attempts: failures,
+                reason,
+            });
+        }
+        let doubled = self
+            .settings
+            .first_backoff
+            .saturating_mul(1u32 << (failures - 1).min(16));
+        let wait = doubled
+            .min(self.settings.max_backoff)
+            .max(hinted.unwrap_or(Duration::ZERO));
+        self.clock.sleep(wait).await;
+        Ok(())
+    }
+
+    /// The wait a response's `Retry-After` asks for (seconds or an HTTP date), within
+    /// [`JournalSettings::max_wait`]; the default wait when it has none.
+    fn retry_after(&self, response: &Fetched) -> Duration {
+        let value = response
+            .headers
+            .get(http::header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .map(str::trim);
+        let wait = value.and_then(|value| match value.parse::<u64>() {
+            Ok(seconds) => Some(Duration::from_secs(seconds)),
+            Err(_) => chrono::DateTime::parse_from_rfc2822(value)
+                .ok()
+                .map(|date| {
+                    let at = SystemTime::from(date.with_timezone(&chrono::Utc));
+                    at.duration_since(self.clock.now())
+                        .unwrap_or(Duration::ZERO)
+                }),
+        });
+        wait.unwrap_or(self.settings.default_wait)
+            .min(self.settings.max_wait)
+    }
+
+    /// The `rel="next"` link of a response; several `Link` headers are one list.
+    fn link(&self, url: &Url, response: &Fetched) -> Result<Option<Url>, JournalError> {
+        let joined = response
+            .headers
+            .get_all(http::header::LINK)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .collect::<Vec<_>>()
+            .join(", ");
+        if joined.is_empty() {
+            return Ok(None);
+        }
+        next_link(&joined, url)
+    }
+
+    async fn caught_up(&mut self, url: &Url, response: &Fetched) -> Result<Polled, JournalError> {
+        let next = self.link(url, response)?.unwrap_or_else(|| url.clone());
+        let retry_after = self.retry_after(response);
+        // A 204 hands nothing over: its position (after `latest`, the end of the journal) is
+        // saved, so that a restart does not jump to a newer end.
+        if let Some(position) = since_of(&next) {
+            if self.position.as_deref() != Some(&position) {
+                self.save_position(&position).await?;
+                self.position = Some(position);
+            }
+        }
+        self.next = Some(next.clone());
+        self.not_before = Some(self.clock.now() + retry_after);
+        Ok(Polled::CaughtUp {
+            next: Some(next),
+            retry_after: Some(retry_after),
+        })
+    }
+
+    async fn save_position(&self, position: &str) -> Result<(), JournalError> {
+        let save = self.checkpoint.save(&self.name, position);
+        Ok(bounded(self.settings.store_timeout, save).await?)
+    }
+
+    /// Reads a 200 and claims its events: `Err` with the key of an event being handled
+    /// elsewhere.
+    async fn claim_page(
+        &mut self,
+        url: &Url,
+        response: &Fetched,
+    ) -> Result<Result<JournalPage, EventKey>, JournalError> {
+        let next = self.link(url, response)?;
+        let mut page = JournalPage::read(&response.body, next, url)?;
+        let next = match (&page.next, &page.position) {
+            (Some(link), _) => link.clone(),
+            (None, Some(position)) => self.url_from(&JournalStart::Since(position.clone()))?,
+            (None, None) if page.events.is_empty() => url.clone(),
+            (None, None) => {
+                return Err(self.malformed(
+                    url,
+                    "no `rel=\"next\"` link and no position to continue from".to_owned(),
+                ))
+            }
+        };
+        let claimed = match claim_new(
+            &*self.store,
+            &mut page.events,
+            self.settings.lease,
+            self.settings.store_timeout,
+        )
+        .await
+        {
+            Ok(claimed) => claimed,
+            Err(ClaimRefused::InFlight(key)) => return Ok(Err(key)),
+            Err(ClaimRefused::Store(error)) => return Err(error.into()),
+        };
+        self.sequence += 1;
+        page.sequence = self.sequence;
+        self.pending = Some(Pending {
+            sequence: self.sequence,
+            claimed,
+            next,
+            position: page.position.clone(),
+        });
+        Ok(Ok(page))
+    }
+
+    /// Records that the application handled `page`: its new events are marked done in the
+    /// store, its position saved in the checkpoint, and the next poll reads the page after
+    /// it. On an error nothing moves; complete it again, or poll to read the page again.
+    pub async fn complete(&mut self, page: &JournalPage) -> Result<(), JournalError> {
+        let Some(pending) = self
+            .pending
+            .as_ref()
+            .filter(|p| p.sequence == page.sequence)
+        else {
+            return Err(JournalError::NotPending);
+        };
+        let done = self.store.complete(&pending.claimed, self.settings.keep);
+        bounded(self.settings.store_timeout, done).await?;
+        if let Some(position) = &pending.position {
+            if self.position.as_deref() != Some(position) {
+                self.save_position(position).await?;
+            }
+        }
+        let Some(pending) = self.pending.take() else {
+            return Err(JournalError::NotPending);
+        };
+        self.position = pending.position.or(self.position.take());
+        self.next = Some(pending.next);
+        Ok(())
+    }
+
+    /// Gives `page` back (its handling failed): its claims are abandoned, and the next poll
+    /// reads it again.
+    pub async fn abandon(&mut self, page: &JournalPage) -> Result<(), JournalError> {
+        if self
+            .pending
+            .as_ref()
+            .is_none_or(|pending| pending.sequence != page.sequence)
+        {
+            return Err(JournalError::NotPending);
+        }
+        self.abandon_pending().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,255 @@
+//! A page of the I/O Events journal: its events, read by [`parse_events`](crate::parse_events)
+//! like any other body, and where to go next.
+//!
+//! The journal keeps 7 days of events. A client sends `GET` to the journal URL; the answer is
+//! `200` with a page (`{"events": [{"position", "event"}], "_page": {"last", "count"}}`) and
+//! a `Link: <...>; rel="next"` header to read the following page, or `204 No Content` when
+//! there is no newer event yet: the journal is caught up for now. Its `Link` header still
+//! points to where to poll next (honour `Retry-After` before polling again).
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use url::Url;
+
+use super::link::{next_link, since_of};
+use super::JournalError;
+use crate::json::{IsArray, Key};
+use crate::store::Incoming;
+use crate::text::clip;
+use crate::Event;
+
+/// A page of the journal: its events with their keys, and where reading goes on.
+///
+/// Handle its [`new_events`](Self::new_events), then complete it
+/// ([`JournalConsumer::complete`](super::JournalConsumer::complete)): the position it
+/// reached is saved only then.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct JournalPage {
+    /// Every event of the page, in journal order, each with its key and journal position
+    /// ([`Event::journal_position`]); duplicates flagged once the page is claimed.
+    pub events: Vec<Incoming>,
+    /// `_page.count`: how many events the page holds, as the journal says.
+    pub count: Option<u64>,
+    /// `_page.last`: the position of the page's last event, as the journal says.
+    pub last: Option<String>,
+    /// The `rel="next"` link, resolved against the request URL.
+    pub next: Option<Url>,
+    /// The position reading resumes after once the page is completed: the `since` of the
+    /// next link, else `_page.last`, else the last event's position.
+    pub position: Option<String>,
+    /// The URL the page was read from.
+    pub url: Url,
+    pub(super) sequence: u64,
+}
+
+impl JournalPage {
+    /// Reads a page from a `200`'s body and its `next` link.
+    pub(super) fn read(
+        body: &[u8],
+        next: Option<Url>,
+        request_url: &Url,
+    ) -> Result<Self, JournalError> {
+        let malformed = |reason: String| JournalError::Malformed {
+            url: clip(request_url.as_str(), 200),
+            position: since_of(request_url),
+            reason,
+        };
+        let events = crate::parse_events(body).map_err(|error| malformed(error.to_string()))?;
+        let outline = read_outline(body).map_err(malformed)?;
+        let position = next
+            .as_ref()
+            .and_then(since_of)
+            .or_else(|| outline.last.clone())
+            .or_else(|| {
+                events
+                    .iter()
+                    .rev()
+                    .find_map(|event| event.journal_position().map(str::to_owned))
+            });
+        Ok(JournalPage {
+            events: Incoming::from_events(events, body),
+            count: outline.count,
+            last: outline.last,
+            next,
+            position,
+            url: request_url.clone(),
+            sequence: 0,
+        })
+    }
+
+    /// The events not handled before, each once.
+    pub fn new_events(&self) -> impl Iterator<Item = &Event> {
+        self.events
+            .iter()
+            .filter(|incoming| !incoming.duplicate)
+            .map(|incoming| &incoming.event)
+    }
+}
+
+/// What a read of the journal gave: a page, or nothing newer yet.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Polled {
+    /// `200`: a page of events.
+    Page(JournalPage),
+    /// `204 No Content`: the journal is caught up, no newer event yet.
+    CaughtUp {
+        /// Where to poll next: the `rel="next"` link, resolved against the request URL.
+        next: Option<Url>,
+        /// How long to wait before polling again (`Retry-After`), when known.
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Reads a journal response from its status, `Link` header value and body, for a client that
+/// polls the journal itself (the [`JournalConsumer`](super::JournalConsumer) does all of it
+/// with the `fetch` feature).
+///
+/// `200` is a page (its events read by [`parse_events`](crate::parse_events): flow runs,
+/// alerts and any other event), `204` caught up; any other status is
+/// [`JournalError::Status`]. A `next` link to another origin than the request's is
+/// [`JournalError::ForeignLink`] (see [`next_link`]).
+///
+/// ```
+/// use aep_flow_run::journal::{read_journal_response, Polled};
+/// use url::Url;
+///
+/// let request = Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r")?;
+/// let link = r#"</events/organizations/o/integrations/i/r?since=v2:p9>; rel="next""#;
+/// let body = br#"{"events": [{"position": "v2:p9", "event": {"event_id": "e1",
+///     "event": {"id": "run-1", "metrics": {}}}}], "_page": {"last": "v2:p9", "count": 1}}"#;
+/// let Polled::Page(page) = read_journal_response(200, Some(link), &request, body)? else {
+///     panic!("a page")
+/// };
+/// assert_eq!(page.events[0].event.journal_position(), Some("v2:p9"));
+/// assert_eq!(page.position.as_deref(), Some("v2:p9"));
+/// match read_journal_response(204, Some(link), &request, b"")? {
+///     Polled::CaughtUp { next, .. } => assert_eq!(next.unwrap().query(), Some("since=v2:p9")),
+///     other => panic!("{other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn read_journal_response(
+    status: u16,
+    link_header_value: Option<&str>,
+    request_url: &Url,
+    body: &[u8],
+) -> Result<Polled, JournalError> {
+    let next = match link_header_value {
+        Some(link) => next_link(link, request_url)?,
+        None => None,
+    };
+    match status {
+        200 => Ok(Polled::Page(JournalPage::read(body, next, request_url)?)),
+        204 => Ok(Polled::CaughtUp {
+            next,
+            retry_after: None,
+        }),
+        status => Err(JournalError::Status {
+            url: clip(request_url.as_str(), 200),
+            status,
+            message: body_text(body),
+        }),
+    }
+}
+
+/// The start of a response body, for an error.
+pub(crate) fn body_text(body: &[u8]) -> String {
+    let text = String::from_utf8_lossy(body);
+    let text = text.trim();
+    if text.is_empty() {
+        "empty body".to_owned()
+    } else {
+        clip(text, 200)
+    }
+}
+
+/// A journal page's `_page` object.
+#[derive(Debug, Default, Deserialize)]
+struct PageObject {
+    #[serde(default)]
+    last: Option<String>,
+    #[serde(default)]
+    count: Option<u64>,
+}
+
+/// The `_page` object of a journal page, by a skimming read of the body; a body that is no
+/// JSON or has no top-level `events` array is an error saying so.
+fn read_outline(body: &[u8]) -> Result<PageObject, String> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let outline = deserializer
+        .deserialize_any(OutlineVisitor)
+        .and_then(|outline| deserializer.end().map(|()| outline))
+        .map_err(|error| error.to_string())?;
+    if !outline.has_events {
+        return Err("not a journal page: no `events` array".to_owned());
+    }
+    Ok(outline.page.unwrap_or_default())
+}
+
+/// What the skimming read of a journal page learns: whether it has `events`, and `_page`.
+struct Outline {
+    has_events: bool,
+    page: Option<PageObject>,
+}
+
+struct OutlineVisitor;
+
+impl<'de> Visitor<'de> for OutlineVisitor {
+    type Value = Outline;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a journal page object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outline, A::Error> {
+        let mut outline = Outline {
+            has_events: false,
+            page: None,
+        };
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "_page" if outline.page.is_none() => outline.page = map.next_value()?,
+                "events" => {
+                    outline.has_events = map.next_value::<IsArray>()?.0;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(outline)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_and_statuses() {
+        let base = Url::parse("https://journal.example/events/r").unwrap();
+        assert!(matches!(
+            read_journal_response(500, None, &base, b""),
+            Err(JournalError::Status { status: 500, .. })
+        ));
+        assert!(matches!(
+            read_journal_response(200, None, &base, br#"{"items": []}"#),
+            Err(JournalError::Malformed { .. })
+        ));
+        let Ok(Polled::Page(empty)) = read_journal_response(
+            200,
+            None,
+            &base,
+            br#"{"events": [], "_page": {"count": 0}}"#,
+        ) else {
+            panic!("an empty page")
+        };
+        assert!(empty.events.is_empty());
+        assert_eq!((empty.count, empty.position), (Some(0), None));
+    }
+}

@@ -1,0 +1,63 @@
+//! How a journal consumer pages, waits and remembers.
+
+use std::time::Duration;
+
+/// The shortest time a handled event is remembered: Adobe retries a webhook for 24 hours.
+pub(super) const MIN_KEEP: Duration = Duration::from_secs(25 * 60 * 60);
+/// The longest, and the consumer's default: the journal's retention.
+pub(super) const MAX_KEEP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// How a [`JournalConsumer`](super::JournalConsumer) pages, waits and remembers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct JournalSettings {
+    /// `limit`: the most events per page (default: the journal's default).
+    pub limit: Option<u32>,
+    /// How long an event claimed from a page stays in flight in the store before
+    /// another reader may claim it (default 5 minutes): longer than handling a page takes.
+    pub lease: Duration,
+    /// How long a handled event is remembered as done (default 7 days, the journal's
+    /// retention; brought within 25 hours to 7 days).
+    pub keep: Duration,
+    /// The longest a store call may take (default 3 s).
+    pub store_timeout: Duration,
+    /// The wait after a `204` or `429` that carries no `Retry-After` (default 10 s, what
+    /// Adobe sends).
+    pub default_wait: Duration,
+    /// The longest `Retry-After` honoured (default 5 minutes); a longer one is cut to it.
+    pub max_wait: Duration,
+    /// The first wait after a `5xx` or a failed connection (default 1 s), doubled on each
+    /// failure up to [`max_backoff`](Self::max_backoff).
+    pub first_backoff: Duration,
+    /// The longest wait between failed attempts (default 60 s).
+    pub max_backoff: Duration,
+    /// How many attempts in a row may fail (`5xx`, no connection) before
+    /// [`JournalConsumer::poll`](super::JournalConsumer::poll) gives up with
+    /// [`JournalError::Unavailable`](super::JournalError::Unavailable) (default 6).
+    pub max_attempts: u32,
+    /// The wait before reading a page again when one of its events is being handled
+    /// elsewhere (claimed by the webhook, say; default 5 s).
+    pub in_flight_wait: Duration,
+    /// The largest page read (default 4 MiB; Adobe caps a page at 1.5 MB); a larger one is
+    /// [`JournalError::Malformed`](super::JournalError::Malformed) (lower
+    /// [`limit`](Self::limit) to read it).
+    pub max_page_bytes: usize,
+}
+
+impl Default for JournalSettings {
+    fn default() -> Self {
+        JournalSettings {
+            limit: None,
+            lease: Duration::from_secs(300),
+            keep: MAX_KEEP,
+            store_timeout: Duration::from_secs(3),
+            default_wait: Duration::from_secs(10),
+            max_wait: Duration::from_secs(300),
+            first_backoff: Duration::from_secs(1),
+            max_backoff: Duration::from_secs(60),
+            max_attempts: 6,
+            in_flight_wait: Duration::from_secs(5),
+            max_page_bytes: 4 * 1024 * 1024,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Everything a store keeps, in memory: for one process, and for tests.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use super::{Checkpoint, Claim, DedupStore, Deduplicator, EventKey, RunChange, RunStore};
+use super::{RunTracker, StoreError};
+use crate::sync::Lock;
+use crate::{BoxFuture, FlowRun};
+
+/// The in-memory store: a [`DedupStore`] (a bounded [`Deduplicator`]), a [`RunStore`] (a
+/// bounded [`RunTracker`]) and a [`Checkpoint`], each behind a mutex held only for the table
+/// operation, never across an await. A restart forgets everything: use
+/// [`RedisStore`](super::RedisStore) for replicas, or a store that survives restarts.
+///
+/// ```
+/// # fn block_on<F: std::future::Future>(f: F) -> F::Output {
+/// #     let mut f = std::pin::pin!(f);
+/// #     match f.as_mut().poll(&mut std::task::Context::from_waker(std::task::Waker::noop())) {
+/// #         std::task::Poll::Ready(v) => v, _ => unreachable!() } }
+/// use std::time::Duration;
+/// use aep_flow_run::store::{Claim, DedupStore, EventKey, MemoryStore};
+///
+/// let store = MemoryStore::default();
+/// let keys = [EventKey::from("e1")];
+/// let lease = Duration::from_secs(60);
+/// assert_eq!(block_on(store.claim(&keys, lease))?, [Claim::Claimed]);
+/// assert_eq!(block_on(store.claim(&keys, lease))?, [Claim::InFlight]);
+/// block_on(store.complete(&keys, Duration::from_secs(7 * 24 * 3600)))?;
+/// assert_eq!(block_on(store.claim(&keys, lease))?, [Claim::Done]);
+/// # Ok::<(), aep_flow_run::store::StoreError>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    events: Mutex<Deduplicator>,
+    runs: Mutex<RunTracker>,
+    positions: Mutex<HashMap<String, String>>,
+}
+
+impl MemoryStore {
+    /// A store of at most `capacity` live event keys (in flight or done) and as many runs.
+    pub fn new(capacity: usize) -> Self {
+        MemoryStore {
+            events: Mutex::new(Deduplicator::new(capacity)),
+            runs: Mutex::new(RunTracker::new(capacity)),
+            positions: Mutex::default(),
+        }
+    }
+
+    /// The table of event keys, to look into (tests, metrics).
+    pub fn events(&self) -> MutexGuard<'_, Deduplicator> {
+        self.events.locked()
+    }
+
+    /// The latest state of each run, to look into.
+    pub fn runs(&self) -> MutexGuard<'_, RunTracker> {
+        self.runs.locked()
+    }
+
+    /// The position saved for `journal`, without a future.
+    pub fn position(&self, journal: &str) -> Option<String> {
+        self.positions.locked().get(journal).cloned()
+    }
+}
+
+fn ready<'a, T: Send + 'a>(value: T) -> BoxFuture<'a, Result<T, StoreError>> {
+    Box::pin(std::future::ready(Ok(value)))
+}
+
+impl DedupStore for MemoryStore {
+    fn claim<'a>(
+        &'a self,
+        keys: &'a [EventKey],
+        lease: Duration,
+    ) -> BoxFuture<'a, Result<Vec<Claim>, StoreError>> {
+        let now = SystemTime::now();
+        let mut events = self.events();
+        ready(
+            keys.iter()
+                .map(|key| events.claim_at(key.as_str(), lease, now))
+                .collect(),
+        )
+    }
+
+    fn complete<'a>(
+        &'a self,
+        keys: &'a [EventKey],
+        keep: Duration,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let now = SystemTime::now();
+        let mut events = self.events();
+        for key in keys {
+            events.complete_at(key.as_str(), keep, now);
+        }
+        ready(())
+    }
+
+    fn abandon<'a>(&'a self, keys: &'a [EventKey]) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut events = self.events();
+        for key in keys {
+            events.abandon(key.as_str());
+        }
+        ready(())
+    }
+}
+
+impl RunStore for MemoryStore {
+    fn observe<'a>(
+        &'a self,
+        runs: &'a [&'a FlowRun],
+    ) -> BoxFuture<'a, Result<Vec<RunChange>, StoreError>> {
+        let mut tracker = self.runs();
+        ready(runs.iter().map(|run| tracker.observe(run)).collect())
+    }
+
+    fn latest<'a>(&'a self, run_id: &'a str) -> BoxFuture<'a, Result<Option<FlowRun>, StoreError>> {
+        ready(self.runs().get(run_id).cloned())
+    }
+}
+
+impl Checkpoint for MemoryStore {
+    fn load<'a>(&'a self, journal: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        ready(self.position(journal))
+    }
+
+    fn save<'a>(
+        &'a self,
+        journal: &'a str,
+        position: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.positions
+            .locked()
+            .insert(journal.to_owned(), position.to_owned());
+        ready(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+
+    use super::*;
+
+    fn ready<T>(future: BoxFuture<'_, Result<T, StoreError>>) -> T {
+        let mut future = std::pin::pin!(future);
+        match future
+            .as_mut()
+            .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+        {
+            std::task::Poll::Ready(result) => result.unwrap(),
+            std::task::Poll::Pending => unreachable!(),
+        }
+    }
+
+    fn run(updated: &str) -> FlowRun {
+        let json = format!(r#"{{"id": "r", "updatedAt": {updated}, "metrics": {{}}}}"#);
+        crate::parse_runs(json.as_bytes()).unwrap().remove(0)
+    }
+
+    #[test]
+    fn the_memory_store_decides_as_the_tracker() {
+        let store = MemoryStore::new(8);
+        let newer = run("1700000000001");
+        let older = run("1700000000000");
+        assert_eq!(
+            ready(store.observe(&[&newer, &older, &newer])),
+            [RunChange::New, RunChange::Stale, RunChange::Duplicate]
+        );
+        assert_eq!(store.runs().get("r"), Some(&newer));
+    }
+
+    #[test]
+    fn positions_are_kept_by_journal() {
+        let store = MemoryStore::default();
+        ready(store.save("journal-a", "v2:p7"));
+        assert_eq!(ready(store.load("journal-a")).as_deref(), Some("v2:p7"));
+        assert_eq!(ready(store.load("journal-b")), None);
+    }
+}

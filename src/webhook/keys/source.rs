@@ -1,0 +1,51 @@
+//! Where keys come from: a [`KeySource`], and how often it may be asked.
+
+use std::time::Duration;
+
+use url::Url;
+
+use crate::pluggable::forward_impls;
+use crate::{BoxError, BoxFuture};
+
+/// Fetches a public key: plug in any HTTP client.
+///
+/// The URL is always `https://static.adobeioevents.com` + a key path that
+/// [`public_key_url`](super::public_key_url) accepted; an implementation must not follow
+/// redirects to another host, should refuse bodies larger than a few kilobytes, and should
+/// answer an error for any status other than 200. Its error, any error, is kept as the
+/// source of [`WebhookError::KeyUnavailable`](crate::webhook::WebhookError::KeyUnavailable).
+pub trait KeySource: Send + Sync {
+    /// GETs `url` and gives the body (the PEM text).
+    fn fetch<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, BoxError>>;
+}
+
+forward_impls!(KeySource {
+    fn fetch<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, BoxError>>;
+});
+
+/// How keys are fetched; see [`Receiver::with_key_source`](crate::webhook::Receiver::with_key_source).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct KeyFetchSettings {
+    /// The longest one fetch may take (default 3 s); the delivery waiting for it gets 503.
+    pub timeout: Duration,
+    /// How long a key path whose fetch failed is not fetched again (default 5 minutes);
+    /// a held key whose refresh failed is used that much longer.
+    pub retry_after_failure: Duration,
+    /// How many key paths never fetched before may be fetched per minute (default 10).
+    pub new_paths_per_minute: u32,
+    /// The most failed key paths remembered (default 1024); beyond that, new paths are not
+    /// fetched until some are forgotten.
+    pub max_failed_paths: usize,
+}
+
+impl Default for KeyFetchSettings {
+    fn default() -> Self {
+        KeyFetchSettings {
+            timeout: Duration::from_secs(3),
+            retry_after_failure: Duration::from_secs(300),
+            new_paths_per_minute: 10,
+            max_failed_paths: 1024,
+        }
+    }
+}

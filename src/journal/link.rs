@@ -69,7 +69,7 @@ fn parse_links(value: &str) -> Vec<(&str, String)> {
     let mut links = Vec::new();
     let mut rest = value;
     loop {
-        rest = rest.trim_start_matches(|c: char| c == ',' || c.is_ascii_whitespace());
+        rest = rest.trim_start_matches(|c: char| c == ',' || is_space(c));
         if rest.is_empty() {
             return links;
         }
@@ -83,59 +83,62 @@ fn parse_links(value: &str) -> Vec<(&str, String)> {
         rest = &after_open[close + 1..];
         let mut rel = String::new();
         // Parameters: `; name[=value]`, value a token or a quoted string.
-        loop {
-            rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
-            let Some(after_semicolon) = rest.strip_prefix(';') else {
-                break;
+        while let Some(after_semicolon) = rest.trim_start_matches(is_space).strip_prefix(';') {
+            let Some((name, value, after)) =
+                parameter(after_semicolon.trim_start_matches(is_space))
+            else {
+                return links;
             };
-            rest = after_semicolon.trim_start_matches(|c: char| c.is_ascii_whitespace());
-            let name_end = rest
-                .find(|c: char| c == '=' || c == ';' || c == ',' || c.is_ascii_whitespace())
-                .unwrap_or(rest.len());
-            let name = &rest[..name_end];
-            rest = rest[name_end..].trim_start_matches(|c: char| c.is_ascii_whitespace());
-            let mut param = String::new();
-            if let Some(after_equals) = rest.strip_prefix('=') {
-                rest = after_equals.trim_start_matches(|c: char| c.is_ascii_whitespace());
-                if let Some(quoted) = rest.strip_prefix('"') {
-                    let mut chars = quoted.char_indices();
-                    let mut end = None;
-                    while let Some((index, c)) = chars.next() {
-                        match c {
-                            '\\' => {
-                                if let Some((_, escaped)) = chars.next() {
-                                    param.push(escaped);
-                                }
-                            }
-                            '"' => {
-                                end = Some(index);
-                                break;
-                            }
-                            c => param.push(c),
-                        }
-                    }
-                    let Some(end) = end else {
-                        return links;
-                    };
-                    rest = &quoted[end + 1..];
-                } else {
-                    let end = rest
-                        .find(|c: char| c == ';' || c == ',' || c.is_ascii_whitespace())
-                        .unwrap_or(rest.len());
-                    param.push_str(&rest[..end]);
-                    rest = &rest[end..];
-                }
-            }
+            rest = after;
             if name.eq_ignore_ascii_case("rel") && rel.is_empty() {
-                rel = param;
+                rel = value;
             }
         }
         links.push((target, rel));
-        rest = rest.trim_start_matches(|c: char| c.is_ascii_whitespace());
+        rest = rest.trim_start_matches(is_space);
         if !rest.is_empty() && !rest.starts_with(',') {
             return links;
         }
     }
+}
+
+/// One `name[=value]` parameter at the start of `text`: its name, its value (unquoted and
+/// unescaped) and what follows; `None` for an unterminated quoted value.
+fn parameter(text: &str) -> Option<(&str, String, &str)> {
+    let name_end = text
+        .find(|c: char| c == '=' || c == ';' || c == ',' || is_space(c))
+        .unwrap_or(text.len());
+    let name = &text[..name_end];
+    let rest = text[name_end..].trim_start_matches(is_space);
+    let Some(after_equals) = rest.strip_prefix('=') else {
+        return Some((name, String::new(), rest));
+    };
+    let rest = after_equals.trim_start_matches(is_space);
+    let mut value = String::new();
+    if let Some(quoted) = rest.strip_prefix('"') {
+        let mut chars = quoted.char_indices();
+        while let Some((index, c)) = chars.next() {
+            match c {
+                '\\' => {
+                    if let Some((_, escaped)) = chars.next() {
+                        value.push(escaped);
+                    }
+                }
+                '"' => return Some((name, value, &quoted[index + 1..])),
+                c => value.push(c),
+            }
+        }
+        return None;
+    }
+    let end = rest
+        .find(|c: char| c == ';' || c == ',' || is_space(c))
+        .unwrap_or(rest.len());
+    value.push_str(&rest[..end]);
+    Some((name, value, &rest[end..]))
+}
+
+fn is_space(c: char) -> bool {
+    c.is_ascii_whitespace()
 }
 
 /// The `since` of a journal URL: the position a request reads after.

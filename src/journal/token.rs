@@ -253,57 +253,66 @@ impl ImsTokenProvider {
                 reason: error.to_string(),
             })?;
         if response.status != 200 {
-            let message = match serde_json::from_slice::<ImsErrorBody>(&response.body) {
-                Ok(ImsErrorBody {
-                    error: Some(error),
-                    error_description,
-                }) => match error_description {
-                    Some(description) => format!("{error}: {description}"),
-                    None => error,
-                },
-                _ => clip(&String::from_utf8_lossy(&response.body), 200),
-            };
             return Err(JournalError::Token {
                 endpoint,
                 status: Some(response.status),
-                reason: clip(&message, 300),
+                reason: refusal_text(&response.body),
             });
         }
-        let invalid = |reason: &str| JournalError::Token {
-            endpoint: endpoint.clone(),
-            status: None,
-            reason: format!("no usable token: {reason}"),
-        };
-        let body: TokenResponse = serde_json::from_slice(&response.body)
-            .map_err(|_| invalid("the body is no JSON token response"))?;
-        let token = body
-            .access_token
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| invalid("no `access_token`"))?;
-        if token.bytes().any(|byte| !(0x21..0x7f).contains(&byte)) {
-            return Err(invalid(
-                "the `access_token` holds characters a header cannot",
-            ));
-        }
-        if let Some(kind) = &body.token_type {
-            if !kind.eq_ignore_ascii_case("bearer") {
-                return Err(invalid("the `token_type` is not bearer"));
-            }
-        }
-        let lifetime = match &body.expires_in {
-            Some(serde_json::Value::Number(seconds)) => seconds.as_u64(),
-            Some(serde_json::Value::String(seconds)) => seconds.parse().ok(),
-            _ => None,
-        }
-        .filter(|&seconds| seconds > 0)
-        .ok_or_else(|| invalid("no positive `expires_in`"))?;
-        let lifetime = Duration::from_secs(lifetime);
+        let (token, lifetime) =
+            read_token(&response.body).map_err(|reason| JournalError::Token {
+                endpoint,
+                status: None,
+                reason: format!("no usable token: {reason}"),
+            })?;
         let margin = self.renew_before.min(lifetime / 2);
         Ok(Cached {
-            token: AccessToken(token),
+            token,
             renew_at: asked_at + (lifetime - margin),
         })
     }
+}
+
+/// What IMS said when it refused: its `error` and `error_description`, else the start of
+/// the body.
+fn refusal_text(body: &[u8]) -> String {
+    let message = match serde_json::from_slice::<ImsErrorBody>(body) {
+        Ok(ImsErrorBody {
+            error: Some(error),
+            error_description,
+        }) => match error_description {
+            Some(description) => format!("{error}: {description}"),
+            None => error,
+        },
+        _ => clip(&String::from_utf8_lossy(body), 200),
+    };
+    clip(&message, 300)
+}
+
+/// The token and its lifetime from a `200`'s body, or what is wrong with it.
+fn read_token(body: &[u8]) -> Result<(AccessToken, Duration), &'static str> {
+    let body: TokenResponse =
+        serde_json::from_slice(body).map_err(|_| "the body is no JSON token response")?;
+    let token = body
+        .access_token
+        .filter(|token| !token.is_empty())
+        .ok_or("no `access_token`")?;
+    if token.bytes().any(|byte| !(0x21..0x7f).contains(&byte)) {
+        return Err("the `access_token` holds characters a header cannot");
+    }
+    if let Some(kind) = &body.token_type {
+        if !kind.eq_ignore_ascii_case("bearer") {
+            return Err("the `token_type` is not bearer");
+        }
+    }
+    let lifetime = match &body.expires_in {
+        Some(serde_json::Value::Number(seconds)) => seconds.as_u64(),
+        Some(serde_json::Value::String(seconds)) => seconds.parse().ok(),
+        _ => None,
+    }
+    .filter(|&seconds| seconds > 0)
+    .ok_or("no positive `expires_in`")?;
+    Ok((AccessToken(token), Duration::from_secs(lifetime)))
 }
 
 impl TokenProvider for ImsTokenProvider {

@@ -183,28 +183,28 @@ impl KeyFetcher {
             Some(Err(error)) => Err(("the key source failed", Some(SharedError::from(error)))),
             None => Err(("the key source did not answer in time", None)),
         };
-        {
-            let mut state = self.state();
-            state.flights.remove(&key_path);
-            match &fetched {
-                Ok(()) => {
-                    state.failed.remove(&key_path);
-                    state.known.insert(key_path.clone(), ());
-                }
-                Err(_) => {
-                    if state.failed.len() < self.settings.max_failed_paths {
-                        let until = Instant::now() + self.settings.retry_after_failure;
-                        state.failed.insert(key_path.clone(), until);
-                    }
-                }
-            }
-        }
-        if fetched.is_err() {
-            self.keep_last_good_key(&key_path, verifier);
-        }
+        self.remember(&key_path, fetched.is_ok(), verifier);
         guard.done = true;
         flight.finish(fetched.clone());
         fetched.map_err(unavailable)
+    }
+
+    /// Ends the flight of `key_path`, and remembers how its fetch went.
+    fn remember(&self, key_path: &str, fetched: bool, verifier: &SharedVerifier) {
+        {
+            let mut state = self.state();
+            state.flights.remove(key_path);
+            if fetched {
+                state.failed.remove(key_path);
+                state.known.insert(key_path.to_owned(), ());
+            } else if state.failed.len() < self.settings.max_failed_paths {
+                let until = Instant::now() + self.settings.retry_after_failure;
+                state.failed.insert(key_path.to_owned(), until);
+            }
+        }
+        if !fetched {
+            self.keep_last_good_key(key_path, verifier);
+        }
     }
 
     /// A held key whose refresh failed is used a while longer (until the next attempt),

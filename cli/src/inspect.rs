@@ -1,51 +1,37 @@
-//! Prints what a delivery body says: every flow run, alert and other event in it.
-//!
-//! ```text
-//! cargo run --example inspect [--json] [FILE | -]
-//! ```
+//! `aep-flow-run inspect`: what a delivery body says, every flow run, alert and other event
+//! in it.
 //!
 //! Reads FILE; standard input for `-`, or when something is piped in; with neither (a
-//! terminal, or an empty standard input), a bundled example (Adobe's failed-run message list). Prints a summary per
-//! flow run, a few lines per alert and one line per other event; with `--json`, one JSON
-//! object per line (flow runs in the normalised form). A Flow Service run list is shown run by
-//! run. Exits with status 1 and a message on a body that cannot be read, and quietly when its
-//! output is closed early (`inspect big.json | head`).
+//! terminal, or an empty standard input), a bundled example (Adobe's failed-run message
+//! list). Prints a summary per flow run, a few lines per alert and one line per other event;
+//! with `--json`, one JSON object per line (flow runs in the normalised form). A Flow Service
+//! run list is shown run by run. Exits with status 1 and a message on a body that cannot be
+//! read, and quietly when its output is closed early (`inspect big.json | head`).
 
 use std::io::{self, IsTerminal, Read, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use aep_flow_run::{parse_events, Alert, Event, Notification, OtherEvent, Timestamp};
 use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 
 const BUNDLED: &[u8] =
-    include_bytes!("../fixtures/adobe-docs/message-list-sources-flow-run-failed.json");
+    include_bytes!("../../fixtures/adobe-docs/message-list-sources-flow-run-failed.json");
 
-const USAGE: &str = "usage: inspect [--json] [FILE | -]";
+/// The arguments of `inspect`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// One JSON object per event instead of a summary.
+    #[arg(long)]
+    json: bool,
+    /// The body to read (`-` for standard input); without it, standard input when something
+    /// is piped in, else a bundled example.
+    file: Option<PathBuf>,
+}
 
-fn main() -> ExitCode {
-    let mut json = false;
-    let mut file = None;
-    for arg in std::env::args().skip(1) {
-        match arg.as_str() {
-            "--json" => json = true,
-            "-h" | "--help" => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            "-" if file.is_none() => file = Some(arg),
-            _ if arg.starts_with('-') => {
-                eprintln!("inspect: unknown option {arg:?}; {USAGE}");
-                return ExitCode::from(2);
-            }
-            _ if file.is_none() => file = Some(arg),
-            _ => {
-                eprintln!("inspect: unexpected argument {arg:?}; {USAGE}");
-                return ExitCode::from(2);
-            }
-        }
-    }
-
-    let body = match read_body(file.as_deref()) {
+/// Runs `inspect`.
+pub fn run(args: Args) -> ExitCode {
+    let body = match read_body(args.file.as_deref()) {
         Ok(body) => body,
         Err(message) => {
             eprintln!("inspect: {message}");
@@ -63,7 +49,7 @@ fn main() -> ExitCode {
         eprintln!("inspect: the body holds no event (an empty batch or journal page)");
     }
     let mut out = io::stdout().lock();
-    match print_all(&mut out, &events, json).and_then(|()| out.flush()) {
+    match print_all(&mut out, &events, args.json).and_then(|()| out.flush()) {
         Ok(()) => ExitCode::SUCCESS,
         // The reader went away (`| head`): nothing more to say.
         Err(error) if error.kind() == io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
@@ -74,10 +60,12 @@ fn main() -> ExitCode {
     }
 }
 
-fn read_body(file: Option<&str>) -> Result<Vec<u8>, String> {
+fn read_body(file: Option<&std::path::Path>) -> Result<Vec<u8>, String> {
     match file {
-        Some("-") => read_stdin(),
-        Some(path) => std::fs::read(path).map_err(|error| format!("cannot read {path}: {error}")),
+        Some(path) if path.as_os_str() == "-" => read_stdin(),
+        Some(path) => {
+            std::fs::read(path).map_err(|error| format!("cannot read {}: {error}", path.display()))
+        }
         // A script's or CI's standard input may be empty (`< /dev/null`, or none at all):
         // then, as from a terminal, the bundled example.
         None if !io::stdin().is_terminal() => match read_stdin()? {

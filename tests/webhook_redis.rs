@@ -556,3 +556,90 @@ async fn the_store_recovers_from_a_restart_and_from_a_pause_while_connecting() {
     );
     assert_eq!(store.claim_one("paused", LEASE).await, Ok(Claim::InFlight));
 }
+
+/// The commands Redis executes for keys under `prefix`, as `MONITOR` shows them, while
+/// `during` runs: the command names, in order (scripts loaded before are not counted).
+async fn commands_seen<F: std::future::Future>(url: &str, prefix: &str, during: F) -> Vec<String> {
+    use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+    let address = url
+        .trim_start_matches("redis://")
+        .trim_end_matches('/')
+        .to_owned();
+    let mut monitor = tokio::net::TcpStream::connect(address).await.unwrap();
+    monitor.write_all(b"MONITOR\r\n").await.unwrap();
+    let mut lines = BufReader::new(monitor).lines();
+    assert_eq!(lines.next_line().await.unwrap().as_deref(), Some("+OK"));
+    during.await;
+    // A marker command after the work: every command of the work is seen before it.
+    let marker = format!("{prefix}end-of-test");
+    let client = redis::Client::open(url).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let _: Option<String> = redis::cmd("GET")
+        .arg(&marker)
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Ok(Some(line)) = lines.next_line().await {
+        if line.contains(&marker) {
+            break;
+        }
+        // +1700000000.123456 [0 127.0.0.1:5555] "EVALSHA" "..." "2" "prefix..." ...
+        // (commands run by a script show as `[0 lua]`: not sent by the store)
+        if line.contains(prefix) && !line.contains(" lua]") {
+            if let Some(name) = line.split('"').nth(1) {
+                seen.push(name.to_ascii_uppercase());
+            }
+        }
+    }
+    seen
+}
+
+/// Issue 30: a delivery of any size costs at most three commands sent to Redis: one claims
+/// every event, one marks them done, one records the states of its runs.
+#[tokio::test]
+async fn a_delivery_of_twenty_events_sends_three_commands() {
+    let Some(url) = redis_env::redis_url("three-commands") else {
+        return;
+    };
+    let settings = settings("three-commands");
+    let prefix = settings.prefix.clone();
+    let store = RedisStore::connect(&url, settings).await.unwrap();
+    // Load the scripts once: a first call may add a SCRIPT LOAD or an EVAL.
+    store
+        .claim(&[EventKey::from("warm-up")], LEASE)
+        .await
+        .unwrap();
+    store
+        .complete(&[EventKey::from("warm-up")], KEEP)
+        .await
+        .unwrap();
+    let warm_up = &parse_runs(br#"{"id": "warm-up", "metrics": {}}"#).unwrap()[0];
+    store.observe(&[warm_up]).await.unwrap();
+    let receiver = Receiver::new(webhook_sign::test_verifier("me")).with_store(store.clone());
+    let batch: Vec<serde_json::Value> = (0..20)
+        .map(|n| {
+            serde_json::json!({"event_id": format!("e{n}"), "recipient_client_id": "me",
+                "event": {"id": format!("run-{n}"), "updatedAt": 1_700_000_000_000u64 + n,
+                          "metrics": {"statusSummary": {"status": "success"}}}})
+        })
+        .collect();
+    let body = serde_json::to_vec(&batch).unwrap();
+    let headers = webhook_sign::signed_headers(&body);
+    let seen = commands_seen(&url, &prefix, async {
+        let answer = receiver
+            .handle("POST", "", webhook_sign::pairs(&headers), &body)
+            .await;
+        assert_eq!(answer.status, 200, "{}", answer.body);
+        let runs: Vec<&FlowRun> = answer.new_events().filter_map(|i| i.run()).collect();
+        assert_eq!(runs.len(), 20);
+        let changes = store.observe(&runs).await.unwrap();
+        assert!(changes.iter().all(|change| *change == RunChange::New));
+        let Received::Delivery { events, .. } = &answer.received else {
+            panic!("{:?}", answer.received)
+        };
+        receiver.complete(events).await.unwrap();
+    })
+    .await;
+    assert_eq!(seen, ["EVALSHA", "EVALSHA", "EVALSHA"], "{seen:?}");
+}

@@ -10,7 +10,7 @@ use aep_flow_run::store::{
     Claim, DedupStore, EventKey, RedisSettings, RedisStore, RunChange, RunStore, StoreError,
 };
 use aep_flow_run::webhook::{Received, Receiver};
-use aep_flow_run::{parse_runs, FlowRun, Status};
+use aep_flow_run::{parse_runs, FlowRun, Notification, Status};
 
 /// One key or run at a time, for these tests: the store takes a delivery's at once.
 trait OneAtATime {
@@ -35,7 +35,8 @@ impl OneAtATime for RedisStore {
     }
 
     async fn observe_one(&self, run: &FlowRun) -> Result<RunChange, StoreError> {
-        Ok(self.observe(&[run]).await?.remove(0))
+        let notification = Notification::from_run(run.clone());
+        Ok(self.observe(&[&notification]).await?.remove(0).change)
     }
 }
 

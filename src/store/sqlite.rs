@@ -49,14 +49,18 @@ impl Default for SqliteSettings {
 ///
 /// # What is durable when
 ///
-/// The file is opened in WAL mode with `synchronous=FULL`: a call's future resolves only
-/// after the transaction that holds it has committed and its WAL frames are on disk
-/// (fsync). A receiver that answers after [`complete`](DedupStore::complete) has returned
-/// `Ok` has therefore recorded the event before Adobe hears `200`: killed at any moment
-/// after that (`SIGKILL`, a power cut), the restarted process answers the same delivery as a
-/// duplicate. A claim, a run state and a journal position are durable the same way once
-/// their call returns. (`synchronous=NORMAL` would survive a process crash too, but could
-/// lose the last commits on a power cut, after Adobe was told `200`.)
+/// The file is opened in WAL mode. A call's future resolves only after the transaction that
+/// holds it has committed; for what an answer to Adobe relies on
+/// ([`complete`](DedupStore::complete), [`observe`](RunStore::observe),
+/// [`save`](Checkpoint::save)) the commit runs with `synchronous=FULL`, so its WAL frames
+/// are on disk (fsync) first. A receiver that answers after `complete` returned `Ok` has
+/// therefore recorded the event before Adobe hears `200`: killed at any moment after that
+/// (`SIGKILL`, even a power cut), the restarted process answers the same delivery as a
+/// duplicate, and still has the run states and journal positions saved before. Claims and
+/// abandons commit with `synchronous=NORMAL`: they survive a killed process (the WAL is in
+/// the system's cache), and a claim lost to a power cut is only an event not yet claimed,
+/// which Adobe's retry hands over again; that spares one fsync of the three a delivery
+/// makes.
 ///
 /// # Off the executor, bounded
 ///
@@ -102,7 +106,7 @@ impl Default for SqliteSettings {
 /// ```
 #[derive(Clone)]
 pub struct SqliteStore {
-    queue: SyncSender<Job>,
+    queue: SyncSender<(Flush, Job)>,
     shared: Arc<Shared>,
 }
 
@@ -125,6 +129,18 @@ impl fmt::Debug for SqliteStore {
 /// A call for the store's thread: it runs in the open transaction, and gives what to send
 /// back once the transaction has committed (or failed).
 type Job = Box<dyn FnOnce(&Connection, i64) -> Done + Send>;
+
+/// Whether a call's commit must be on disk before it resolves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Flush {
+    /// What an answer to Adobe relies on (events done, run states, journal positions):
+    /// `synchronous=FULL`, the WAL fsynced at commit.
+    Disk,
+    /// Claims, abandons and reads: `synchronous=NORMAL`. A claim lost to a power cut is an
+    /// event not yet claimed, which Adobe's retry hands over again; the next `Disk` commit
+    /// flushes it anyway.
+    Cache,
+}
 /// Whether a call succeeded, and what sends its result (or the commit's error).
 type Done = (bool, Reply);
 /// Sends a call's result, or the commit's error.
@@ -212,14 +228,17 @@ impl SqliteStore {
     /// Asks the store's thread to read the file, within the timeout: whether the store
     /// answers (for a readiness check).
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.call(|connection, _| connection.query_row("SELECT 1", [], |_| Ok(())))
-            .await
+        self.call(Flush::Cache, |connection, _| {
+            connection.query_row("SELECT 1", [], |_| Ok(()))
+        })
+        .await
     }
 
     /// Runs `work` on the store's thread in the next transaction; resolves once it has
-    /// committed, within the timeout.
+    /// committed (and, with [`Flush::Disk`], once the commit is on disk), within the timeout.
     fn call<'a, T: Send + 'static>(
         &'a self,
+        flush: Flush,
         work: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
     ) -> BoxFuture<'a, Result<T, StoreError>> {
         let (reply, answer) = oneshot::channel();
@@ -231,7 +250,7 @@ impl SqliteStore {
             };
             (ok, Box::new(send))
         });
-        let queued = match self.queue.try_send(job) {
+        let queued = match self.queue.try_send((flush, job)) {
             Ok(()) => Ok(()),
             Err(TrySendError::Full(_)) => Err(StoreError::other(
                 "SQLite: too many calls waiting for the store",
@@ -254,8 +273,9 @@ impl SqliteStore {
 
 /// The store's thread: takes the calls waiting, runs them in one transaction (each in a
 /// savepoint), commits, then answers them. Ends when every sender is gone.
-fn serve(mut connection: Connection, jobs: Queue<Job>, run_keep_ms: i64) {
+fn serve(mut connection: Connection, jobs: Queue<(Flush, Job)>, run_keep_ms: i64) {
     let mut commits = 0u32;
+    let mut flushing = Flush::Disk;
     while let Ok(first) = jobs.recv() {
         let mut group = vec![first];
         while group.len() < GROUP {
@@ -264,9 +284,25 @@ fn serve(mut connection: Connection, jobs: Queue<Job>, run_keep_ms: i64) {
                 Err(_) => break,
             }
         }
+        let flush = match group.iter().any(|(flush, _)| *flush == Flush::Disk) {
+            true => Flush::Disk,
+            false => Flush::Cache,
+        };
         let now = epoch_millis(SystemTime::now());
         let mut replies = Vec::with_capacity(group.len());
-        let committed = run_group(&mut connection, group, now, &mut replies);
+        let mut committed = Ok(());
+        if flush != flushing {
+            let pragma = match flush {
+                Flush::Disk => "PRAGMA synchronous=FULL",
+                Flush::Cache => "PRAGMA synchronous=NORMAL",
+            };
+            committed = connection.execute_batch(pragma).map_err(sqlite);
+            flushing = if committed.is_ok() { flush } else { flushing };
+        }
+        if committed.is_ok() {
+            let jobs = group.into_iter().map(|(_, job)| job).collect();
+            committed = run_group(&mut connection, jobs, now, &mut replies);
+        }
         for reply in replies {
             reply(committed.clone());
         }
@@ -336,7 +372,7 @@ impl DedupStore for SqliteStore {
     ) -> BoxFuture<'a, Result<Vec<Claim>, StoreError>> {
         let keys: Vec<String> = keys.iter().map(|key| key.as_str().to_owned()).collect();
         let owner = self.shared.owner.clone();
-        self.call(move |connection, now| {
+        self.call(Flush::Cache, move |connection, now| {
             let mut read =
                 connection.prepare_cached("SELECT done, until_ms FROM events WHERE key = ?1")?;
             let mut write = connection.prepare_cached(
@@ -366,7 +402,7 @@ impl DedupStore for SqliteStore {
         keep: Duration,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let keys: Vec<String> = keys.iter().map(|key| key.as_str().to_owned()).collect();
-        self.call(move |connection, now| {
+        self.call(Flush::Disk, move |connection, now| {
             let mut write = connection.prepare_cached(
                 "INSERT OR REPLACE INTO events (key, done, owner, until_ms) VALUES (?1, 1, NULL, ?2)",
             )?;
@@ -380,7 +416,7 @@ impl DedupStore for SqliteStore {
     fn abandon<'a>(&'a self, keys: &'a [EventKey]) -> BoxFuture<'a, Result<(), StoreError>> {
         let keys: Vec<String> = keys.iter().map(|key| key.as_str().to_owned()).collect();
         let owner = self.shared.owner.clone();
-        self.call(move |connection, _| {
+        self.call(Flush::Cache, move |connection, _| {
             let mut delete = connection
                 .prepare_cached("DELETE FROM events WHERE key = ?1 AND done = 0 AND owner = ?2")?;
             for key in &keys {
@@ -482,7 +518,7 @@ impl RunStore for SqliteStore {
             Ok(rows) => rows,
             Err(error) => return Box::pin(std::future::ready(Err(error))),
         };
-        self.call(move |connection, _| {
+        self.call(Flush::Disk, move |connection, _| {
             rows.iter()
                 .map(|row| match row {
                     None => Ok(Observed::new(RunChange::Untracked)),
@@ -494,7 +530,7 @@ impl RunStore for SqliteStore {
 
     fn latest<'a>(&'a self, run_id: &'a str) -> BoxFuture<'a, Result<Option<FlowRun>, StoreError>> {
         let run_id = run_id.to_owned();
-        let found = self.call(move |connection, _| {
+        let found = self.call(Flush::Cache, move |connection, _| {
             connection
                 .prepare_cached("SELECT run FROM runs WHERE run_id = ?1")?
                 .query_row([run_id], |row| row.get::<_, String>(0))
@@ -508,7 +544,7 @@ impl RunStore for SqliteStore {
         runs_per_flow: usize,
     ) -> BoxFuture<'a, Result<Vec<FlowRuns>, StoreError>> {
         let limit = i64::try_from(runs_per_flow).unwrap_or(i64::MAX);
-        let found = self.call(move |connection, _| {
+        let found = self.call(Flush::Cache, move |connection, _| {
             let mut query = connection.prepare_cached(
                 "SELECT summary FROM (SELECT summary, flow_id, \
                    ROW_NUMBER() OVER (PARTITION BY flow_id ORDER BY activity_ms DESC, run_id) AS n \
@@ -524,7 +560,7 @@ impl RunStore for SqliteStore {
 impl Checkpoint for SqliteStore {
     fn load<'a>(&'a self, journal: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         let journal = journal.to_owned();
-        self.call(move |connection, _| {
+        self.call(Flush::Cache, move |connection, _| {
             connection
                 .prepare_cached("SELECT position FROM positions WHERE journal = ?1")?
                 .query_row([journal], |row| row.get(0))
@@ -538,7 +574,7 @@ impl Checkpoint for SqliteStore {
         position: &'a str,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let (journal, position) = (journal.to_owned(), position.to_owned());
-        self.call(move |connection, _| {
+        self.call(Flush::Disk, move |connection, _| {
             connection
                 .prepare_cached(
                     "INSERT OR REPLACE INTO positions (journal, position) VALUES (?1, ?2)",

@@ -9,6 +9,7 @@
 //! drain), `monitor` (what is done with new events), `journal_task`, `admin`, `metrics`,
 //! `logging`.
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -70,110 +71,145 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 async fn serve(config: Config) -> ExitCode {
-    let stores = match Stores::open(&config).await {
-        Ok(stores) => stores,
-        Err(message) => {
+    let opened = match open(&config).await {
+        Ok(opened) => opened,
+        Err((status, message)) => {
             eprintln!("serve: {message}");
-            return ExitCode::FAILURE;
+            return status;
         }
     };
+    let (stop, stopping) = watch::channel(false);
+    let tasks = start(&config, opened, stopping);
+    terminated().await;
+    tracing::info!("stopping: no new connections, deliveries in flight finish (at most 10 s)");
+    let _ = stop.send(true);
+    tasks.drained().await;
+    tracing::info!("stopped");
+    ExitCode::SUCCESS
+}
+
+/// What `serve` opens before it says where it listens: a failure stops the start.
+struct Opened {
+    stores: Stores,
+    consumer: Option<JournalConsumer>,
+    webhook: TcpListener,
+    admin: TcpListener,
+}
+
+/// Opens the store, prepares the journal consumer, binds both ports, and prints the address
+/// line; or the exit status and what went wrong.
+async fn open(config: &Config) -> Result<Opened, (ExitCode, String)> {
+    let stores = Stores::open(config)
+        .await
+        .map_err(|message| (ExitCode::FAILURE, message))?;
+    let consumer = match &config.journal {
+        Some(url) => Some(
+            journal_consumer(url, &stores)
+                .map_err(|message| (ExitCode::from(2), format!("--journal: {message}")))?,
+        ),
+        None => None,
+    };
+    let webhook = bind(config.port).await;
+    let admin = bind(config.admin_port).await;
+    let (webhook, admin) = webhook
+        .and_then(|webhook| Ok((webhook, admin?)))
+        .map_err(|message| (ExitCode::FAILURE, message))?;
+    let (Ok(webhook_address), Ok(admin_address)) = (webhook.local_addr(), admin.local_addr())
+    else {
+        return Err((
+            ExitCode::FAILURE,
+            "the listening addresses are unknown".to_owned(),
+        ));
+    };
+    println!("listening on http://{webhook_address}/ (admin http://{admin_address}/)");
+    log_start(config);
+    Ok(Opened {
+        stores,
+        consumer,
+        webhook,
+        admin,
+    })
+}
+
+/// The tasks `serve` runs until it is stopped.
+struct Tasks {
+    webhook: tokio::task::JoinHandle<usize>,
+    journal: Option<tokio::task::JoinHandle<()>>,
+    admin: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+/// Starts the webhook, the admin port and the journal task, each stopping when `stopping`
+/// turns true.
+fn start(config: &Config, opened: Opened, stopping: watch::Receiver<bool>) -> Tasks {
     let metrics = Arc::new(Metrics::default());
     let monitor = Arc::new(Monitor {
-        runs: stores.runs.clone(),
+        runs: opened.stores.runs.clone(),
         metrics: metrics.clone(),
         json: config.json,
     });
-    let consumer = match &config.journal {
-        Some(url) => match journal_consumer(url, &stores) {
-            Ok(consumer) => Some(consumer),
-            Err(message) => {
-                eprintln!("serve: --journal: {message}");
-                return ExitCode::from(2);
-            }
-        },
-        None => None,
-    };
-    let (webhook_listener, admin_listener) =
-        match (bind(config.port).await, bind(config.admin_port).await) {
-            (Ok(webhook), Ok(admin)) => (webhook, admin),
-            (Err(message), _) | (_, Err(message)) => {
-                eprintln!("serve: {message}");
-                return ExitCode::FAILURE;
-            }
-        };
-    let (Ok(webhook_address), Ok(admin_address)) =
-        (webhook_listener.local_addr(), admin_listener.local_addr())
-    else {
-        eprintln!("serve: the listening addresses are unknown");
-        return ExitCode::FAILURE;
-    };
-    println!("listening on http://{webhook_address}/ (admin http://{admin_address}/)");
-    log_start(&config);
-
     let keys = match &config.keys {
         Keys::Dir(dir) => Some(Arc::new(KeysDir::new(dir.clone()))),
         Keys::Fetch => None,
     };
     let webhook = Arc::new(webhook::Webhook {
-        receiver: receiver(&config, stores.dedup.clone()),
+        receiver: receiver(config, opened.stores.dedup.clone()),
         monitor: monitor.clone(),
         metrics: metrics.clone(),
         keys: keys.clone(),
         read_timeout: config.read_timeout,
     });
     let admin = Arc::new(admin::Admin {
-        stores,
+        stores: opened.stores,
         metrics: metrics.clone(),
         keys,
     });
-    let (stop, stopping) = watch::channel(false);
-    let admin_task = tokio::spawn({
-        let mut stopping = stopping.clone();
-        async move {
-            let stopped = async move { listener::stopped(&mut stopping).await };
-            axum::serve(admin_listener, admin::router(admin))
-                .with_graceful_shutdown(stopped)
-                .await
-        }
-    });
-    let journal_task = consumer.map(|consumer| {
-        tokio::spawn(journal_task::follow(
-            consumer,
-            monitor,
-            metrics,
-            stopping.clone(),
-        ))
+    let mut admin_stopping = stopping.clone();
+    let admin = tokio::spawn(
+        axum::serve(opened.admin, admin::router(admin))
+            .with_graceful_shutdown(async move { listener::stopped(&mut admin_stopping).await })
+            .into_future(),
+    );
+    let journal = opened.consumer.map(|consumer| {
+        let follow = journal_task::follow(consumer, monitor, metrics, stopping.clone());
+        tokio::spawn(follow)
     });
     let limits = listener::Limits {
         max_connections: config.max_connections,
         peer_connections: config.peer_connections,
         read_timeout: config.read_timeout,
     };
-    let webhook_task = tokio::spawn(listener::serve(
-        webhook_listener,
-        webhook::router(webhook),
+    let router = webhook::router(webhook);
+    let webhook = tokio::spawn(listener::serve(
+        opened.webhook,
+        router,
         limits,
         stopping,
         DRAIN,
     ));
+    Tasks {
+        webhook,
+        journal,
+        admin,
+    }
+}
 
-    terminated().await;
-    tracing::info!("stopping: no new connections, deliveries in flight finish (at most 10 s)");
-    let _ = stop.send(true);
-    if let Ok(left) = webhook_task.await {
-        if left > 0 {
-            tracing::warn!(
-                connections = left,
-                "connections still open after the drain: closed"
-            );
+impl Tasks {
+    /// Waits for the deliveries in flight (at most the drain), the journal's page in hand,
+    /// and the admin port.
+    async fn drained(self) {
+        if let Ok(left) = self.webhook.await {
+            if left > 0 {
+                tracing::warn!(
+                    connections = left,
+                    "connections still open after the drain: closed"
+                );
+            }
         }
+        if let Some(task) = self.journal {
+            let _ = tokio::time::timeout(DRAIN, task).await;
+        }
+        let _ = tokio::time::timeout(Duration::from_secs(1), self.admin).await;
     }
-    if let Some(task) = journal_task {
-        let _ = tokio::time::timeout(DRAIN, task).await;
-    }
-    let _ = tokio::time::timeout(Duration::from_secs(1), admin_task).await;
-    tracing::info!("stopped");
-    ExitCode::SUCCESS
 }
 
 /// The receiver: the client id, the organisation, the keys, the lease, and a week's memory.

@@ -42,7 +42,12 @@ pub struct Args {
     #[arg(long, env = "AEP_ADMIN_PORT", default_value_t = 9090)]
     pub admin_port: u16,
     /// Where state lives: sqlite:PATH, redis://HOST:PORT (shared by replicas) or memory.
-    #[arg(long, env = "AEP_STORE", default_value = "sqlite:aep-flow-run.db")]
+    #[arg(
+        long,
+        env = "AEP_STORE",
+        default_value = "sqlite:aep-flow-run.db",
+        hide_env_values = true
+    )]
     pub store: String,
     /// The prefix of the Redis keys (default aep-flow-run:).
     #[arg(long, env = "AEP_REDIS_PREFIX", value_name = "PREFIX")]

@@ -68,7 +68,8 @@
 //!   that hands over every event of a delivery, and the keys that sign deliveries;
 //! - `store`: what the receiver and the journal share: the two-phase deduplication store,
 //!   the latest state of each run, journal checkpoints (`store::MemoryStore`; with the
-//!   `redis` feature, `store::RedisStore`, shared by replicas);
+//!   `redis` feature, `store::RedisStore`, shared by replicas; with the `sqlite` feature,
+//!   `store::SqliteStore`, in a file that survives restarts);
 //! - `journal`: reading the I/O Events journal; with the `fetch` feature,
 //!   `journal::JournalConsumer` catches up over HTTPS with tokens from Adobe IMS.
 //!

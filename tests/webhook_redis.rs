@@ -10,7 +10,7 @@ use aep_flow_run::store::{
     Claim, DedupStore, EventKey, RedisSettings, RedisStore, RunChange, RunStore, StoreError,
 };
 use aep_flow_run::webhook::{Received, Receiver};
-use aep_flow_run::{parse_runs, FlowRun, Status};
+use aep_flow_run::{parse_runs, FlowRun, Notification, Status};
 
 /// One key or run at a time, for these tests: the store takes a delivery's at once.
 trait OneAtATime {
@@ -35,7 +35,8 @@ impl OneAtATime for RedisStore {
     }
 
     async fn observe_one(&self, run: &FlowRun) -> Result<RunChange, StoreError> {
-        Ok(self.observe(&[run]).await?.remove(0))
+        let notification = Notification::from_run(run.clone());
+        Ok(self.observe(&[&notification]).await?.remove(0).change)
     }
 }
 
@@ -614,8 +615,12 @@ async fn a_delivery_of_twenty_events_sends_three_commands() {
         .complete(&[EventKey::from("warm-up")], KEEP)
         .await
         .unwrap();
-    let warm_up = &parse_runs(br#"{"id": "warm-up", "metrics": {}}"#).unwrap()[0];
-    store.observe(&[warm_up]).await.unwrap();
+    let warm_up = Notification::from_run(
+        parse_runs(br#"{"id": "warm-up", "metrics": {}}"#)
+            .unwrap()
+            .remove(0),
+    );
+    store.observe(&[&warm_up]).await.unwrap();
     let receiver = Receiver::new(webhook_sign::test_verifier("me")).with_store(store.clone());
     let batch: Vec<serde_json::Value> = (0..20)
         .map(|n| {
@@ -631,10 +636,15 @@ async fn a_delivery_of_twenty_events_sends_three_commands() {
             .handle("POST", "", webhook_sign::pairs(&headers), &body)
             .await;
         assert_eq!(answer.status, 200, "{}", answer.body);
-        let runs: Vec<&FlowRun> = answer.new_events().filter_map(|i| i.run()).collect();
+        let runs: Vec<&Notification> = answer
+            .new_events()
+            .filter_map(|incoming| incoming.event.as_flow_run())
+            .collect();
         assert_eq!(runs.len(), 20);
         let changes = store.observe(&runs).await.unwrap();
-        assert!(changes.iter().all(|change| *change == RunChange::New));
+        assert!(changes
+            .iter()
+            .all(|observed| observed.change == RunChange::New));
         let Received::Delivery { events, .. } = &answer.received else {
             panic!("{:?}", answer.received)
         };

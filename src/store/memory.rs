@@ -5,9 +5,9 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime};
 
 use super::{Checkpoint, Claim, DedupStore, Deduplicator, EventKey, RunChange, RunStore};
-use super::{RunTracker, StoreError};
+use super::{FlowRuns, Observed, RunSummary, RunTracker, StoreError};
 use crate::sync::Lock;
-use crate::{BoxFuture, FlowRun};
+use crate::{BoxFuture, FlowRun, Notification};
 
 /// The in-memory store: a [`DedupStore`] (a bounded [`Deduplicator`]), a [`RunStore`] (a
 /// bounded [`RunTracker`]) and a [`Checkpoint`], each behind a mutex held only for the table
@@ -31,11 +31,20 @@ use crate::{BoxFuture, FlowRun};
 /// assert_eq!(block_on(store.claim(&keys, lease))?, [Claim::Done]);
 /// # Ok::<(), aep_flow_run::store::StoreError>(())
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryStore {
     events: Mutex<Deduplicator>,
     runs: Mutex<RunTracker>,
+    /// The summary of each run the tracker keeps (and, until pruned, of some it forgot).
+    summaries: Mutex<HashMap<String, RunSummary>>,
     positions: Mutex<HashMap<String, String>>,
+    capacity: usize,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore::new(Deduplicator::DEFAULT_CAPACITY)
+    }
 }
 
 impl MemoryStore {
@@ -44,7 +53,9 @@ impl MemoryStore {
         MemoryStore {
             events: Mutex::new(Deduplicator::new(capacity)),
             runs: Mutex::new(RunTracker::new(capacity)),
+            summaries: Mutex::default(),
             positions: Mutex::default(),
+            capacity: capacity.max(1),
         }
     }
 
@@ -108,14 +119,53 @@ impl DedupStore for MemoryStore {
 impl RunStore for MemoryStore {
     fn observe<'a>(
         &'a self,
-        runs: &'a [&'a FlowRun],
-    ) -> BoxFuture<'a, Result<Vec<RunChange>, StoreError>> {
+        runs: &'a [&'a Notification],
+    ) -> BoxFuture<'a, Result<Vec<Observed>, StoreError>> {
+        let now = SystemTime::now();
         let mut tracker = self.runs();
-        ready(runs.iter().map(|run| tracker.observe(run)).collect())
+        let mut summaries = self.summaries.locked();
+        let observed = runs
+            .iter()
+            .map(|notification| {
+                let change = tracker.observe(&notification.run);
+                let mut observed = Observed::new(change);
+                if let (
+                    RunChange::New | RunChange::Updated | RunChange::StatusChanged { .. },
+                    Some(summary),
+                ) = (&observed.change, RunSummary::of(notification, now))
+                {
+                    observed.before = summaries.insert(summary.run_id.clone(), summary);
+                    if observed.change == RunChange::New {
+                        observed.before = None;
+                    }
+                }
+                observed
+            })
+            .collect();
+        // Summaries of runs the tracker forgot go once they are as many again as it keeps.
+        if summaries.len() > 2 * self.capacity {
+            summaries.retain(|run_id, _| tracker.get(run_id).is_some());
+        }
+        ready(observed)
     }
 
     fn latest<'a>(&'a self, run_id: &'a str) -> BoxFuture<'a, Result<Option<FlowRun>, StoreError>> {
         ready(self.runs().get(run_id).cloned())
+    }
+
+    fn flows<'a>(
+        &'a self,
+        runs_per_flow: usize,
+    ) -> BoxFuture<'a, Result<Vec<FlowRuns>, StoreError>> {
+        let tracker = self.runs();
+        let kept = self
+            .summaries
+            .locked()
+            .values()
+            .filter(|summary| tracker.get(&summary.run_id).is_some())
+            .cloned()
+            .collect::<Vec<_>>();
+        ready(FlowRuns::group(kept, runs_per_flow))
     }
 }
 
@@ -153,21 +203,44 @@ mod tests {
         }
     }
 
-    fn run(updated: &str) -> FlowRun {
-        let json = format!(r#"{{"id": "r", "updatedAt": {updated}, "metrics": {{}}}}"#);
-        crate::parse_runs(json.as_bytes()).unwrap().remove(0)
+    fn run(updated: &str, records: u64) -> Notification {
+        let json = format!(
+            r#"{{"id": "r", "flowId": "f", "updatedAt": {updated},
+                "metrics": {{"recordSummary": {{"inputRecordCount": {records}}}}}}}"#
+        );
+        Notification::from_run(crate::parse_runs(json.as_bytes()).unwrap().remove(0))
     }
 
     #[test]
-    fn the_memory_store_decides_as_the_tracker() {
+    fn the_memory_store_decides_as_the_tracker_and_lists_by_flow() {
         let store = MemoryStore::new(8);
-        let newer = run("1700000000001");
-        let older = run("1700000000000");
+        let first = run("1700000000000", 5);
+        let newer = run("1700000000001", 9);
+        let older = run("1699999999999", 1);
+        let changes: Vec<(RunChange, Option<u64>)> =
+            ready(store.observe(&[&first, &newer, &older, &newer]))
+                .into_iter()
+                .map(|observed| {
+                    (
+                        observed.change,
+                        observed.before.and_then(|b| b.input_records),
+                    )
+                })
+                .collect();
         assert_eq!(
-            ready(store.observe(&[&newer, &older, &newer])),
-            [RunChange::New, RunChange::Stale, RunChange::Duplicate]
+            changes,
+            [
+                (RunChange::New, None),
+                (RunChange::Updated, Some(5)),
+                (RunChange::Stale, None),
+                (RunChange::Duplicate, None)
+            ]
         );
-        assert_eq!(store.runs().get("r"), Some(&newer));
+        assert_eq!(store.runs().get("r"), Some(&newer.run));
+        let flows = ready(store.flows(20));
+        assert_eq!(flows.len(), 1);
+        assert_eq!(flows[0].flow_id, "f");
+        assert_eq!(flows[0].runs[0].input_records, Some(9));
     }
 
     #[test]

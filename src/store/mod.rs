@@ -7,10 +7,12 @@
 //!   a delivery is recognised in the journal and the other way round). [`Incoming`] is an
 //!   event as both paths hand it over: with its key, flagged when it is a duplicate.
 //! - [`RunStore`]: the latest state of each run, whatever order states arrive in
-//!   ([`RunTracker`] decides, [`RunChange`] says what changed).
+//!   ([`RunTracker`] decides, [`RunChange`] says what changed), and of every flow's latest
+//!   runs ([`RunSummary`], listed by [`FlowRuns`]).
 //! - [`Checkpoint`]: a journal consumer's position.
 //! - [`MemoryStore`] is all three in memory; `RedisStore` (feature `redis`) is all three in
-//!   Redis, shared by the replicas of a service.
+//!   Redis, shared by the replicas of a service; `SqliteStore` (feature `sqlite`) is all
+//!   three in one SQLite file that survives restarts.
 //!
 //! Every method takes every key or run of a delivery at once, so that a networked store
 //! answers a delivery in one round trip per phase, and returns a [`BoxFuture`](crate::BoxFuture)
@@ -26,6 +28,9 @@ mod memory;
 #[cfg(feature = "redis")]
 mod redis;
 mod runs;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+mod summary;
 mod table;
 mod tracker;
 
@@ -38,6 +43,9 @@ pub use key::{EventKey, MAX_EVENT_ID_LEN};
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
 pub use redis::{RedisSettings, RedisStore};
-pub use runs::RunStore;
+pub use runs::{Observed, RunStore};
+#[cfg(feature = "sqlite")]
+pub use sqlite::{SqliteSettings, SqliteStore};
+pub use summary::{FlowRuns, RunSummary};
 pub use table::Deduplicator;
 pub use tracker::{RunChange, RunTracker};

@@ -5,15 +5,17 @@ use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::Script;
 
-use super::tracker::version_key;
-use super::{Claim, DedupStore, EventKey, RunChange, RunStore, StoreError};
+use super::summary::stored_run;
+use super::tracker::{newer_state, version_key};
+use super::StoreError;
+use super::{Claim, DedupStore, EventKey, FlowRuns, Observed, RunChange, RunStore, RunSummary};
 use crate::sync::Lock;
-use crate::{BoxFuture, FlowRun, Status};
+use crate::{BoxFuture, FlowRun, Notification, Status};
 
 /// What a [`RedisStore`] is told: its key prefix and how long it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +51,7 @@ impl Default for RedisSettings {
 /// It talks to one Redis server (or a primary) through the `redis` crate's tokio connection
 /// manager: one multiplexed connection, re-established after it is lost, so it needs a tokio
 /// runtime (with the time driver). Every call is bounded by [`RedisSettings::timeout`] and
-/// fails with a [`StoreError`], which the [`Receiver`](super::Receiver) answers with a 503:
+/// fails with a [`StoreError`], which the [`Receiver`](crate::webhook::Receiver) answers with a 503:
 /// while Redis is unreachable, Adobe keeps retrying and no event is acknowledged.
 ///
 /// # Keys
@@ -61,8 +63,12 @@ impl Default for RedisSettings {
 ///   the event (it expires with the lease), then `done` (it expires after
 ///   the `keep` the caller gives).
 /// - `P` `run:` *run id*: a hash with the latest state of a run: `v` its version (`updatedAt`
-///   then `etag`, as text that sorts byte by byte), `s` its status, `r` the run as JSON. It
-///   expires [`RedisSettings::run_keep`] after its latest newer state.
+///   then `etag`, as text that sorts byte by byte), `s` its status, `r` the run as JSON,
+///   `m` its [`RunSummary`](super::RunSummary) as JSON. It expires
+///   [`RedisSettings::run_keep`] after its latest newer state.
+/// - `P` `flow:` *flow id*: a sorted set of the flow's latest 100 run ids by activity, and
+///   `P` `flows`: a sorted set of flow ids by latest activity, so that
+///   [`flows`](RunStore::flows) lists without `SCAN` (one read-only script).
 ///
 /// # The two-phase claim
 ///
@@ -184,9 +190,12 @@ end
 return deleted
 ";
 
-// KEYS the run keys; ARGV[1] how long to keep a run in ms, then for KEYS[i] three values at
-// ARGV[3i - 1], ARGV[3i], ARGV[3i + 1]: the version, the status, the run's JSON. For each
-// run, 'new', 'stale', 'duplicate', or 'newer' followed by the status kept before.
+// KEYS[1..n] the run keys, KEYS[n + i] the index of the flow of run i, KEYS[2n + 1] the
+// index of flows; ARGV[1] how long to keep a run in ms, ARGV[2] how many runs a flow's
+// index keeps, then seven values for run i from ARGV[7i - 4]: its version, status, JSON,
+// summary JSON, activity (ms), flow id and run id. For each run two values: 'new', 'stale',
+// 'duplicate', or 'newer' followed by the status kept before; then the summary kept before
+// ('' for none).
 const OBSERVE: &str = r"
 local function compare(a, b)
   if a == b then return 0 end
@@ -199,33 +208,69 @@ local function compare(a, b)
   end
   if #a < #b then return -1 else return 1 end
 end
+local runs = (#KEYS - 1) / 2
+local flows = KEYS[#KEYS]
 local found = {}
-for i, key in ipairs(KEYS) do
-  local version, status, run = ARGV[3 * i - 1], ARGV[3 * i], ARGV[3 * i + 1]
-  local kept = redis.call('HMGET', key, 'v', 's')
+for i = 1, runs do
+  local key, flow_key, base = KEYS[i], KEYS[runs + i], 7 * i - 4
+  local version, status, run = ARGV[base], ARGV[base + 1], ARGV[base + 2]
+  local summary, activity, flow, run_id = ARGV[base + 3], ARGV[base + 4], ARGV[base + 5], ARGV[base + 6]
+  local kept = redis.call('HMGET', key, 'v', 's', 'm')
   local order = 1
   if kept[1] then order = compare(version, kept[1]) end
   if order < 0 then
-    found[i] = 'stale'
+    found[2 * i - 1], found[2 * i] = 'stale', ''
   elseif order == 0 then
-    found[i] = 'duplicate'
+    found[2 * i - 1], found[2 * i] = 'duplicate', ''
   else
-    redis.call('HSET', key, 'v', version, 's', status, 'r', run)
+    redis.call('HSET', key, 'v', version, 's', status, 'r', run, 'm', summary)
     redis.call('PEXPIRE', key, ARGV[1])
-    if not kept[1] then found[i] = 'new' else found[i] = 'newer' .. (kept[2] or '-') end
+    redis.call('ZADD', flow_key, activity, run_id)
+    redis.call('ZREMRANGEBYRANK', flow_key, 0, -1 - tonumber(ARGV[2]))
+    redis.call('PEXPIRE', flow_key, ARGV[1])
+    local latest = redis.call('ZSCORE', flows, flow)
+    if not latest or tonumber(latest) < tonumber(activity) then
+      redis.call('ZADD', flows, activity, flow)
+    end
+    redis.call('PEXPIRE', flows, ARGV[1])
+    if not kept[1] then
+      found[2 * i - 1], found[2 * i] = 'new', ''
+    else
+      found[2 * i - 1], found[2 * i] = 'newer' .. (kept[2] or '-'), kept[3] or ''
+    end
   end
 end
 return found
 ";
 
-fn scripts() -> &'static [Script; 4] {
-    static SCRIPTS: std::sync::OnceLock<[Script; 4]> = std::sync::OnceLock::new();
+// KEYS[1] the index of flows; ARGV[1] the prefix, ARGV[2] runs per flow, ARGV[3] the most
+// flows. The summaries of the latest runs of the latest flows (read only).
+const FLOWS: &str = r"
+local out = {}
+local flows = redis.call('ZREVRANGE', KEYS[1], 0, tonumber(ARGV[3]) - 1)
+for _, flow in ipairs(flows) do
+  local runs = redis.call('ZREVRANGE', ARGV[1] .. 'flow:' .. flow, 0, tonumber(ARGV[2]) - 1)
+  for _, run in ipairs(runs) do
+    local summary = redis.call('HGET', ARGV[1] .. 'run:' .. run, 'm')
+    if summary then out[#out + 1] = summary end
+  end
+end
+return out
+";
+
+/// How many runs a flow's index keeps, and how many flows a listing reads.
+const RUNS_PER_FLOW_KEPT: usize = 100;
+const MOST_FLOWS: usize = 1000;
+
+fn scripts() -> &'static [Script; 5] {
+    static SCRIPTS: std::sync::OnceLock<[Script; 5]> = std::sync::OnceLock::new();
     SCRIPTS.get_or_init(|| {
         [
             Script::new(CLAIM),
             Script::new(COMPLETE),
             Script::new(ABANDON),
             Script::new(OBSERVE),
+            Script::new(FLOWS),
         ]
     })
 }
@@ -305,6 +350,16 @@ impl RedisStore {
     /// The key of a run's state.
     pub fn run_key(&self, run_id: &str) -> String {
         format!("{}run:{run_id}", self.shared.settings.prefix)
+    }
+
+    /// The key of a flow's index of runs (a sorted set of run ids by activity).
+    pub fn flow_key(&self, flow_id: &str) -> String {
+        format!("{}flow:{flow_id}", self.shared.settings.prefix)
+    }
+
+    /// The key of the index of flows (a sorted set of flow ids by latest activity).
+    pub fn flows_key(&self) -> String {
+        format!("{}flows", self.shared.settings.prefix)
     }
 
     fn claims(&self) -> MutexGuard<'_, HashMap<EventKey, Held>> {
@@ -460,38 +515,59 @@ impl DedupStore for RedisStore {
 impl RunStore for RedisStore {
     fn observe<'a>(
         &'a self,
-        runs: &'a [&'a FlowRun],
-    ) -> BoxFuture<'a, Result<Vec<RunChange>, StoreError>> {
+        runs: &'a [&'a Notification],
+    ) -> BoxFuture<'a, Result<Vec<Observed>, StoreError>> {
         Box::pin(async move {
-            let tracked: Vec<&FlowRun> = runs
+            let seen = SystemTime::now();
+            let summaries: Vec<Option<RunSummary>> = runs
                 .iter()
-                .copied()
-                .filter(|run| run.id.is_some())
+                .map(|notification| RunSummary::of(notification, seen))
                 .collect();
             let mut found: Vec<String> = Vec::new();
-            if !tracked.is_empty() {
-                let mut keys = Vec::with_capacity(tracked.len());
-                let mut args = vec![millis(self.shared.settings.run_keep)];
-                for run in &tracked {
-                    keys.push(self.run_key(run.id.as_deref().unwrap_or_default()));
+            let tracked = summaries.iter().flatten().count();
+            if tracked > 0 {
+                let (mut keys, mut flow_keys) = (Vec::new(), Vec::new());
+                let mut args = vec![
+                    millis(self.shared.settings.run_keep),
+                    RUNS_PER_FLOW_KEPT.to_string(),
+                ];
+                for (notification, summary) in runs.iter().zip(&summaries) {
+                    let Some(summary) = summary else { continue };
+                    let run = &notification.run;
+                    let flow = summary.flow_id.clone().unwrap_or_default();
+                    keys.push(self.run_key(&summary.run_id));
+                    flow_keys.push(self.flow_key(&flow));
                     let status = match run.status() {
                         Some(status) => format!("={}", status.as_str()),
                         None => "-".to_owned(),
                     };
-                    let json = serde_json::to_string(run)
-                        .map_err(|error| StoreError::unavailable("run state not written", error))?;
-                    args.extend([version_key(run), status, json]);
+                    let unwritten = |error| StoreError::unavailable("run state not written", error);
+                    args.extend([
+                        version_key(run),
+                        status,
+                        serde_json::to_string(run).map_err(unwritten)?,
+                        serde_json::to_string(summary).map_err(unwritten)?,
+                        summary.activity().to_string(),
+                        flow,
+                        summary.run_id.clone(),
+                    ]);
                 }
+                keys.extend(flow_keys);
+                keys.push(self.flows_key());
                 found = self.run_script(&scripts()[3], keys, &args).await?;
             }
             let mut found = found.into_iter();
-            Ok(runs
+            summaries
                 .iter()
-                .map(|run| match run.id {
-                    None => RunChange::Untracked,
-                    Some(_) => change_from(found.next().as_deref().unwrap_or("duplicate"), run),
+                .map(|summary| match summary {
+                    None => Ok(Observed::new(RunChange::Untracked)),
+                    Some(summary) => {
+                        let tag = found.next().unwrap_or_else(|| "duplicate".to_owned());
+                        let before = found.next().unwrap_or_default();
+                        observed_from(&tag, &before, summary)
+                    }
                 })
-                .collect())
+                .collect()
         })
     }
 
@@ -508,32 +584,51 @@ impl RunStore for RedisStore {
                         .await
                 })
                 .await?;
-            json.map(|json| {
-                serde_json::from_str(&json)
-                    .map_err(|error| StoreError::unavailable("run state unreadable", error))
-            })
-            .transpose()
+            stored_run(json)
+        })
+    }
+
+    fn flows<'a>(
+        &'a self,
+        runs_per_flow: usize,
+    ) -> BoxFuture<'a, Result<Vec<FlowRuns>, StoreError>> {
+        Box::pin(async move {
+            if runs_per_flow == 0 {
+                return Ok(Vec::new());
+            }
+            let args = [
+                self.shared.settings.prefix.clone(),
+                runs_per_flow.to_string(),
+                MOST_FLOWS.to_string(),
+            ];
+            let found: Vec<String> = self
+                .run_script(&scripts()[4], vec![self.flows_key()], &args)
+                .await?;
+            FlowRuns::group_stored(&found, runs_per_flow)
         })
     }
 }
 
-/// What the observe script said of one run.
-fn change_from(found: &str, run: &FlowRun) -> RunChange {
-    match found {
+/// What the observe script said of one run: its tag, and the summary kept before.
+fn observed_from(found: &str, before: &str, summary: &RunSummary) -> Result<Observed, StoreError> {
+    let change = match found {
         "new" => RunChange::New,
         "stale" => RunChange::Stale,
         "duplicate" => RunChange::Duplicate,
         newer => {
             let kept = newer.strip_prefix("newer").unwrap_or("-");
             let from = kept.strip_prefix('=').map(Status::from);
-            let to = run.status().cloned();
-            if from == to {
-                RunChange::Updated
-            } else {
-                RunChange::StatusChanged { from, to }
-            }
+            newer_state(from, summary.status.as_deref().map(Status::from))
         }
+    };
+    let mut observed = Observed::new(change);
+    if !before.is_empty() {
+        observed.before = Some(
+            serde_json::from_str(before)
+                .map_err(|error| StoreError::unavailable("run summary unreadable", error))?,
+        );
     }
+    Ok(observed)
 }
 
 #[cfg(test)]

@@ -1,9 +1,31 @@
 //! The latest state of each run, behind an asynchronous, fallible store that replicas can
 //! share: [`RunStore`].
 
-use super::{RunChange, StoreError};
+use super::{FlowRuns, RunChange, RunSummary, StoreError};
 use crate::pluggable::forward_impls;
-use crate::{BoxFuture, FlowRun};
+use crate::{BoxFuture, FlowRun, Notification};
+
+/// What [`RunStore::observe`] says of one delivered state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Observed {
+    /// What it changed.
+    pub change: RunChange,
+    /// The summary kept before, when it was replaced by this newer state (for
+    /// [`RunChange::StatusChanged`] and [`RunChange::Updated`]): what a counter of records
+    /// subtracts, so that a later state of a run adds only its difference.
+    pub before: Option<RunSummary>,
+}
+
+impl Observed {
+    /// A change with no summary replaced.
+    pub fn new(change: RunChange) -> Self {
+        Observed {
+            change,
+            before: None,
+        }
+    }
+}
 
 /// Where the latest state of each run is kept, so that every replica makes the same decision
 /// whatever order the states of a run arrive in.
@@ -13,19 +35,29 @@ use crate::{BoxFuture, FlowRun};
 /// must do it atomically for each run: a store shared by replicas compares and sets in one
 /// step (Redis: one script for every run of a delivery), so that two replicas handling two
 /// states of one run at the same time keep the newer one, and exactly one of them sees
-/// [`RunChange::New`] for the run's first state.
+/// [`RunChange::New`] for the run's first state. With each state it keeps the run's
+/// [`RunSummary`] (event code and outcome included), which [`flows`](Self::flows) lists.
 pub trait RunStore: Send + Sync {
-    /// Takes delivered states of runs into account, in order, and says what each changed.
+    /// Takes delivered states of runs (the notifications that carry them) into account, in
+    /// order, and says what each changed.
     fn observe<'a>(
         &'a self,
-        runs: &'a [&'a FlowRun],
-    ) -> BoxFuture<'a, Result<Vec<RunChange>, StoreError>>;
+        runs: &'a [&'a Notification],
+    ) -> BoxFuture<'a, Result<Vec<Observed>, StoreError>>;
 
     /// The latest state kept for a run id.
     fn latest<'a>(&'a self, run_id: &'a str) -> BoxFuture<'a, Result<Option<FlowRun>, StoreError>>;
+
+    /// The latest state of every flow's runs: flows by latest activity, newest first, each
+    /// with at most `runs_per_flow` runs, newest first (the first is the flow's latest run).
+    fn flows<'a>(
+        &'a self,
+        runs_per_flow: usize,
+    ) -> BoxFuture<'a, Result<Vec<FlowRuns>, StoreError>>;
 }
 
 forward_impls!(RunStore {
-    fn observe<'a>(&'a self, runs: &'a [&'a FlowRun]) -> BoxFuture<'a, Result<Vec<RunChange>, StoreError>>;
+    fn observe<'a>(&'a self, runs: &'a [&'a Notification]) -> BoxFuture<'a, Result<Vec<Observed>, StoreError>>;
     fn latest<'a>(&'a self, run_id: &'a str) -> BoxFuture<'a, Result<Option<FlowRun>, StoreError>>;
+    fn flows<'a>(&'a self, runs_per_flow: usize) -> BoxFuture<'a, Result<Vec<FlowRuns>, StoreError>>;
 });

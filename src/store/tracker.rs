@@ -96,13 +96,8 @@ impl RunTracker {
             Ordering::Equal => RunChange::Duplicate,
             Ordering::Greater => {
                 let from = kept.status().cloned();
-                let to = run.status().cloned();
                 *kept = run.clone();
-                if from == to {
-                    RunChange::Updated
-                } else {
-                    RunChange::StatusChanged { from, to }
-                }
+                newer_state(from, run.status().cloned())
             }
         }
     }
@@ -144,6 +139,15 @@ impl RunTracker {
     }
 }
 
+/// What a newer state of a run changed, from the status kept before.
+pub(crate) fn newer_state(from: Option<Status>, to: Option<Status>) -> RunChange {
+    if from == to {
+        RunChange::Updated
+    } else {
+        RunChange::StatusChanged { from, to }
+    }
+}
+
 /// Orders two states of one run: by `updatedAt`, then `etag` (absent sorts first).
 pub(crate) fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
     let version = |run: &FlowRun| {
@@ -159,7 +163,7 @@ pub(crate) fn compare_versions(a: &FlowRun, b: &FlowRun) -> Ordering {
 /// versions: `0` for no `updatedAt`, else `1` and the epoch milliseconds shifted to unsigned
 /// in 20 digits; then `0` for no `etag`, else `1` and the etag. A store compares these with
 /// a plain byte comparison (never a locale's).
-#[cfg_attr(not(feature = "redis"), allow(dead_code))]
+#[cfg_attr(not(any(feature = "redis", feature = "sqlite")), allow(dead_code))]
 pub(crate) fn version_key(run: &FlowRun) -> String {
     let mut key = String::with_capacity(24 + run.etag.as_ref().map_or(0, String::len));
     match run.updated_at.as_ref().and_then(|time| time.to_millis()) {

@@ -338,7 +338,13 @@ pub fn secs(seconds: u64) -> Duration {
 
 /// The events of a journal fixture, as (position, event).
 pub fn fixture_entries(path: &str) -> Vec<(String, Value)> {
-    let file = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let package = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    // From the library's tests or the CLI's (`cli/`, one below the repository's root).
+    let root = match package.join("fixtures").is_dir() {
+        true => package,
+        false => package.parent().unwrap(),
+    };
+    let file = root.join(path);
     let page: Value = serde_json::from_slice(&std::fs::read(file).unwrap()).unwrap();
     page["events"]
         .as_array()

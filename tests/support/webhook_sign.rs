@@ -26,11 +26,19 @@ pub fn test_verifier(client_id: &str) -> aep_flow_run::webhook::Verifier {
     verifier
 }
 
+/// The repository's root, from the library's tests or the CLI's (`cli/`).
+pub fn repository() -> &'static Path {
+    let package = Path::new(env!("CARGO_MANIFEST_DIR"));
+    if package.join("fixtures").is_dir() {
+        package
+    } else {
+        package.parent().expect("cli/ is in the repository")
+    }
+}
+
 /// A file of `fixtures/webhook`.
 pub fn fixture(path: &str) -> String {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/webhook")
-        .join(path);
+    let file = repository().join("fixtures/webhook").join(path);
     std::fs::read_to_string(&file).unwrap_or_else(|error| panic!("{}: {error}", file.display()))
 }
 

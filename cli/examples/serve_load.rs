@@ -1,18 +1,17 @@
-//! Deliveries per second through the reference webhook service: one replica deduplicating
-//! in memory, one replica on Redis, and two replicas sharing Redis, side by side in one run.
+//! Deliveries per second through `aep-flow-run serve`: one replica in memory, one on a
+//! SQLite file, one on Redis, and two replicas sharing Redis, side by side in one run.
 //!
 //! ```text
-//! cargo build --release --features redis --example webhook --example webhook_load
-//! target/release/examples/webhook_load --redis redis://127.0.0.1:6379/ \
+//! cargo build --release -p aep-flow-run-cli --bin aep-flow-run --example serve_load
+//! target/release/examples/serve_load --redis redis://127.0.0.1:6379/ \
 //!     [--deliveries 4000] [--connections 8]
 //! ```
 //!
-//! It starts the `webhook` example's binary found next to its own (so build both with the
-//! same profile), signs `--deliveries` copies of the corpus success event (each with its own
+//! It starts the `aep-flow-run` binary of the same profile (so build both together), signs `--deliveries` copies of the corpus success event (each with its own
 //! event id, and one of 500 runs, with newer states as it goes) with the test key of
 //! `fixtures/webhook` (test use only), sends them over `--connections` keep-alive HTTP/1.1
 //! connections to 127.0.0.1 (spread over the replicas), and prints deliveries per second and
-//! latency for each setup. Without `--redis`, only the in-memory replica is measured. Every
+//! latency for each setup. Without `--redis`, only memory and SQLite are measured. Every
 //! delivery must be answered 200; the server's machine runs the load too, so the figures are
 //! for comparing setups on one machine, not capacities.
 
@@ -62,7 +61,7 @@ fn options() -> Result<Options, String> {
 }
 
 fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
 }
 
 fn key_pair() -> RsaKeyPair {
@@ -135,29 +134,41 @@ impl Drop for Replica {
     }
 }
 
-fn start(binary: &Path, store: Option<(&str, &str)>) -> Replica {
+fn start(binary: &Path, store: &str, prefix: &str) -> Replica {
     let mut command = Command::new(binary);
     command
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--admin-port",
+            "0",
+            "--any-org",
+            "--json",
+        ])
+        .args([
+            "--client-id",
+            CLIENT_ID,
+            "--store",
+            store,
+            "--redis-prefix",
+            prefix,
+        ])
         .arg("--keys")
         .arg(root().join("fixtures/webhook/keys"))
-        .args(["--port", "0", "--client-id", CLIENT_ID, "--json"])
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::null());
-    if let Some((url, prefix)) = store {
-        command
-            .args(["--store", url])
-            .env("WEBHOOK_REDIS_PREFIX", prefix);
-    }
-    let mut child = command.spawn().expect("the webhook example starts");
+    let mut child = command.spawn().expect("aep-flow-run serve starts");
     let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let mut first = String::new();
     std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
     let address = first
         .trim()
         .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
+        .and_then(|rest| rest.split_once('/'))
         .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .0
         .parse()
         .unwrap();
     // Keep reading its event lines, as a consumer of --json would.
@@ -250,19 +261,19 @@ async fn main() {
     let options = match options() {
         Ok(options) => options,
         Err(message) => {
-            eprintln!("webhook_load: {message}");
+            eprintln!("serve_load: {message}");
             eprintln!(
-                "usage: webhook_load [--redis redis://HOST:PORT/] [--deliveries N] \
+                "usage: serve_load [--redis redis://HOST:PORT/] [--deliveries N] \
                  [--connections C]"
             );
             std::process::exit(2);
         }
     };
     let exe = std::env::current_exe().unwrap();
-    let binary: PathBuf = exe.parent().unwrap().join("webhook");
+    let binary: PathBuf = exe.parent().unwrap().parent().unwrap().join("aep-flow-run");
     assert!(
         binary.is_file(),
-        "{} is missing: cargo build --release --features redis --example webhook",
+        "{} is missing: cargo build --release -p aep-flow-run-cli --bin aep-flow-run",
         binary.display()
     );
     eprintln!(
@@ -279,10 +290,16 @@ async fn main() {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis();
-    let mut setups: Vec<(&str, usize, Option<String>)> = vec![("1 replica, in memory", 1, None)];
+    let dir = std::env::temp_dir().join(format!("aep-serve-load-{stamp}"));
+    std::fs::create_dir_all(&dir).unwrap();
+    let sqlite = format!("sqlite:{}", dir.join("state.db").display());
+    let mut setups: Vec<(&str, usize, String)> = vec![
+        ("1 replica, in memory", 1, "memory".to_owned()),
+        ("1 replica, SQLite", 1, sqlite),
+    ];
     if let Some(url) = &options.redis {
-        setups.push(("1 replica, Redis", 1, Some(url.clone())));
-        setups.push(("2 replicas, one Redis", 2, Some(url.clone())));
+        setups.push(("1 replica, Redis", 1, url.clone()));
+        setups.push(("2 replicas, one Redis", 2, url.clone()));
     }
     println!(
         "{} deliveries (one event each, {} bytes), {} connections, after {WARM_UP} to warm up",
@@ -293,9 +310,7 @@ async fn main() {
     let mut baseline = None;
     for (index, (name, count, url)) in setups.iter().enumerate() {
         let prefix = format!("load:{stamp}:{index}:");
-        let replicas: Vec<Replica> = (0..*count)
-            .map(|_| start(&binary, url.as_deref().map(|url| (url, prefix.as_str()))))
-            .collect();
+        let replicas: Vec<Replica> = (0..*count).map(|_| start(&binary, url, &prefix)).collect();
         let addresses: Vec<SocketAddr> = replicas.iter().map(|r| r.1).collect();
         load(&addresses, warm_up, options.connections).await;
         let report = load(&addresses, measured, options.connections).await;
@@ -314,4 +329,5 @@ async fn main() {
         );
         drop(replicas);
     }
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,14 +1,11 @@
-//! End to end: the webhook example's server on a loopback port, and real HTTP/1.1 requests
-//! to it, signed with the test key pair of `fixtures/webhook` (test use only). Nothing here
-//! touches the network beyond 127.0.0.1, and every wait is bounded.
-#![cfg(feature = "webhook")]
-
-#[path = "../examples/webhook.rs"]
-#[allow(dead_code)]
-mod webhook_example;
+//! End to end: `aep-flow-run serve` (the built binary) on loopback ports, and real HTTP/1.1
+//! requests to it, signed with the test key pair of `fixtures/webhook` (test use only). The
+//! answers of the webhook contract, the limits on bodies and connections, the organisation,
+//! and what reaches the logs. Nothing here touches the network beyond 127.0.0.1, and every
+//! wait is bounded.
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::{json, Value};
@@ -16,147 +13,24 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-#[path = "support/webhook_sign.rs"]
+#[path = "support/http.rs"]
+mod http;
+#[path = "support/serve.rs"]
+mod serve;
+#[path = "../../tests/support/webhook_sign.rs"]
 mod webhook_sign;
+
+use http::{json_headers, parse_reply, read_reply, request, Reply};
+use serve::{fixtures, temporary_dir, Serve, CLIENT_ID, LIMIT};
 use webhook_sign::{sign, signed_headers};
 
-const CLIENT_ID: &str = "e2e-client";
-const LIMIT: Duration = Duration::from_secs(20);
-
-fn fixtures() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
-}
-
-fn config() -> webhook_example::Config {
-    webhook_example::Config::new(CLIENT_ID, fixtures().join("webhook/keys"))
-}
-
-/// Starts the example's server on 127.0.0.1, on a port the system picks.
-async fn start() -> SocketAddr {
-    start_with(config()).await
-}
-
-async fn start_with(config: webhook_example::Config) -> SocketAddr {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    assert!(address.ip().is_loopback());
-    tokio::spawn(webhook_example::serve(listener, config));
-    address
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|error| panic!("body {:?} is not JSON: {error}", self.body))
-    }
-}
-
-/// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole response.
-async fn request(
-    address: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Reply {
-    let mut head = format!(
-        "{method} {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut stream = timeout(LIMIT, TcpStream::connect(address))
-        .await
-        .unwrap()
-        .unwrap();
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
-    timeout(LIMIT, stream.write_all(&bytes))
-        .await
-        .unwrap()
-        .unwrap();
-    read_reply(stream).await
-}
-
-/// Reads a response until the server closes; a reset after the response arrived (the
-/// server refused to read the rest of a large body) ends the read too.
-async fn read_reply(mut stream: impl AsyncReadExt + Unpin) -> Reply {
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        match timeout(LIMIT, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) => break,
-            Ok(Ok(n)) => raw.extend_from_slice(&chunk[..n]),
-            Ok(Err(_)) if !raw.is_empty() => break,
-            Ok(Err(error)) => panic!("reading the response: {error}"),
-            Err(_) => panic!("no complete response within {LIMIT:?}"),
-        }
-    }
-    parse_reply(&raw)
-}
-
-fn parse_reply(raw: &[u8]) -> Reply {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = std::str::from_utf8(&raw[..split]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    } else if let Some((_, length)) = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-    {
-        let length: usize = length.parse().unwrap();
-        assert_eq!(body.len(), length, "truncated response body");
-    }
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8(body).unwrap(),
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for _ in 0..10_000 {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size_text = std::str::from_utf8(&data[..line_end]).unwrap();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
-    panic!("too many chunks");
+/// `serve` in memory, accepting any organisation (the reference service's behaviour), with
+/// `extra` flags.
+fn start(name: &str, extra: &[&str]) -> (Serve, PathBuf) {
+    let dir = temporary_dir(name);
+    let mut flags = vec!["--store", "memory", "--any-org"];
+    flags.extend_from_slice(extra);
+    (Serve::start(&flags, &dir.join("serve.log")), dir)
 }
 
 /// A single I/O Events delivery: Adobe's example of a successful run, addressed to us.
@@ -183,11 +57,6 @@ fn batch_delivery() -> Vec<u8> {
     .unwrap()
 }
 
-fn json_headers(mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
-    headers.push(("content-type".into(), "application/json".into()));
-    headers
-}
-
 /// POSTs `body` signed with both test keys, as JSON.
 async fn post_signed(server: SocketAddr, body: &[u8]) -> Reply {
     request(
@@ -202,7 +71,8 @@ async fn post_signed(server: SocketAddr, body: &[u8]) -> Reply {
 
 #[tokio::test]
 async fn challenge_is_answered_with_its_value() {
-    let server = start().await;
+    let (service, _dir) = start("challenge", &[]);
+    let server = service.webhook;
     let reply = request(server, "GET", "/?challenge=8ec8d794%2De0ab+42df", &[], b"").await;
     assert_eq!(reply.status, 200);
     assert_eq!(reply.body, "8ec8d794-e0ab 42df");
@@ -220,11 +90,15 @@ async fn challenge_is_answered_with_its_value() {
         reply.json(),
         json!({"error": "no `challenge` query parameter"})
     );
+    // The admin port is never the webhook.
+    let reply = request(service.admin, "GET", "/?challenge=abc", &[], b"").await;
+    assert_eq!(reply.status, 404);
 }
 
 #[tokio::test]
 async fn signed_single_delivery_is_accepted_then_its_duplicate_marked() {
-    let server = start().await;
+    let (service, _dir) = start("single", &[]);
+    let server = service.webhook;
     let body = single_delivery("e2e-single-1", CLIENT_ID);
     let headers = json_headers(signed_headers(&body));
 
@@ -249,9 +123,9 @@ async fn signed_single_delivery_is_accepted_then_its_duplicate_marked() {
 
 #[tokio::test]
 async fn signed_batch_is_accepted() {
-    let server = start().await;
+    let (service, _dir) = start("batch", &[]);
     let body = batch_delivery();
-    let reply = post_signed(server, &body).await;
+    let reply = post_signed(service.webhook, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),
@@ -261,24 +135,24 @@ async fn signed_batch_is_accepted() {
 
 #[tokio::test]
 async fn one_valid_pair_is_enough_during_key_rotation() {
-    let server = start().await;
+    let (service, _dir) = start("rotation", &[]);
     let body = single_delivery("e2e-rotation", CLIENT_ID);
     let mut headers = signed_headers(&body);
     // Signature 1 made with the wrong key; signature 2 is good.
     headers[0].1 = sign(2, &body);
-    let reply = request(server, "POST", "/", &headers, &body).await;
+    let reply = request(service.webhook, "POST", "/", &headers, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
 }
 
 #[tokio::test]
 async fn tampered_body_is_refused() {
-    let server = start().await;
+    let (service, _dir) = start("tampered", &[]);
     let body = single_delivery("e2e-tampered", CLIENT_ID);
     let headers = json_headers(signed_headers(&body));
     let tampered = String::from_utf8(body)
         .unwrap()
         .replace("\"success\"", "\"failed\"");
-    let reply = request(server, "POST", "/", &headers, tampered.as_bytes()).await;
+    let reply = request(service.webhook, "POST", "/", &headers, tampered.as_bytes()).await;
     assert_eq!(reply.status, 403);
     assert_eq!(
         reply.json(),
@@ -288,7 +162,8 @@ async fn tampered_body_is_refused() {
 
 #[tokio::test]
 async fn delivery_for_another_client_is_refused() {
-    let server = start().await;
+    let (service, _dir) = start("recipient", &[]);
+    let server = service.webhook;
     let body = single_delivery("e2e-wrong-recipient", "someone-else");
     let reply = request(
         server,
@@ -318,7 +193,8 @@ async fn delivery_for_another_client_is_refused() {
 
 #[tokio::test]
 async fn unsigned_forged_and_unknown_key_deliveries_are_refused() {
-    let server = start().await;
+    let (service, _dir) = start("forged", &[]);
+    let server = service.webhook;
     let body = single_delivery("e2e-forged", CLIENT_ID);
 
     let reply = request(server, "POST", "/", &[], &body).await;
@@ -345,6 +221,8 @@ async fn unsigned_forged_and_unknown_key_deliveries_are_refused() {
         reply.json(),
         json!({"error": "no public key registered for key path \"/e2e/not-there-1.pem\""})
     );
+    // Issue 28, finding 9: the key file's local path went to the client; it stays in the log.
+    assert!(!reply.body.contains("webhook/keys"), "{}", reply.body);
 
     let reply = request(server, "PUT", "/", &[], &body).await;
     assert_eq!(reply.status, 405);
@@ -352,10 +230,16 @@ async fn unsigned_forged_and_unknown_key_deliveries_are_refused() {
 
 #[tokio::test]
 async fn validation_post_is_acknowledged() {
-    let server = start().await;
+    let (service, _dir) = start("validation", &[]);
     let body = br#"{"challenge": "c1", "validationUrl": "https://csm.adobe.io/csm/registrations/validate?id=r1&challenge=c1"}"#;
-    let headers = json_headers(Vec::new());
-    let reply = request(server, "POST", "/", &headers, body).await;
+    let reply = request(
+        service.webhook,
+        "POST",
+        "/",
+        &json_headers(Vec::new()),
+        body,
+    )
+    .await;
     assert_eq!(reply.status, 200);
     assert_eq!(
         reply.json(),
@@ -401,9 +285,17 @@ async fn stream_body(
     reply
 }
 
+fn chunk(piece: &[u8]) -> Vec<u8> {
+    let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
+    chunk.extend_from_slice(piece);
+    chunk.extend_from_slice(b"\r\n");
+    chunk
+}
+
 #[tokio::test]
 async fn oversized_body_is_refused_with_413() {
-    let server = start().await;
+    let (service, _dir) = start("oversized", &[]);
+    let server = service.webhook;
     let size = 2 * 1024 * 1024 + 1;
     let expected = json!({"error": "body larger than 2097152 bytes"});
 
@@ -414,12 +306,6 @@ async fn oversized_body_is_refused_with_413() {
     assert_eq!(reply.json(), expected);
 
     // Chunked, with no length announced: refused once the limit is passed.
-    let chunk = |piece: &[u8]| {
-        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
-        chunk.extend_from_slice(piece);
-        chunk.extend_from_slice(b"\r\n");
-        chunk
-    };
     let reply = stream_body(
         server,
         "transfer-encoding: chunked",
@@ -432,11 +318,33 @@ async fn oversized_body_is_refused_with_413() {
     assert_eq!(reply.json(), expected);
 }
 
+/// Issue 28, finding 9: a malformed chunked body was answered 413 (too large): it is a
+/// malformed request, 400.
+#[tokio::test]
+async fn a_malformed_chunked_body_is_400_not_413() {
+    let (service, _dir) = start("malformed-chunk", &[]);
+    let bad_chunk = |piece: &[u8]| {
+        let mut bytes = b"zz-not-hex\r\n".to_vec();
+        bytes.extend_from_slice(piece);
+        bytes
+    };
+    let reply = stream_body(
+        service.webhook,
+        "transfer-encoding: chunked",
+        10,
+        bad_chunk,
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 400, "{}", reply.body);
+    assert_eq!(reply.json(), json!({"error": "malformed request body"}));
+}
+
 /// Issue 25, finding 1, over HTTP: one signed body without an event id, replayed with other
 /// `x-adobe-event-id` headers (or none), is one event.
 #[tokio::test]
 async fn replays_with_other_unsigned_event_ids_are_duplicates() {
-    let server = start().await;
+    let (service, _dir) = start("replays", &[]);
     let body =
         format!(r#"{{"recipient_client_id": "{CLIENT_ID}", "id": "bare-run", "metrics": {{}}}}"#);
     let body = body.as_bytes();
@@ -446,7 +354,7 @@ async fn replays_with_other_unsigned_event_ids_are_duplicates() {
         if !event_id.is_empty() {
             headers.push(("x-adobe-event-id".into(), event_id.into()));
         }
-        let reply = request(server, "POST", "/", &headers, body).await;
+        let reply = request(service.webhook, "POST", "/", &headers, body).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
         replies.push(reply.json());
     }
@@ -463,15 +371,55 @@ async fn replays_with_other_unsigned_event_ids_are_duplicates() {
 /// Adobe's documented success event names no recipient: accepted over HTTP (finding 6).
 #[tokio::test]
 async fn adobes_own_success_event_is_accepted() {
-    let server = start().await;
+    let (service, _dir) = start("adobe-own", &[]);
     let body = std::fs::read(fixtures().join("adobe-docs/io-event-sources-flow-run-success.json"))
         .unwrap();
-    let reply = post_signed(server, &body).await;
+    let reply = post_signed(service.webhook, &body).await;
     assert_eq!(reply.status, 200, "{}", reply.body);
     assert_eq!(
         reply.json(),
         json!({"received": 1, "new": 1, "duplicates": 0})
     );
+}
+
+/// Issue 28, finding 3: a signed alert (it names no recipient) from another organisation
+/// was handled. With `--org`, only ours is; without `--org` or `--any-org`, no start.
+#[tokio::test]
+async fn only_our_organisations_alerts_are_handed_over() {
+    let dir = temporary_dir("org");
+    let mut service = Serve::start(
+        &["--store", "memory", "--org", "OURS@AdobeOrg", "--json"],
+        &dir.join("serve.log"),
+    );
+    let alert = |id: &str, org: &str| {
+        serde_json::to_vec(
+            &json!({"id": id, "status": "FIRING", "name": "sources_flow_run_delay",
+            "createdAt": "2026-12-01T04:27:44.922Z", "imsOrgId": org, "flowId": "flow-1",
+            "header": {"_adobeio": {"eventCode": "source_flow_run_error"}}}),
+        )
+        .unwrap()
+    };
+    let reply = post_signed(service.webhook, &alert("theirs", "ATTACKER@AdobeOrg")).await;
+    assert_eq!(reply.status, 403, "{}", reply.body);
+    assert_eq!(reply.json(), json!({"error": "organisation mismatch"}));
+    let reply = post_signed(service.webhook, &alert("ours", "OURS@AdobeOrg")).await;
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    // Only ours was handed over: the one line printed.
+    let key = service.json_lines(1).remove(0);
+    assert_eq!(key["kind"], "alert");
+    service.signal("TERM");
+    assert!(service.wait().success());
+    assert_eq!(service.next_line(Duration::from_millis(100)), None);
+
+    let refused = serve::command(&["--store", "memory"]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("--org ORG@AdobeOrg is required"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("--any-org"), "{stderr}");
 }
 
 /// Reads from a connection until the server closes it; gives what came.
@@ -487,9 +435,14 @@ async fn until_closed(stream: &mut TcpStream) -> Vec<u8> {
     }
 }
 
-/// Opens a connection and sends `head` (an unfinished request).
-async fn hold(server: SocketAddr, head: &[u8]) -> TcpStream {
-    let mut stream = timeout(LIMIT, TcpStream::connect(server))
+/// Opens a connection (from `from`, a loopback address) and sends `head` (an unfinished
+/// request).
+async fn hold_from(server: SocketAddr, from: [u8; 4], head: &[u8]) -> TcpStream {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket
+        .bind(SocketAddr::from((from, 0)))
+        .expect("a loopback source address");
+    let mut stream = timeout(LIMIT, socket.connect(server))
         .await
         .unwrap()
         .unwrap();
@@ -500,16 +453,19 @@ async fn hold(server: SocketAddr, head: &[u8]) -> TcpStream {
     stream
 }
 
+async fn hold(server: SocketAddr, head: &[u8]) -> TcpStream {
+    hold_from(server, [127, 0, 0, 1], head).await
+}
+
 const UNFINISHED_HEAD: &[u8] = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-le";
 const UNFINISHED_BODY: &[u8] = b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\n{\"a\":";
 
 /// Issue 25, finding 3: slow connections stayed open forever. Headers and body each have a
-/// read timeout (30 s in the service; short here).
+/// read timeout (30 s by default; short here).
 #[tokio::test]
 async fn slow_clients_are_cut_off() {
-    let mut config = config();
-    config.read_timeout = Duration::from_millis(300);
-    let server = start_with(config).await;
+    let (service, _dir) = start("slow", &["--read-timeout-ms", "300"]);
+    let server = service.webhook;
 
     // Headers never finished: closed.
     let mut slow_head = hold(server, UNFINISHED_HEAD).await;
@@ -525,13 +481,24 @@ async fn slow_clients_are_cut_off() {
     assert_eq!(body_reply.status, 408);
 }
 
+/// Waits until the service answers a challenge again (a freed slot serves).
+async fn served_again(server: SocketAddr) -> Option<String> {
+    for _ in 0..200 {
+        let reply = request(server, "GET", "/?challenge=again", &[], b"").await;
+        if reply.status == 200 {
+            return Some(reply.body);
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    None
+}
+
 /// Issue 25, finding 3: the service holds a bounded number of connections; beyond that a
 /// new one is answered 503 (Adobe retries) and closed, and a freed slot serves again.
 #[tokio::test]
 async fn connections_are_bounded() {
-    let mut config = config();
-    config.max_connections = 2;
-    let server = start_with(config).await;
+    let (service, _dir) = start("bounded", &["--max-connections", "2"]);
+    let server = service.webhook;
     // Two connections held (the read timeout is 30 s): the server accepts them in order.
     let first = hold(server, UNFINISHED_HEAD).await;
     let second = hold(server, UNFINISHED_BODY).await;
@@ -545,141 +512,116 @@ async fn connections_are_bounded() {
 
     // The clients go away: their slots are freed once the server sees them close.
     drop((first, second));
-    let mut served = None;
-    for _ in 0..200 {
-        let reply = request(server, "GET", "/?challenge=again", &[], b"").await;
-        if reply.status == 200 {
-            served = Some(reply.body);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert_eq!(served.as_deref(), Some("again"));
+    assert_eq!(served_again(server).await.as_deref(), Some("again"));
 }
 
-/// Issue 25, finding 4: started without `--keys`, the example trusted the test key whose
-/// private half is in the repository. It now refuses to start.
-#[test]
-fn the_service_needs_a_keys_directory() {
-    let args = |list: &[&str]| list.iter().map(|a| a.to_string()).collect::<Vec<_>>();
-    let no_env = |_: &str| None;
-    let error = webhook_example::Config::parse(args(&["--client-id", "me"]), no_env).unwrap_err();
-    assert!(error.contains("--keys DIR is required"), "{error}");
-
-    let (config, port) = webhook_example::Config::parse(
-        args(&["--keys", "k", "--port", "0", "--lease-secs", "7", "--json"]),
-        no_env,
-    )
-    .unwrap();
-    assert_eq!(port, 0);
-    assert_eq!(config.keys, webhook_example::Keys::Dir(PathBuf::from("k")));
-    assert_eq!(config.lease, Duration::from_secs(7));
-    assert!(config.json);
-    assert_eq!(config.client_id, "e2e-client");
-
-    // A shared store is Redis, with the redis feature.
-    let redis = webhook_example::Config::parse(
-        args(&["--keys", "k", "--store", "redis://127.0.0.1:6379"]),
-        no_env,
+/// Issue 28, finding 12: one client could hold the whole connection cap. A peer address
+/// holds at most its share; another peer is still served.
+#[tokio::test]
+async fn one_peer_holds_at_most_its_share_of_connections() {
+    let (service, _dir) = start(
+        "per-peer",
+        &["--max-connections", "8", "--peer-connections", "2"],
     );
-    if cfg!(feature = "redis") {
-        let store = redis.unwrap().0.store;
-        assert_eq!(store.as_deref(), Some("redis://127.0.0.1:6379"));
-    } else {
-        assert!(redis.unwrap_err().contains("needs the `redis` feature"));
-    }
-    let error = webhook_example::Config::parse(
-        args(&["--keys", "k", "--store", "memcached://127.0.0.1"]),
-        no_env,
+    let server = service.webhook;
+    let held = [
+        hold(server, UNFINISHED_HEAD).await,
+        hold(server, UNFINISHED_BODY).await,
+    ];
+    let mut third = hold(server, b"").await;
+    let busy = parse_reply(&until_closed(&mut third).await);
+    assert_eq!(busy.status, 503);
+    // Another peer (127.0.0.2, still loopback) is served meanwhile.
+    let mut other = hold_from(
+        server,
+        [127, 0, 0, 2],
+        b"GET /?challenge=other HTTP/1.1\r\nhost: x\r\nconnection: close\r\n\r\n",
     )
-    .unwrap_err();
-    assert!(error.contains("give redis://HOST:PORT"), "{error}");
-
-    // Keys fetched from Adobe are the other way to start, with the fetch feature.
-    let fetched = webhook_example::Config::parse(args(&["--fetch-keys"]), no_env);
-    if cfg!(feature = "fetch") {
-        assert_eq!(fetched.unwrap().0.keys, webhook_example::Keys::Fetch);
-    } else {
-        assert!(fetched.unwrap_err().contains("needs the `fetch` feature"));
-    }
-    let both = webhook_example::Config::parse(args(&["--fetch-keys", "--keys", "k"]), no_env);
-    if cfg!(feature = "fetch") {
-        assert!(both.unwrap_err().contains("not both"));
-    }
+    .await;
+    let reply = parse_reply(&until_closed(&mut other).await);
+    assert_eq!((reply.status, reply.body.as_str()), (200, "other"));
+    drop(held);
+    assert_eq!(served_again(server).await.as_deref(), Some("again"));
 }
 
-/// The example's binary, built by `cargo test` beside the test binaries.
-fn example_binary() -> Option<PathBuf> {
-    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
-    let binary = deps.parent()?.join("examples/webhook");
-    binary.exists().then_some(binary)
+/// Issue 28, finding 8: the unsigned challenge was printed raw: a request forged log lines
+/// and sent a terminal escape. Request text reaches the log escaped.
+#[tokio::test]
+async fn request_text_reaches_the_log_escaped() {
+    let (mut service, _dir) = start("log-injection", &[]);
+    let forged = "x%0Adelivery%20of%2099%20events%0A%1B%5B31mrun%20r-1%3A%20status%20success%20-%3E%20failed";
+    let reply = request(
+        service.webhook,
+        "GET",
+        &format!("/?challenge={forged}"),
+        &[],
+        b"",
+    )
+    .await;
+    assert_eq!(reply.status, 200);
+    assert!(reply.body.contains('\n'));
+    service.signal("TERM");
+    assert!(service.wait().success());
+    let log = service.log_text();
+    assert!(log.contains("challenge answered"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "a raw escape reached the log:\n{log}"
+    );
+    for line in log.lines() {
+        assert!(!line.starts_with("delivery of"), "a forged line: {line:?}");
+        assert!(!line.starts_with("run r-1"), "a forged line: {line:?}");
+    }
+    assert!(
+        log.contains(r"x\ndelivery of 99 events\n\u{1b}[31mrun r-1"),
+        "{log}"
+    );
 }
 
-/// The real service: refuses to start without keys; with `--json`, one line per event
-/// handled for the first time, nothing for a duplicate.
+/// The binary refuses to start without keys, or with a lease past the end of time (issue
+/// 28, finding 7: it panicked every delivery); with `--json`, one line per event handled for
+/// the first time, nothing for a duplicate.
 #[tokio::test]
 async fn the_service_binary_prints_one_json_line_per_new_event() {
-    use std::process::{Command, Stdio};
-    use tokio::io::AsyncBufReadExt;
-
-    let Some(binary) = example_binary() else {
-        panic!("examples/webhook was not built beside the tests");
-    };
-    let refused = Command::new(&binary)
-        .args(["--port", "0"])
-        .env_remove("WEBHOOK_KEYS_DIR")
+    let no_keys = std::process::Command::new(env!("CARGO_BIN_EXE_aep-flow-run"))
+        .args([
+            "serve",
+            "--port",
+            "0",
+            "--client-id",
+            CLIENT_ID,
+            "--any-org",
+        ])
+        .env_remove("AEP_KEYS_DIR")
+        .env_remove("AEP_FETCH_KEYS")
         .output()
         .unwrap();
-    assert_eq!(refused.status.code(), Some(2));
-    assert!(refused.stdout.is_empty());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("--keys DIR is required"));
+    assert_eq!(no_keys.status.code(), Some(2));
+    assert!(no_keys.stdout.is_empty());
+    assert!(String::from_utf8_lossy(&no_keys.stderr).contains("--keys DIR is required"));
+    let huge_lease = serve::command(&["--any-org", "--lease-secs", "18446744073709551615"])
+        .output()
+        .unwrap();
+    assert_eq!(huge_lease.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&huge_lease.stderr);
+    assert!(stderr.contains("invalid --lease-secs"), "{stderr}");
 
-    let mut child = tokio::process::Command::new(&binary)
-        .args(["--port", "0", "--json", "--client-id", CLIENT_ID, "--keys"])
-        .arg(fixtures().join("webhook/keys"))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = timeout(LIMIT, lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let address: SocketAddr = first
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("first line {first:?}"))
-        .parse()
-        .unwrap();
-    assert!(address.ip().is_loopback() && address.port() != 0);
-
+    let (mut service, _dir) = start("json-lines", &["--json"]);
     let body = batch_delivery();
     let headers = json_headers(signed_headers(&body));
     for _ in 0..2 {
-        let reply = request(address, "POST", "/", &headers, &body).await;
+        let reply = request(service.webhook, "POST", "/", &headers, &body).await;
         assert_eq!(reply.status, 200, "{}", reply.body);
     }
-    let mut printed = Vec::new();
-    for _ in 0..2 {
-        let line = timeout(LIMIT, lines.next_line())
-            .await
-            .unwrap()
-            .unwrap()
-            .unwrap();
-        printed.push(serde_json::from_str::<Value>(&line).unwrap());
-    }
     assert_eq!(
-        printed,
+        service.json_lines(2),
         [
             json!({"processed": "batch-1", "kind": "flow_run"}),
             json!({"processed": "batch-2", "kind": "flow_run"}),
         ]
     );
     // The duplicate delivery printed nothing: stop the service and read what is left.
-    child.start_kill().unwrap();
-    let rest = timeout(LIMIT, lines.next_line()).await.unwrap().unwrap();
-    assert_eq!(rest, None);
+    service.signal("TERM");
+    assert!(service.wait().success());
+    assert_eq!(service.next_line(Duration::from_millis(200)), None);
 }

@@ -1,5 +1,5 @@
 //! Replicas that share Redis, under faults, over real HTTP on 127.0.0.1: two processes of
-//! the webhook example (`--store redis://...`) and a `redis-server` of the test's own, a few
+//! `aep-flow-run serve --store redis://...` and a `redis-server` of the test's own, a few
 //! hundred signed deliveries (single events and batches mixing runs, alerts and other
 //! events; 15% sent twice, to both replicas), each non-2xx answer retried as Adobe retries
 //! (on the other replica, after a short pause; bounded). Mid-run one replica is killed
@@ -13,16 +13,14 @@
 //! it died; a genuine delivery is never answered 4xx; and both replicas keep the same,
 //! newest state of each run.
 //!
-//! Needs `redis-server` (see support/redis_env.rs) and the example built with the `redis`
-//! feature (`cargo build --example webhook --features redis`; `cargo test --all-features`
-//! builds it). Every wait is bounded; the two runs take about 20 s, one after the other.
-#![cfg(feature = "redis")]
+//! Needs `redis-server` (see tests/support/redis_env.rs); `cargo test` builds the binary.
+//! Every wait is bounded; the two runs take about 20 s, one after the other.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Child, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,9 +32,11 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
-#[path = "support/redis_env.rs"]
+#[path = "../../tests/support/redis_env.rs"]
 mod redis_env;
-#[path = "support/webhook_sign.rs"]
+#[path = "support/serve.rs"]
+mod serve;
+#[path = "../../tests/support/webhook_sign.rs"]
 mod webhook_sign;
 
 const CLIENT_ID: &str = "e2e-client";
@@ -54,71 +54,6 @@ impl Drop for Process {
     }
 }
 
-fn signal(pid: u32, name: &str) {
-    let status = Command::new("sh")
-        .args(["-c", &format!("kill -{name} {pid}")])
-        .status()
-        .expect("sh");
-    assert!(status.success(), "kill -{name} {pid}");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// The example's binary, next to this test's: `target/<profile>/examples/webhook`.
-fn example_binary() -> Option<PathBuf> {
-    let exe = std::env::current_exe().unwrap();
-    let profile_dir = exe.parent()?.parent()?;
-    let binary = profile_dir.join("examples").join("webhook");
-    if binary.is_file() {
-        return Some(binary);
-    }
-    let message = format!(
-        "{} is missing: build it first (cargo build --example webhook --features redis)",
-        binary.display()
-    );
-    if redis_env::in_ci() {
-        panic!("{message}");
-    }
-    eprintln!("replicas: skipped, {message}");
-    None
-}
-
-async fn start_redis(program: &Path, dir: &Path) -> (Process, String) {
-    let port = free_port();
-    let child = Command::new(program)
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-        .args(["--save", "", "--appendonly", "no"])
-        .arg("--dir")
-        .arg(dir)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server starts");
-    let process = Process(child);
-    let url = format!("redis://127.0.0.1:{port}/");
-    let started = Instant::now();
-    loop {
-        if RedisStore::connect(&url, RedisSettings::default())
-            .await
-            .is_ok()
-        {
-            break;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "redis-server did not answer"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    (process, url)
-}
-
 /// What the replicas printed: (replica, generation, event id, kind).
 type Lines = Arc<Mutex<Vec<(usize, usize, String, String)>>>;
 
@@ -130,7 +65,6 @@ struct Replica {
 /// Starts a replica and waits for its address line; its event lines go to `lines`.
 #[allow(clippy::too_many_arguments)]
 fn start_replica(
-    binary: &Path,
     lease_secs: u64,
     redis_url: &str,
     prefix: &str,
@@ -144,23 +78,20 @@ fn start_replica(
         .append(true)
         .open(log)
         .unwrap();
-    let keys = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/webhook/keys");
-    let mut child = Command::new(binary)
-        .arg("--keys")
-        .arg(keys)
-        .args(["--port", "0", "--client-id", CLIENT_ID, "--json"])
+    let mut child = serve::command(&["--json", "--any-org"])
         .args([
             "--store",
             redis_url,
             "--lease-secs",
             &lease_secs.to_string(),
+            "--redis-prefix",
+            prefix,
         ])
-        .env("WEBHOOK_REDIS_PREFIX", prefix)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(stderr)
         .spawn()
-        .expect("the webhook example starts");
+        .expect("aep-flow-run serve starts");
     let stdout = child.stdout.take().unwrap();
     let (address_tx, address_rx) = std::sync::mpsc::channel();
     let lines = lines.clone();
@@ -188,12 +119,7 @@ fn start_replica(
             std::fs::read_to_string(log).unwrap_or_default()
         ),
     };
-    let address = first
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
-        .parse()
-        .unwrap();
+    let (address, _admin) = serve::addresses(&first);
     Replica { process, address }
 }
 
@@ -420,18 +346,15 @@ async fn run(faults: Faults) {
     let Some(redis_server) = redis_env::redis_server("replicas") else {
         return;
     };
-    let Some(binary) = example_binary() else {
-        return;
-    };
     let dir = std::env::temp_dir().join(format!("aep-replicas-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let (redis, redis_url) = start_redis(&redis_server, &dir).await;
+    let redis = serve::RedisServer::start(&redis_server, &dir);
+    let redis_url = redis.url.clone();
     let prefix = redis_env::unique_prefix("replicas");
     let lines: Lines = Arc::default();
     let logs = [dir.join("replica-0.log"), dir.join("replica-1.log")];
     let start = |index: usize, generation: usize| {
         start_replica(
-            &binary,
             faults.lease_secs,
             &redis_url,
             &prefix,
@@ -576,10 +499,10 @@ async fn run(faults: Faults) {
 
     // Two thirds of the way: Redis stops answering for a while.
     wait_for(65).await;
-    let redis_pid = redis.0.id();
-    signal(redis_pid, "STOP");
+    let redis_pid = redis.child.id();
+    serve::signal(redis_pid, "STOP");
     tokio::time::sleep(faults.pause).await;
-    signal(redis_pid, "CONT");
+    serve::signal(redis_pid, "CONT");
 
     for worker in workers {
         worker.await.unwrap();

@@ -1,43 +1,27 @@
-//! `examples/journal.rs` run against the local journal and token endpoint
+//! `aep-flow-run journal` (the built binary) run against the local journal and token endpoint
 //! (tests/support/journal_server.rs): catching up, one line per event, the position kept in a
 //! file between runs, `--json`, and a credential IMS refuses.
-#![cfg(feature = "fetch")]
 
 use std::path::PathBuf;
 use std::process::Output;
 
 use serde_json::{json, Value};
 
-#[path = "support/journal_server.rs"]
+#[path = "../../tests/support/journal_server.rs"]
 mod journal_server;
-#[path = "support/test_tls.rs"]
+#[path = "../../tests/support/test_tls.rs"]
 mod test_tls;
 
 use journal_server::{
     fixture_entries, start, Reply, Server, IMS_HOST, JOURNAL_HOST, JOURNAL_URL, TOKEN_URL,
 };
 
-/// The example's binary, built by `cargo test` beside the test binaries.
-fn example_binary() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let binary = deps.parent().unwrap().join("examples/journal");
-    assert!(
-        binary.exists(),
-        "examples/journal was not built beside the tests"
-    );
-    binary
-}
-
 async fn run(server: &Server, dir: &std::path::Path, args: &[&str]) -> Output {
     let root = dir.join("root.der");
     std::fs::write(&root, server.root_der()).unwrap();
     let resolve = format!("{JOURNAL_HOST}={0},{IMS_HOST}={0}", server.address);
-    tokio::process::Command::new(example_binary())
-        .arg(JOURNAL_URL)
+    tokio::process::Command::new(env!("CARGO_BIN_EXE_aep-flow-run"))
+        .args(["journal", JOURNAL_URL])
         .args(args)
         .env("AIO_CLIENT_ID", "my-client-id")
         .env("AIO_CLIENT_SECRET", "s3cret-of-the-test")

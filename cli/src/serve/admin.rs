@@ -1,0 +1,117 @@
+//! The admin port (never the webhook's): `/metrics`, `/healthz`, `/readyz`, `/api/flows`.
+//! The status page (`/`) comes with issue 32.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+
+use super::keys::KeysDir;
+use super::metrics::Metrics;
+use super::stores::{chain, Stores};
+
+/// How many runs of each flow `/api/flows` lists.
+pub const RUNS_PER_FLOW: usize = 20;
+/// The longest `/readyz` waits for the store.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// What the admin port reads.
+pub struct Admin {
+    pub stores: Stores,
+    pub metrics: Arc<Metrics>,
+    /// The keys directory, when keys are not fetched.
+    pub keys: Option<Arc<KeysDir>>,
+}
+
+/// The admin routes.
+pub fn router(admin: Arc<Admin>) -> Router {
+    Router::new()
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(ready))
+        .route("/api/flows", get(flows))
+        .with_state(admin)
+}
+
+async fn metrics(State(admin): State<Arc<Admin>>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        admin.metrics.render(),
+    )
+        .into_response()
+}
+
+/// 200 when the store answers and keys can be had, else 503 saying which.
+async fn ready(State(admin): State<Arc<Admin>>) -> Response {
+    let store = match tokio::time::timeout(READY_TIMEOUT, admin.stores.ping()).await {
+        Ok(Ok(())) => Ok(()),
+        Ok(Err(error)) => Err(chain(&error)),
+        Err(_) => Err(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
+    };
+    let keys = match &admin.keys {
+        Some(keys) if !keys.readable() => Err(format!("{} cannot be read", keys.dir().display())),
+        // Fetched keys: asked for when a delivery needs them, never to probe.
+        _ => Ok(()),
+    };
+    let status = if store.is_ok() && keys.is_ok() {
+        StatusCode::OK
+    } else {
+        if let Err(error) = &store {
+            tracing::warn!(%error, "not ready: the store does not answer");
+        }
+        if let Err(error) = &keys {
+            tracing::warn!(%error, "not ready: no keys");
+        }
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    // The answer names the checks only; the reasons are in the logs.
+    let body = serde_json::json!({
+        "store": if store.is_ok() { "ok" } else { "unavailable" },
+        "keys": if keys.is_ok() { "ok" } else { "unavailable" },
+    });
+    (
+        status,
+        [(header::CONTENT_TYPE, "application/json")],
+        body.to_string(),
+    )
+        .into_response()
+}
+
+/// The latest runs of every flow, as JSON: `{"flows": [{"flowId", "runs": [...]}]}`.
+async fn flows(State(admin): State<Arc<Admin>>) -> Response {
+    let listed = tokio::time::timeout(
+        super::monitor::STORE_TIMEOUT,
+        admin.stores.runs.flows(RUNS_PER_FLOW),
+    )
+    .await;
+    match listed {
+        Ok(Ok(flows)) => (
+            [(header::CONTENT_TYPE, "application/json")],
+            serde_json::json!({ "flows": flows }).to_string(),
+        )
+            .into_response(),
+        failed => {
+            let error = match failed {
+                Ok(Err(error)) => chain(&error),
+                _ => "timed out".to_owned(),
+            };
+            admin
+                .metrics
+                .count("aep_store_errors_total", &[("operation", "flows")]);
+            tracing::warn!(%error, "flows not listed");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                [(header::CONTENT_TYPE, "application/json")],
+                r#"{"error":"store unavailable"}"#,
+            )
+                .into_response()
+        }
+    }
+}

@@ -101,14 +101,15 @@
 //! With the `fetch` feature, `webhook::HttpsKeySource` fetches keys over HTTPS from
 //! `https://static.adobeioevents.com` only. Any other HTTP client plugs in through
 //! `webhook::KeySource`; the receiver fetches each key path once however many deliveries wait
-//! for it, keeps keys 24 hours and rate-limits key paths it has never seen.
+//! for it, keeps keys 24 hours and rate-limits key paths it has never seen. The `Url` it is
+//! given is the one the crate re-exports: no `url` version to match.
 //!
 //! ```
 //! # #[cfg(feature = "webhook")]
 //! # {
+//! use aep_flow_run::url::Url;
 //! use aep_flow_run::webhook::{KeyFetchSettings, KeySource, Receiver, Verifier};
 //! use aep_flow_run::{BoxError, BoxFuture};
-//! use url::Url;
 //!
 //! /// Your HTTP client: GET the URL, give the PEM text.
 //! struct MyClient;

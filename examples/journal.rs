@@ -17,7 +17,10 @@
 //!
 //! Options: `--since POSITION`, `--seek -PT2H`, `--latest` (default: the oldest event, or
 //! the checkpoint's position); `--limit N`; `--checkpoint FILE` to keep the position in a
-//! file between runs; `--json` for one JSON object per line.
+//! file between runs (`FileCheckpoint`: crash-safe); `--json` for one JSON object per line.
+//!
+//! Standard output holds the events; diagnostics are `tracing` events on standard error
+//! (`RUST_LOG` filters them, default `info`).
 
 use std::io::{self, Write};
 use std::path::PathBuf;
@@ -28,9 +31,9 @@ use aep_flow_run::journal::{
     HttpsClient, ImsCredentials, ImsTokenProvider, JournalConsumer, JournalError, JournalSettings,
     JournalStart, Polled,
 };
-use aep_flow_run::store::{Checkpoint, StoreError};
-use aep_flow_run::{BoxFuture, Event};
-use url::Url;
+use aep_flow_run::store::FileCheckpoint;
+use aep_flow_run::url::Url;
+use aep_flow_run::Event;
 
 const USAGE: &str = "usage: journal JOURNAL_URL [--since POSITION | --seek DURATION | --latest] \
 [--limit N] [--checkpoint FILE] [--json]  (credentials from AIO_CLIENT_ID, AIO_CLIENT_SECRET, \
@@ -45,9 +48,17 @@ struct Options {
 }
 
 fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let options = match options() {
         Ok(options) => options,
         Err(message) => {
+            // The command line's answer, not a diagnostic.
             eprintln!("journal: {message}");
             return ExitCode::from(2);
         }
@@ -58,17 +69,17 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("journal: cannot start the runtime: {error}");
+            tracing::error!(%error, "cannot start the runtime");
             return ExitCode::FAILURE;
         }
     };
     match runtime.block_on(catch_up(options)) {
         Ok(count) => {
-            eprintln!("journal: caught up, {count} new events");
+            tracing::info!("caught up, {count} new events");
             ExitCode::SUCCESS
         }
         Err(message) => {
-            eprintln!("journal: {message}");
+            tracing::error!("{message}");
             ExitCode::FAILURE
         }
     }
@@ -155,7 +166,7 @@ async fn catch_up(options: Options) -> Result<u64, String> {
         consumer = consumer.with_org_id(org_id);
     }
     if let Some(path) = options.checkpoint {
-        consumer = consumer.with_checkpoint(Arc::new(FileCheckpoint(path)));
+        consumer = consumer.with_checkpoint(Arc::new(FileCheckpoint::new(path)));
     }
     let stdout = io::stdout();
     let mut out = stdout.lock();
@@ -264,31 +275,4 @@ fn json_line(event: &Event) -> serde_json::Value {
         "eventCode": event.event_code(),
         "event": element,
     })
-}
-
-/// A checkpoint in a file: the position, written to a temporary file then renamed, so that
-/// a crash leaves the old position or the new one.
-struct FileCheckpoint(PathBuf);
-
-impl Checkpoint for FileCheckpoint {
-    fn load<'a>(&'a self, _journal: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let loaded = match std::fs::read_to_string(&self.0) {
-            Ok(text) => Ok(Some(text.trim().to_owned()).filter(|p| !p.is_empty())),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(error) => Err(StoreError::unavailable(self.0.display().to_string(), error)),
-        };
-        Box::pin(std::future::ready(loaded))
-    }
-
-    fn save<'a>(
-        &'a self,
-        _journal: &'a str,
-        position: &'a str,
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let temporary = self.0.with_extension("tmp");
-        let saved = std::fs::write(&temporary, position)
-            .and_then(|()| std::fs::rename(&temporary, &self.0))
-            .map_err(|error| StoreError::unavailable(self.0.display().to_string(), error));
-        Box::pin(std::future::ready(saved))
-    }
 }

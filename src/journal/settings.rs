@@ -42,6 +42,12 @@ pub struct JournalSettings {
     /// [`JournalError::Malformed`](super::JournalError::Malformed) (lower
     /// [`limit`](Self::limit) to read it).
     pub max_page_bytes: usize,
+    /// How long the [reading lease](crate::store::Checkpoint#the-reading-lease) on the
+    /// journal is taken for (default 60 s), renewed at each poll and each save: longer than
+    /// handling a page and the wait after a `204` take. A replica that stops without
+    /// [`JournalConsumer::stop`](super::JournalConsumer::stop) is taken over at most this
+    /// long after.
+    pub reader_lease: Duration,
 }
 
 impl Default for JournalSettings {
@@ -58,6 +64,7 @@ impl Default for JournalSettings {
             max_attempts: 6,
             in_flight_wait: Duration::from_secs(5),
             max_page_bytes: 4 * 1024 * 1024,
+            reader_lease: Duration::from_secs(60),
         }
     }
 }

@@ -35,11 +35,15 @@
 //! Public keys come from the directory `--keys` (or `WEBHOOK_KEYS_DIR`; there is no
 //! default, so that a test key is never trusted by accident), holding each key under its key
 //! path: the key for `x-adobe-public-key1-path: /prod/keys/pub-key-1.pem` is
-//! `DIR/prod/keys/pub-key-1.pem`. With the `fetch` feature, `--fetch-keys` fetches them
-//! from `https://static.adobeioevents.com` instead (`HttpsKeySource`: one fetch per key
-//! path, failures remembered, new paths rate-limited). Keys are read when a delivery first needs them,
-//! and again once they are 24 hours old; a key path whose file is missing is not looked for
-//! again for 5 minutes.
+//! `DIR/prod/keys/pub-key-1.pem` (`DirKeySource`). With the `fetch` feature, `--fetch-keys`
+//! fetches them from `https://static.adobeioevents.com` instead (`HttpsKeySource`). Either
+//! way the receiver fetches each key path once however many deliveries wait, remembers
+//! failures (a key path whose file is missing is not looked for again for 5 minutes) and
+//! rate-limits new paths; a key file is read when a delivery first needs it and again, at
+//! most once a second, so that a replaced key is used without a restart.
+//!
+//! Diagnostics (what each request brought, refusals, failures) are `tracing` events on
+//! standard error; `RUST_LOG` filters them (default `info`).
 //!
 //! The server closes a connection that has not sent its headers, or its body, within 30
 //! seconds, and holds at most 1024 connections: beyond that, a new connection is answered
@@ -57,14 +61,16 @@
 //!   -H 'content-type: application/json' -d "$body"
 //! ```
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use aep_flow_run::store::{DedupStore, Incoming, MemoryStore, RunChange, RunStore};
-use aep_flow_run::webhook::{Answer, Received, Receiver, ReceiverSettings, Verifier, WebhookError};
+use aep_flow_run::webhook::{
+    Answer, DirKeySource, KeyFetchSettings, Received, Receiver, ReceiverSettings, Verifier,
+    WebhookError,
+};
 use aep_flow_run::{Event, Notification};
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
@@ -202,16 +208,9 @@ struct AppState {
     receiver: Receiver<Box<dyn DedupStore>>,
     /// The latest state of each run.
     runs: Box<dyn RunStore>,
-    /// The keys directory, when keys are not fetched.
-    keys_dir: Option<PathBuf>,
     json: bool,
     read_timeout: Duration,
-    /// Key paths whose file was missing or unusable, and when: not looked for again soon.
-    failed_keys: Mutex<HashMap<String, Instant>>,
 }
-
-/// How long a key path whose file was missing is not looked for again.
-const FAILED_KEY_PAUSE: Duration = Duration::from_secs(300);
 
 /// The two stores: in memory, or both in the Redis server `config.store` names.
 #[allow(clippy::type_complexity)]
@@ -238,7 +237,7 @@ fn stores(config: &Config) -> Result<(Box<dyn DedupStore>, Box<dyn RunStore>), S
 }
 
 /// The webhook's routes: `/` and `/webhook` answer alike. Fails on a store it cannot use
-/// (an invalid Redis URL).
+/// (an invalid Redis URL) and on a keys directory it cannot read.
 pub fn router(config: &Config) -> Result<Router, String> {
     let mut settings = ReceiverSettings::default();
     settings.lease = config.lease;
@@ -246,25 +245,24 @@ pub fn router(config: &Config) -> Result<Router, String> {
     let receiver = Receiver::new(Verifier::new(config.client_id.clone()))
         .with_store(store)
         .with_settings(settings);
-    #[cfg(feature = "fetch")]
-    let receiver = match config.keys {
+    let receiver = match &config.keys {
+        Keys::Dir(dir) => receiver.with_key_source(
+            DirKeySource::new(dir).map_err(|error| format!("--keys: {error}"))?,
+            KeyFetchSettings::default(),
+        ),
+        #[cfg(feature = "fetch")]
         Keys::Fetch => receiver.with_key_source(
             aep_flow_run::webhook::HttpsKeySource::new(),
-            aep_flow_run::webhook::KeyFetchSettings::default(),
+            KeyFetchSettings::default(),
         ),
-        Keys::Dir(_) => receiver,
-    };
-    let keys_dir = match &config.keys {
-        Keys::Dir(dir) => Some(dir.clone()),
-        Keys::Fetch => None,
+        #[cfg(not(feature = "fetch"))]
+        Keys::Fetch => return Err("--fetch-keys needs the `fetch` feature".to_owned()),
     };
     let state = Arc::new(AppState {
         receiver,
         runs,
-        keys_dir,
         json: config.json,
         read_timeout: config.read_timeout,
-        failed_keys: Mutex::new(HashMap::new()),
     });
     Ok(Router::new()
         .route("/", any(webhook))
@@ -357,9 +355,6 @@ async fn webhook(
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
         .collect();
 
-    if let Some(keys_dir) = state.keys_dir.as_deref().filter(|_| method == Method::POST) {
-        load_missing_keys(&state, keys_dir, &pairs);
-    }
     let mut reception = state
         .receiver
         .handle(
@@ -386,7 +381,7 @@ async fn webhook(
             reception = state.receiver.refuse(error);
         }
     }
-    report(&state, &reception.received);
+    report(&reception.received);
     answer(reception)
 }
 
@@ -399,7 +394,7 @@ async fn record_later(state: &AppState, events: &[Incoming]) {
         match state.receiver.complete(events).await {
             Ok(()) => return,
             Err(error) if Instant::now() >= until => {
-                eprintln!("webhook: handled events not recorded as done: {error}");
+                tracing::error!(%error, "handled events not recorded as done");
                 return;
             }
             Err(_) => {}
@@ -427,17 +422,8 @@ async fn process(state: &AppState, events: &[Incoming]) -> Result<(), WebhookErr
         let event = &delivered.event;
         if let (Some(change), Event::FlowRun(notification)) = (&change, event) {
             if !matches!(change, RunChange::New | RunChange::Untracked) {
-                let line = format!(
-                    "run {}: {}",
-                    notification.run.id.as_deref().unwrap_or("-"),
-                    describe(change)
-                );
-                // With --json, standard output holds only the events handled.
-                if state.json {
-                    eprintln!("{line}");
-                } else {
-                    println!("{line}");
-                }
+                let run = notification.run.id.as_deref().unwrap_or("-");
+                tracing::info!(run, change = %describe(change), "run state");
             }
         }
         if state.json {
@@ -479,48 +465,6 @@ fn describe(change: &RunChange) -> String {
     }
 }
 
-/// Reads the keys a delivery needs that the verifier lacks (or holds stale) from the keys
-/// directory: the stand-in for fetching `https://static.adobeioevents.com` + key path.
-fn load_missing_keys(state: &AppState, keys_dir: &Path, headers: &[(&str, &str)]) {
-    let urls = state
-        .receiver
-        .verifier()
-        .missing_keys(headers.iter().copied(), SystemTime::now());
-    for url in urls {
-        // `missing_keys` only lists paths `public_key_url` accepted: plain, absolute, no `..`.
-        let key_path = url.path();
-        if recently_failed(state, key_path) {
-            continue;
-        }
-        let file = keys_dir.join(key_path.trim_start_matches('/'));
-        let loaded = std::fs::read_to_string(&file)
-            .map_err(|error| error.to_string())
-            .and_then(|pem| {
-                state
-                    .receiver
-                    .add_public_key_pem(key_path, &pem)
-                    .map_err(|error| error.to_string())
-            });
-        if let Err(error) = loaded {
-            eprintln!("webhook: key {key_path} from {}: {error}", file.display());
-            let mut failed = state.failed_keys.lock().unwrap_or_else(|p| p.into_inner());
-            if failed.len() >= 1024 {
-                failed.retain(|_, at| at.elapsed() < FAILED_KEY_PAUSE);
-            }
-            if failed.len() < 1024 {
-                failed.insert(key_path.to_owned(), Instant::now());
-            }
-        }
-    }
-}
-
-fn recently_failed(state: &AppState, key_path: &str) -> bool {
-    let failed = state.failed_keys.lock().unwrap_or_else(|p| p.into_inner());
-    failed
-        .get(key_path)
-        .is_some_and(|at| at.elapsed() < FAILED_KEY_PAUSE)
-}
-
 fn answer(response: Answer) -> Response {
     let status = StatusCode::from_u16(response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut answer = (status, response.body).into_response();
@@ -539,38 +483,34 @@ fn answer(response: Answer) -> Response {
     answer
 }
 
-/// Says what was received, on standard error with `--json` (standard output then holds
-/// only the events handled).
-fn report(state: &AppState, received: &Received) {
-    let line = match received {
-        Received::Challenge(challenge) => format!("challenge answered: {challenge}"),
+/// Says what was received, as a `tracing` event (standard output holds only the events
+/// handled). Text from the request is logged with `?`, its control characters escaped.
+fn report(received: &Received) {
+    match received {
+        Received::Challenge(challenge) => tracing::info!(?challenge, "challenge answered"),
         Received::Validation(request) => match request.url() {
-            Some(url) => {
-                format!("validation request: confirm by fetching {url} (check the host first)")
-            }
-            None => format!(
-                "validation request with an unusable URL {:?}",
-                request.validation_url
+            Some(url) => tracing::info!(
+                %url,
+                "validation request: confirm by fetching the URL (check the host first)"
+            ),
+            None => tracing::warn!(
+                url = ?request.validation_url,
+                "validation request with an unusable URL"
             ),
         },
-        Received::Delivery { headers, events } => {
-            let duplicates = events.iter().filter(|d| d.duplicate).count();
-            format!(
-                "delivery of {} events, {duplicates} duplicates [attempt {}]",
-                events.len(),
-                headers.attempt()
-            )
-        }
+        Received::Delivery { headers, events } => tracing::info!(
+            events = events.len(),
+            duplicates = events.iter().filter(|d| d.duplicate).count(),
+            attempt = headers.attempt(),
+            "delivery"
+        ),
         Received::Unreadable { error, .. } => {
-            format!("authentic delivery that cannot be read: {error}")
+            tracing::warn!(%error, "authentic delivery that cannot be read")
         }
-        Received::Refused(error) => format!("refused ({}): {error}", error.status_code()),
-        other => format!("{other:?}"),
-    };
-    if state.json {
-        eprintln!("{line}");
-    } else {
-        println!("{line}");
+        Received::Refused(error) => {
+            tracing::warn!(status = error.status_code(), %error, "refused")
+        }
+        other => tracing::info!(?other, "received"),
     }
 }
 
@@ -597,6 +537,13 @@ fn summary(notification: &Notification) -> String {
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .init();
     let (config, port) =
         match Config::parse(std::env::args().skip(1), |name| std::env::var(name).ok()) {
             Ok(parsed) => parsed,
@@ -615,7 +562,7 @@ async fn main() -> std::process::ExitCode {
     let listener = match tokio::net::TcpListener::bind(address).await {
         Ok(listener) => listener,
         Err(error) => {
-            eprintln!("webhook: cannot listen on {address}: {error}");
+            tracing::error!(%address, %error, "cannot listen");
             return std::process::ExitCode::FAILURE;
         }
     };
@@ -635,16 +582,18 @@ async fn main() -> std::process::ExitCode {
                 ),
                 Some(Err(_)) => "store in Redis".to_owned(),
             };
-            eprintln!(
-                "webhook: recipient client id {:?}, {keys}, {store}, lease {} s",
-                config.client_id,
-                config.lease.as_secs()
+            tracing::info!(
+                client_id = %config.client_id,
+                keys,
+                store,
+                lease_secs = config.lease.as_secs(),
+                "webhook started"
             );
         }
-        Err(error) => eprintln!("webhook: {error}"),
+        Err(error) => tracing::error!(%error, "no local address"),
     }
     if let Err(error) = serve(listener, config).await {
-        eprintln!("webhook: {error}");
+        tracing::error!(%error, "the server stopped");
         return std::process::ExitCode::FAILURE;
     }
     std::process::ExitCode::SUCCESS

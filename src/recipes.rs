@@ -98,11 +98,13 @@
 //!
 //! # Fetch Adobe's public keys
 //!
-//! With the `fetch` feature, `webhook::HttpsKeySource` fetches keys over HTTPS from
-//! `https://static.adobeioevents.com` only. Any other HTTP client plugs in through
-//! `webhook::KeySource`; the receiver fetches each key path once however many deliveries wait
-//! for it, keeps keys 24 hours and rate-limits key paths it has never seen. The `Url` it is
-//! given is the one the crate re-exports: no `url` version to match.
+//! `webhook::DirKeySource` serves them from a directory laid out by key path (a file per
+//! key, replaced when Adobe rotates them). With the `fetch` feature,
+//! `webhook::HttpsKeySource` fetches them over HTTPS from `https://static.adobeioevents.com`
+//! only. Any other HTTP client plugs in through `webhook::KeySource`; the receiver fetches
+//! each key path once however many deliveries wait for it, keeps keys 24 hours and
+//! rate-limits key paths it has never seen. The `Url` it is given is the one the crate
+//! re-exports: no `url` version to match.
 //!
 //! ```
 //! # #[cfg(feature = "webhook")]

@@ -8,6 +8,9 @@ use std::process::Output;
 
 use serde_json::{json, Value};
 
+#[path = "support/example_bin.rs"]
+mod example_bin;
+use example_bin::example_binary;
 #[path = "support/journal_server.rs"]
 mod journal_server;
 #[path = "support/test_tls.rs"]
@@ -17,26 +20,11 @@ use journal_server::{
     fixture_entries, start, Reply, Server, IMS_HOST, JOURNAL_HOST, JOURNAL_URL, TOKEN_URL,
 };
 
-/// The example's binary, built by `cargo test` beside the test binaries.
-fn example_binary() -> PathBuf {
-    let deps = std::env::current_exe()
-        .unwrap()
-        .parent()
-        .unwrap()
-        .to_path_buf();
-    let binary = deps.parent().unwrap().join("examples/journal");
-    assert!(
-        binary.exists(),
-        "examples/journal was not built beside the tests"
-    );
-    binary
-}
-
 async fn run(server: &Server, dir: &std::path::Path, args: &[&str]) -> Output {
     let root = dir.join("root.der");
     std::fs::write(&root, server.root_der()).unwrap();
     let resolve = format!("{JOURNAL_HOST}={0},{IMS_HOST}={0}", server.address);
-    tokio::process::Command::new(example_binary())
+    tokio::process::Command::new(example_binary("journal"))
         .arg(JOURNAL_URL)
         .args(args)
         .env("AIO_CLIENT_ID", "my-client-id")

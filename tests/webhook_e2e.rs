@@ -16,12 +16,17 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
 
+#[path = "support/example_bin.rs"]
+mod example_bin;
+use example_bin::{address_line, example_binary};
+#[path = "support/http1.rs"]
+mod http1;
+use http1::{chunk, parse_reply, request, stream_body, Reply, LIMIT};
 #[path = "support/webhook_sign.rs"]
 mod webhook_sign;
 use webhook_sign::{sign, signed_headers};
 
 const CLIENT_ID: &str = "e2e-client";
-const LIMIT: Duration = Duration::from_secs(20);
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -42,121 +47,6 @@ async fn start_with(config: webhook_example::Config) -> SocketAddr {
     assert!(address.ip().is_loopback());
     tokio::spawn(webhook_example::serve(listener, config));
     address
-}
-
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: String,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body)
-            .unwrap_or_else(|error| panic!("body {:?} is not JSON: {error}", self.body))
-    }
-}
-
-/// Sends one HTTP/1.1 request (`Connection: close`) and reads the whole response.
-async fn request(
-    address: SocketAddr,
-    method: &str,
-    target: &str,
-    headers: &[(String, String)],
-    body: &[u8],
-) -> Reply {
-    let mut head = format!(
-        "{method} {target} HTTP/1.1\r\nhost: {address}\r\nconnection: close\r\ncontent-length: {}\r\n",
-        body.len()
-    );
-    for (name, value) in headers {
-        head.push_str(&format!("{name}: {value}\r\n"));
-    }
-    head.push_str("\r\n");
-    let mut stream = timeout(LIMIT, TcpStream::connect(address))
-        .await
-        .unwrap()
-        .unwrap();
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
-    timeout(LIMIT, stream.write_all(&bytes))
-        .await
-        .unwrap()
-        .unwrap();
-    read_reply(stream).await
-}
-
-/// Reads a response until the server closes; a reset after the response arrived (the
-/// server refused to read the rest of a large body) ends the read too.
-async fn read_reply(mut stream: impl AsyncReadExt + Unpin) -> Reply {
-    let mut raw = Vec::new();
-    let mut chunk = [0u8; 8192];
-    loop {
-        match timeout(LIMIT, stream.read(&mut chunk)).await {
-            Ok(Ok(0)) => break,
-            Ok(Ok(n)) => raw.extend_from_slice(&chunk[..n]),
-            Ok(Err(_)) if !raw.is_empty() => break,
-            Ok(Err(error)) => panic!("reading the response: {error}"),
-            Err(_) => panic!("no complete response within {LIMIT:?}"),
-        }
-    }
-    parse_reply(&raw)
-}
-
-fn parse_reply(raw: &[u8]) -> Reply {
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .unwrap_or_else(|| panic!("no header end in {:?}", String::from_utf8_lossy(raw)));
-    let head = std::str::from_utf8(&raw[..split]).unwrap();
-    let mut lines = head.split("\r\n");
-    let status_line = lines.next().unwrap();
-    let status = status_line.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers: Vec<(String, String)> = lines
-        .filter_map(|line| line.split_once(':'))
-        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
-        .collect();
-    let mut body = raw[split + 4..].to_vec();
-    let chunked = headers
-        .iter()
-        .any(|(n, v)| n.eq_ignore_ascii_case("transfer-encoding") && v.contains("chunked"));
-    if chunked {
-        body = dechunk(&body);
-    } else if let Some((_, length)) = headers
-        .iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-    {
-        let length: usize = length.parse().unwrap();
-        assert_eq!(body.len(), length, "truncated response body");
-    }
-    Reply {
-        status,
-        headers,
-        body: String::from_utf8(body).unwrap(),
-    }
-}
-
-fn dechunk(mut data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for _ in 0..10_000 {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").unwrap();
-        let size_text = std::str::from_utf8(&data[..line_end]).unwrap();
-        let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
-        data = &data[line_end + 2..];
-        if size == 0 {
-            return out;
-        }
-        out.extend_from_slice(&data[..size]);
-        data = &data[size + 2..];
-    }
-    panic!("too many chunks");
 }
 
 /// A single I/O Events delivery: Adobe's example of a successful run, addressed to us.
@@ -364,44 +254,6 @@ async fn validation_post_is_acknowledged() {
     );
 }
 
-/// Sends a POST with `framing` in its head, then `size` bytes of body in 64 KB pieces, each
-/// passed through `frame`; gives the reply, which may come before the body is all sent.
-async fn stream_body(
-    server: SocketAddr,
-    framing: &str,
-    size: usize,
-    frame: fn(&[u8]) -> Vec<u8>,
-    trailer: &'static [u8],
-) -> Reply {
-    let mut stream = timeout(LIMIT, TcpStream::connect(server))
-        .await
-        .unwrap()
-        .unwrap();
-    let head = format!(
-        "POST / HTTP/1.1\r\nhost: {server}\r\nconnection: close\r\ncontent-type: application/json\r\n{framing}\r\n\r\n"
-    );
-    timeout(LIMIT, stream.write_all(head.as_bytes()))
-        .await
-        .unwrap()
-        .unwrap();
-    let (reader, mut writer) = stream.into_split();
-    let sending = tokio::spawn(async move {
-        let block = vec![b' '; 64 * 1024];
-        let mut left = size;
-        while left > 0 {
-            let n = left.min(block.len());
-            match timeout(LIMIT, writer.write_all(&frame(&block[..n]))).await {
-                Ok(Ok(())) => left -= n,
-                _ => return,
-            }
-        }
-        let _ = timeout(LIMIT, writer.write_all(trailer)).await;
-    });
-    let reply = read_reply(reader).await;
-    sending.abort();
-    reply
-}
-
 #[tokio::test]
 async fn oversized_body_is_refused_with_413() {
     let server = start().await;
@@ -415,12 +267,6 @@ async fn oversized_body_is_refused_with_413() {
     assert_eq!(reply.json(), expected);
 
     // Chunked, with no length announced: refused once the limit is passed.
-    let chunk = |piece: &[u8]| {
-        let mut chunk = format!("{:x}\r\n", piece.len()).into_bytes();
-        chunk.extend_from_slice(piece);
-        chunk.extend_from_slice(b"\r\n");
-        chunk
-    };
     let reply = stream_body(
         server,
         "transfer-encoding: chunked",
@@ -609,13 +455,6 @@ fn the_service_needs_a_keys_directory() {
     }
 }
 
-/// The example's binary, built by `cargo test` beside the test binaries.
-fn example_binary() -> Option<PathBuf> {
-    let deps = std::env::current_exe().ok()?.parent()?.to_path_buf();
-    let binary = deps.parent()?.join("examples/webhook");
-    binary.exists().then_some(binary)
-}
-
 /// The real service: refuses to start without keys; with `--json`, one line per event
 /// handled for the first time, nothing for a duplicate.
 #[tokio::test]
@@ -623,9 +462,7 @@ async fn the_service_binary_prints_one_json_line_per_new_event() {
     use std::process::{Command, Stdio};
     use tokio::io::AsyncBufReadExt;
 
-    let Some(binary) = example_binary() else {
-        panic!("examples/webhook was not built beside the tests");
-    };
+    let binary = example_binary("webhook");
     let refused = Command::new(&binary)
         .args(["--port", "0"])
         .env_remove("WEBHOOK_KEYS_DIR")
@@ -644,18 +481,7 @@ async fn the_service_binary_prints_one_json_line_per_new_event() {
         .spawn()
         .unwrap();
     let mut lines = tokio::io::BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = timeout(LIMIT, lines.next_line())
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
-    let address: SocketAddr = first
-        .strip_prefix("listening on http://")
-        .and_then(|rest| rest.strip_suffix('/'))
-        .unwrap_or_else(|| panic!("first line {first:?}"))
-        .parse()
-        .unwrap();
-    assert!(address.ip().is_loopback() && address.port() != 0);
+    let address = address_line(&mut lines).await;
 
     let body = batch_delivery();
     let headers = json_headers(signed_headers(&body));

@@ -152,6 +152,31 @@ async fn take_turns(
     assert!(server.take_sinces().is_empty());
 }
 
+/// A lease setting out of bounds is brought within 1 s to 24 hours, never an overflow.
+#[tokio::test]
+async fn a_reader_lease_out_of_bounds_is_clamped() {
+    let server = start(entries()).await;
+    let store = Arc::new(MemoryStore::default());
+    let (a, _) = consumer(&server, store.clone(), store.clone());
+    let mut settings = JournalSettings::default();
+    settings.reader_lease = Duration::MAX;
+    let mut a = a.with_settings(settings);
+    page(&mut a).await;
+    let (b, _) = consumer(&server, store.clone(), store);
+    let mut settings = JournalSettings::default();
+    settings.reader_lease = Duration::ZERO;
+    let mut b = b.with_settings(settings);
+    let Polled::ReadElsewhere { retry_after } = b.poll().await.unwrap() else {
+        panic!("B read while A holds the lease")
+    };
+    // A holds it for 24 hours; B waits what its own lease allows (1 s), then looks again.
+    assert_eq!(retry_after, Duration::from_secs(1));
+    assert!(matches!(
+        b.poll().await.unwrap(),
+        Polled::ReadElsewhere { .. }
+    ));
+}
+
 #[tokio::test]
 async fn consumers_sharing_a_memory_store_read_one_at_a_time() {
     let server = start(entries()).await;

@@ -11,7 +11,7 @@ use super::client::{Fetched, HttpsClient, SendError};
 use super::clock::{Clock, SystemClock};
 use super::link::{next_link, since_of};
 use super::page::body_text;
-use super::settings::{MAX_KEEP, MIN_KEEP};
+use super::settings::{MAX_KEEP, MAX_READER_LEASE, MIN_KEEP, MIN_READER_LEASE};
 use super::token::TokenProvider;
 use super::{JournalError, JournalPage, JournalSettings, JournalStart, JournalUrl, Polled};
 use crate::store::claims::{bounded, claim_new, ClaimRefused};
@@ -212,9 +212,13 @@ impl JournalConsumer {
         self
     }
 
-    /// Replaces the settings (`keep` brought within 25 hours to 7 days).
+    /// Replaces the settings (`keep` brought within 25 hours to 7 days, `reader_lease`
+    /// within 1 s to 24 hours).
     pub fn with_settings(mut self, mut settings: JournalSettings) -> Self {
         settings.keep = settings.keep.clamp(MIN_KEEP, MAX_KEEP);
+        settings.reader_lease = settings
+            .reader_lease
+            .clamp(MIN_READER_LEASE, MAX_READER_LEASE);
         self.settings = settings;
         self
     }
@@ -287,9 +291,7 @@ impl JournalConsumer {
         // What the other consumer saves is where reading goes on.
         self.next = None;
         self.position = None;
-        let wait = remaining
-            .max(Duration::from_secs(1))
-            .min(self.settings.reader_lease.max(Duration::from_secs(1)));
+        let wait = remaining.clamp(MIN_READER_LEASE, self.settings.reader_lease);
         self.not_before = Some(self.clock.now() + wait);
         Polled::ReadElsewhere { retry_after: wait }
     }

@@ -6,6 +6,9 @@ use std::time::Duration;
 pub(super) const MIN_KEEP: Duration = Duration::from_secs(25 * 60 * 60);
 /// The longest, and the consumer's default: the journal's retention.
 pub(super) const MAX_KEEP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// The shortest and longest reading lease.
+pub(super) const MIN_READER_LEASE: Duration = Duration::from_secs(1);
+pub(super) const MAX_READER_LEASE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How a [`JournalConsumer`](super::JournalConsumer) pages, waits and remembers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,7 +49,7 @@ pub struct JournalSettings {
     /// journal is taken for (default 60 s), renewed at each poll and each save: longer than
     /// handling a page and the wait after a `204` take. A replica that stops without
     /// [`JournalConsumer::stop`](super::JournalConsumer::stop) is taken over at most this
-    /// long after.
+    /// long after. Brought within 1 s to 24 hours.
     pub reader_lease: Duration,
 }
 

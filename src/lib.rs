@@ -81,7 +81,7 @@
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
-#![cfg_attr(docsrs, feature(doc_auto_cfg))]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 #[cfg(feature = "webhook")]
 mod deadline;
@@ -114,6 +114,10 @@ pub use json::extra::Extra;
 pub use model::*;
 #[cfg(feature = "webhook")]
 pub use pluggable::{BoxError, BoxFuture, SharedError};
+/// The `url` crate, whose `Url` the crate's API takes and gives (manifest links, key and
+/// journal URLs, `KeySource::fetch`): name it as `aep_flow_run::url::Url`, with no
+/// version to match in your Cargo.toml.
+pub use url;
 
 /// Parses a body that holds exactly one notification.
 ///

@@ -96,19 +96,44 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! An event read from a journal page keeps its journal position, so it writes back as a
+//! journal page of that one event, `{"events": [{"position", "event": ...}]}`, and reads back
+//! with its position. A store that wants the event as a webhook delivers it takes the
+//! entry's `event`, and gives up the position.
+//!
+//! ```
+//! use aep_flow_run::{parse_events, Event};
+//!
+//! let page = std::fs::read("fixtures/edge-cases/journal-page.json")?;
+//! let first = parse_events(&page)?.remove(0);
+//! let line: serde_json::Value = serde_json::to_value(&first)?;
+//! assert_eq!(line["events"][0]["position"], "rabbit:a1b2c3d4.0");
+//! assert_eq!(parse_events(line.to_string().as_bytes())?, [first.clone()]);
+//!
+//! // The delivery element alone: the same event, without its position.
+//! let element = line["events"][0]["event"].to_string();
+//! let delivered: Event = serde_json::from_str(&element)?;
+//! assert_eq!(delivered.event_id(), first.event_id());
+//! assert_eq!((delivered.journal_position(), first.journal_position()), (None, Some("rabbit:a1b2c3d4.0")));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! # Fetch Adobe's public keys
 //!
-//! With the `fetch` feature, `webhook::HttpsKeySource` fetches keys over HTTPS from
-//! `https://static.adobeioevents.com` only. Any other HTTP client plugs in through
-//! `webhook::KeySource`; the receiver fetches each key path once however many deliveries wait
-//! for it, keeps keys 24 hours and rate-limits key paths it has never seen.
+//! `webhook::DirKeySource` serves them from a directory laid out by key path (a file per
+//! key, replaced when Adobe rotates them). With the `fetch` feature,
+//! `webhook::HttpsKeySource` fetches them over HTTPS from `https://static.adobeioevents.com`
+//! only. Any other HTTP client plugs in through `webhook::KeySource`; the receiver fetches
+//! each key path once however many deliveries wait for it, keeps keys 24 hours and
+//! rate-limits key paths it has never seen. The `Url` it is given is the one the crate
+//! re-exports: no `url` version to match.
 //!
 //! ```
 //! # #[cfg(feature = "webhook")]
 //! # {
+//! use aep_flow_run::url::Url;
 //! use aep_flow_run::webhook::{KeyFetchSettings, KeySource, Receiver, Verifier};
 //! use aep_flow_run::{BoxError, BoxFuture};
-//! use url::Url;
 //!
 //! /// Your HTTP client: GET the URL, give the PEM text.
 //! struct MyClient;

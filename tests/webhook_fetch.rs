@@ -9,7 +9,6 @@ use std::sync::{Arc, Mutex};
 use aep_flow_run::webhook::{
     HttpsKeySource, KeyFetchSettings, KeySource, Received, Receiver, Verifier, WebhookError,
 };
-use rustls::pki_types::CertificateDer;
 use serde_json::json;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use url::Url;
@@ -22,7 +21,7 @@ use webhook_sign::{fixture, pairs, signed_headers, KEY_1_PATH, KEY_2_PATH};
 
 struct TestHost {
     address: SocketAddr,
-    root: CertificateDer<'static>,
+    root_pem: String,
     /// The request targets the host received, in order.
     requests: Arc<Mutex<Vec<String>>>,
 }
@@ -85,16 +84,15 @@ async fn key_host() -> TestHost {
     });
     TestHost {
         address,
-        root: tls.root.clone(),
+        root_pem: tls.root_pem.clone(),
         requests,
     }
 }
 
 fn source(host: &TestHost) -> HttpsKeySource {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(host.root.clone()).unwrap();
     HttpsKeySource::new()
-        .with_roots(roots)
+        .with_root_pem(&host.root_pem)
+        .unwrap()
         .with_resolve(host.address)
 }
 

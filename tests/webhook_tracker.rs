@@ -102,3 +102,53 @@ fn deduplicator_window_and_capacity() {
     assert_eq!(small.len(), 1000);
     assert!(small.contains("99999", start) && !small.contains("0", start));
 }
+
+/// Issue 33: the tracker kept the run alone, so a failure said only by the event code was
+/// read back as an unknown outcome, and the runs kept could not be listed.
+#[test]
+fn the_tracker_keeps_each_run_with_its_event_code_and_lists_them() {
+    use aep_flow_run::{parse_notification, EventCode, Outcome};
+    // A CloudEvent whose type says the run failed; the run itself says nothing.
+    let failed = parse_notification(
+        br#"{"specversion": "1.0", "type": "sources_flow_run_failed", "id": "ev-1",
+             "source": "urn:x", "time": "2024-05-01T10:00:00Z",
+             "data": {"id": "run-9", "updatedAt": 1714557600000, "metrics": {}}}"#,
+    )
+    .unwrap();
+    assert_eq!(failed.outcome(), Outcome::Failed);
+    let mut runs = RunTracker::new(16);
+    assert_eq!(runs.observe_notification(&failed), RunChange::New);
+    runs.observe(&state(1_700_000_000_000, "a", "success"));
+
+    let kept = runs.notification("run-9").unwrap();
+    assert_eq!(kept.event_code, EventCode::FlowRunFailure);
+    assert_eq!(kept.outcome(), Outcome::Failed);
+    assert_eq!(kept.event_id.as_deref(), Some("ev-1"));
+    let mut listed: Vec<(String, Outcome)> = (&runs)
+        .into_iter()
+        .map(|kept| (kept.run.id.clone().unwrap(), kept.outcome()))
+        .collect();
+    listed.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(
+        listed,
+        [
+            ("run-1".to_owned(), Outcome::Success),
+            ("run-9".to_owned(), Outcome::Failed),
+        ]
+    );
+    assert_eq!(runs.iter().count(), runs.len());
+
+    // A newer state replaces the code with its own; an older one changes nothing.
+    let recovered = parse_notification(
+        br#"{"specversion": "1.0", "type": "sources_flow_run_success", "id": "ev-2",
+             "source": "urn:x", "time": "2024-05-01T10:05:00Z",
+             "data": {"id": "run-9", "updatedAt": 1714557900000, "metrics": {}}}"#,
+    )
+    .unwrap();
+    assert_eq!(runs.observe_notification(&recovered), RunChange::Updated);
+    assert_eq!(runs.observe_notification(&failed), RunChange::Stale);
+    assert_eq!(
+        runs.notification("run-9").unwrap().outcome(),
+        Outcome::Success
+    );
+}

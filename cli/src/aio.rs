@@ -3,7 +3,7 @@
 //!
 //! `AIO_CLIENT_ID`, `AIO_CLIENT_SECRET`, `AIO_SCOPES` (default `adobeio_api`), `AIO_ORG_ID`
 //! (sent as `x-ims-org-id`), `AIO_IMS_URL` (another IMS token endpoint). For tests,
-//! `AIO_CA_DER` names a DER certificate to trust instead of the Mozilla roots, and
+//! `AIO_CA_DER` names a DER certificate to trust besides the Mozilla roots, and
 //! `AIO_RESOLVE` (`host=address:port,...`) connects host names to fixed addresses, as
 //! `curl --cacert --resolve` do.
 
@@ -51,11 +51,9 @@ fn client() -> Result<HttpsClient, String> {
         Some(path) => {
             let der = std::fs::read(&path)
                 .map_err(|error| format!("AIO_CA_DER {}: {error}", path.to_string_lossy()))?;
-            let mut roots = rustls::RootCertStore::empty();
-            roots
-                .add(rustls::pki_types::CertificateDer::from(der))
-                .map_err(|error| format!("AIO_CA_DER: {error}"))?;
-            HttpsClient::new().with_roots(roots)
+            HttpsClient::new()
+                .with_root_der(&der)
+                .map_err(|error| format!("AIO_CA_DER: {error}"))?
         }
         None => HttpsClient::new(),
     };

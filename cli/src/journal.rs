@@ -13,12 +13,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use aep_flow_run::journal::{JournalError, JournalSettings, JournalStart, Polled};
+use aep_flow_run::store::FileCheckpoint;
 use aep_flow_run::Event;
 use url::Url;
 
-mod file_checkpoint;
 
-use file_checkpoint::FileCheckpoint;
 
 /// The arguments of `journal`.
 #[derive(Debug, clap::Args)]

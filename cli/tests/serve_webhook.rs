@@ -211,7 +211,8 @@ async fn unsigned_forged_and_unknown_key_deliveries_are_refused() {
     let reply = request(server, "POST", "/", &headers, &body).await;
     assert_eq!(reply.status, 400, "{}", reply.body);
 
-    // A key the server does not have (yet): 503, so that Adobe retries.
+    // A key the server does not have (yet): 503, so that Adobe retries. The answer names
+    // the check; the file's path stays in the logs.
     let mut headers = signed_headers(&body);
     headers[2].1 = "/e2e/not-there-1.pem".into();
     headers[3].1 = "/e2e/not-there-2.pem".into();
@@ -219,7 +220,7 @@ async fn unsigned_forged_and_unknown_key_deliveries_are_refused() {
     assert_eq!(reply.status, 503, "{}", reply.body);
     assert_eq!(
         reply.json(),
-        json!({"error": "no public key registered for key path \"/e2e/not-there-1.pem\""})
+        json!({"error": "public key for key path \"/e2e/not-there-1.pem\" unavailable: the key source failed"})
     );
     // Issue 28, finding 9: the key file's local path went to the client; it stays in the log.
     assert!(!reply.body.contains("webhook/keys"), "{}", reply.body);

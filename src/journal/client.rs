@@ -10,18 +10,37 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 use rustls::pki_types::ServerName;
+use rustls::RootCertStore;
 use url::Url;
 
+use super::tls::{self, InvalidRoot};
+
 /// An HTTPS client for Adobe's key host, journal and IMS endpoints: HTTP/1.1, TLS by rustls on ring
-/// trusting the Mozilla roots of `webpki-roots` (or roots given), `https` URLs only, no
+/// trusting the Mozilla roots of `webpki-roots` (and roots given), `https` URLs only, no
 /// redirects followed, bodies bounded, every exchange bounded by a timeout (default 30 s).
 ///
-/// [`with_resolve`](Self::with_resolve) connects a host name to a fixed address instead of the one DNS
-/// gives (as `curl --resolve` does): the request and the certificate check are for the name
-/// still. Tests use it with a private root and a local TLS server.
+/// TLS runs on the process-default rustls provider when the application installed one
+/// (`rustls::crypto::CryptoProvider::install_default`, aws-lc-rs for post-quantum key
+/// exchange, say), else on ring. [`with_root_pem`](Self::with_root_pem) and
+/// [`with_root_der`](Self::with_root_der) trust a private root (a corporate proxy's, or a
+/// test server's) without naming a rustls type. [`with_resolve`](Self::with_resolve)
+/// connects a host name to a fixed address instead of the one DNS gives (as
+/// `curl --resolve` does): the request and the certificate check are for the name still.
+/// Tests use both with a local TLS server.
+///
+/// ```
+/// use aep_flow_run::journal::{HttpsClient, InvalidRoot};
+///
+/// let client = HttpsClient::new().with_timeout(std::time::Duration::from_secs(10));
+/// // A root that does not read is an error, never a panic.
+/// let refused: Result<HttpsClient, InvalidRoot> = client.with_root_pem("not a certificate");
+/// assert!(refused.is_err());
+/// ```
 #[derive(Debug, Clone)]
 pub struct HttpsClient {
     tls: Arc<rustls::ClientConfig>,
+    /// The roots `tls` trusts, kept to add more.
+    roots: RootCertStore,
     resolve: HashMap<String, SocketAddr>,
     timeout: Duration,
 }
@@ -72,20 +91,30 @@ pub(crate) struct Fetched {
 impl HttpsClient {
     /// A client trusting the Mozilla roots (`webpki-roots`).
     pub fn new() -> Self {
+        let roots = tls::mozilla_roots();
         HttpsClient {
-            tls: tls_config(rustls::RootCertStore {
-                roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
-            }),
+            tls: tls::client_config(roots.clone()),
+            roots,
             resolve: HashMap::new(),
             timeout: Duration::from_secs(30),
         }
     }
 
-    /// Trusts `roots` instead of the Mozilla roots (a private root in tests, or a corporate
-    /// proxy's).
-    pub fn with_roots(mut self, roots: rustls::RootCertStore) -> Self {
-        self.tls = tls_config(roots);
-        self
+    /// Trusts the root certificates of `pem` too (one `-----BEGIN CERTIFICATE-----` block,
+    /// or a bundle of them): a corporate proxy's root, or a test server's. The roots trusted
+    /// before stay trusted. An error says which certificate does not read.
+    pub fn with_root_pem(mut self, pem: &str) -> Result<Self, InvalidRoot> {
+        tls::add_pem(&mut self.roots, pem)?;
+        self.tls = tls::client_config(self.roots.clone());
+        Ok(self)
+    }
+
+    /// Trusts the root certificate `der` (DER bytes) too; see
+    /// [`with_root_pem`](Self::with_root_pem).
+    pub fn with_root_der(mut self, der: &[u8]) -> Result<Self, InvalidRoot> {
+        tls::add_der(&mut self.roots, der)?;
+        self.tls = tls::client_config(self.roots.clone());
+        Ok(self)
     }
 
     /// Connects to `address` for `host` instead of the address DNS gives.
@@ -195,16 +224,6 @@ impl HttpsClient {
         });
         Ok(sender)
     }
-}
-
-fn tls_config(roots: rustls::RootCertStore) -> Arc<rustls::ClientConfig> {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let tls = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Arc::new(tls)
 }
 
 /// The request for `url`, with its `Host` and the caller's headers and body.

@@ -11,11 +11,11 @@ use super::client::{Fetched, HttpsClient, SendError};
 use super::clock::{Clock, SystemClock};
 use super::link::{next_link, since_of};
 use super::page::body_text;
-use super::settings::{MAX_KEEP, MIN_KEEP};
+use super::settings::{MAX_KEEP, MAX_READER_LEASE, MIN_KEEP, MIN_READER_LEASE};
 use super::token::TokenProvider;
 use super::{JournalError, JournalPage, JournalSettings, JournalStart, JournalUrl, Polled};
 use crate::store::claims::{bounded, claim_new, ClaimRefused};
-use crate::store::{Checkpoint, DedupStore, EventKey, MemoryStore};
+use crate::store::{Checkpoint, DedupStore, EventKey, Lease, MemoryStore};
 
 /// The page polled last and not yet completed.
 #[derive(Debug)]
@@ -39,8 +39,14 @@ struct Pending {
 ///   read is [`JournalError::Malformed`] with the position, never skipped.
 /// - The position moves only when the application [`complete`](Self::complete)s a page:
 ///   then it is saved in the [`Checkpoint`], and a consumer built later with the same
-///   checkpoint resumes after it. A page polled again before it is completed is read again
-///   from the journal.
+///   checkpoint resumes after it ([`load`](Self::load) reads it before the first poll). A
+///   page polled again before it is completed is read again from the journal.
+/// - Replicas may each run a consumer of the same journal on a shared checkpoint
+///   ([`RedisStore`](crate::store::RedisStore)): one at a time holds the checkpoint's
+///   [reading lease](crate::store::Checkpoint#the-reading-lease) and reads; the others'
+///   polls answer [`Polled::ReadElsewhere`] until it stops ([`stop`](Self::stop)) or its
+///   lease runs out ([`JournalSettings::reader_lease`]), and the one that takes over resumes
+///   from the saved position. A position is saved only under the lease.
 /// - Every event of a page is claimed in the [`DedupStore`] by its [`EventKey`], in one
 ///   call, as the webhook [`Receiver`](crate::webhook::Receiver) claims it: share the store,
 ///   and an event handled from a delivery is flagged
@@ -62,14 +68,14 @@ struct Pending {
 /// use aep_flow_run::journal::{
 ///     ImsCredentials, ImsTokenProvider, JournalConsumer, JournalStart, Polled,
 /// };
-/// use aep_flow_run::store::MemoryStore;
+/// use aep_flow_run::store::FileCheckpoint;
 ///
 /// let credentials = ImsCredentials::new("client-id", "client-secret", "adobeio_api");
-/// let journal = url::Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r")?;
+/// let journal = aep_flow_run::url::Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r")?;
 /// let mut consumer = JournalConsumer::new(journal, "client-id", ImsTokenProvider::new(credentials))?
 ///     .with_org_id("ORG@AdobeOrg")
 ///     .with_start(JournalStart::Seek("-PT2H".to_owned()))
-///     .with_checkpoint(Arc::new(MemoryStore::default()));
+///     .with_checkpoint(Arc::new(FileCheckpoint::new("journal-position.json")));
 /// loop {
 ///     match consumer.poll().await? {
 ///         Polled::Page(page) => {
@@ -104,6 +110,10 @@ pub struct JournalConsumer {
     not_before: Option<SystemTime>,
     pending: Option<Pending>,
     sequence: u64,
+    /// This consumer's id as a lease holder: random.
+    holder: String,
+    /// Whether the lease was held at the last look.
+    held: bool,
 }
 
 impl std::fmt::Debug for JournalConsumer {
@@ -116,6 +126,8 @@ impl std::fmt::Debug for JournalConsumer {
             .field("settings", &self.settings)
             .field("next", &self.next.as_ref().map(Url::as_str))
             .field("position", &self.position)
+            .field("holder", &self.holder)
+            .field("held", &self.held)
             .finish_non_exhaustive()
     }
 }
@@ -153,6 +165,8 @@ impl JournalConsumer {
             not_before: None,
             pending: None,
             sequence: 0,
+            holder: holder_id(),
+            held: false,
         })
     }
 
@@ -198,16 +212,105 @@ impl JournalConsumer {
         self
     }
 
-    /// Replaces the settings (`keep` brought within 25 hours to 7 days).
+    /// Replaces the settings (`keep` brought within 25 hours to 7 days, `reader_lease`
+    /// within 1 s to 24 hours).
     pub fn with_settings(mut self, mut settings: JournalSettings) -> Self {
         settings.keep = settings.keep.clamp(MIN_KEEP, MAX_KEEP);
+        settings.reader_lease = settings
+            .reader_lease
+            .clamp(MIN_READER_LEASE, MAX_READER_LEASE);
         self.settings = settings;
         self
     }
 
-    /// The position of the last page completed (or loaded from the checkpoint).
+    /// The position of the last page completed, or the checkpoint's once it was read
+    /// ([`load`](Self::load), or the first poll); `None` when there is none yet.
     pub fn position(&self) -> Option<&str> {
         self.position.as_deref()
+    }
+
+    /// Reads the position saved in the checkpoint, where the next poll resumes, and gives
+    /// it: `None` when none was saved (the next poll starts from
+    /// [`with_start`](Self::with_start)'s start). The first poll reads it when this was not
+    /// called. A page polled and not completed is given back first.
+    ///
+    /// ```no_run
+    /// # async fn run(mut consumer: aep_flow_run::journal::JournalConsumer) -> Result<(), aep_flow_run::journal::JournalError> {
+    /// match consumer.load().await? {
+    ///     Some(position) => println!("resuming after {position}"),
+    ///     None => println!("starting from the start chosen"),
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn load(&mut self) -> Result<Option<&str>, JournalError> {
+        self.abandon_pending().await;
+        self.next = None;
+        self.position = None;
+        self.next_url().await?;
+        Ok(self.position())
+    }
+
+    /// Stops reading for now: gives back the page polled and not completed, and ends this
+    /// consumer's [reading lease](crate::store::Checkpoint#the-reading-lease), so that
+    /// another replica's consumer takes over at once instead of after the lease. A later
+    /// poll takes the lease again when it is free.
+    pub async fn stop(&mut self) -> Result<(), JournalError> {
+        self.abandon_pending().await;
+        if std::mem::take(&mut self.held) {
+            let end = self.checkpoint.end_lease(&self.name, &self.holder);
+            bounded(self.settings.store_timeout, end).await?;
+            tracing::debug!(journal = %self.name, "journal lease given up");
+        }
+        Ok(())
+    }
+
+    /// Takes or renews the reading lease: `Some` answer to give when another consumer
+    /// holds it. A consumer that takes it after another held it resumes from the checkpoint.
+    async fn take_lease(&mut self) -> Result<Option<Polled>, JournalError> {
+        let lease = self
+            .checkpoint
+            .lease(&self.name, &self.holder, self.settings.reader_lease);
+        match bounded(self.settings.store_timeout, lease).await? {
+            Lease::Elsewhere { remaining } => Ok(Some(self.read_elsewhere(remaining))),
+            _ => {
+                if !self.held {
+                    self.held = true;
+                    tracing::debug!(journal = %self.name, "journal lease taken: reading");
+                }
+                Ok(None)
+            }
+        }
+    }
+
+    /// Another consumer reads: wait `remaining` (at least 1 s, at most a lease) before the
+    /// next poll, and resume from the checkpoint if this one takes over.
+    fn read_elsewhere(&mut self, remaining: Duration) -> Polled {
+        if std::mem::take(&mut self.held) {
+            tracing::warn!(journal = %self.name, "journal lease lost: another consumer reads");
+        }
+        // What the other consumer saves is where reading goes on.
+        self.next = None;
+        self.position = None;
+        let wait = remaining.clamp(MIN_READER_LEASE, self.settings.reader_lease);
+        self.not_before = Some(self.clock.now() + wait);
+        Polled::ReadElsewhere { retry_after: wait }
+    }
+
+    /// Saves `position` under the lease: `false` when the lease was lost meanwhile.
+    async fn save_position(&mut self, position: &str) -> Result<bool, JournalError> {
+        let save = self.checkpoint.save_leased(
+            &self.name,
+            &self.holder,
+            position,
+            self.settings.reader_lease,
+        );
+        let saved = bounded(self.settings.store_timeout, save).await?;
+        if !saved && std::mem::take(&mut self.held) {
+            tracing::warn!(journal = %self.name, position, "journal lease lost: position not saved");
+            self.next = None;
+            self.position = None;
+        }
+        Ok(saved)
     }
 
     /// Starts again from `start` (after [`JournalError::Expired`]): the next poll reads
@@ -270,10 +373,16 @@ impl JournalConsumer {
     /// as the journal answers so; `5xx` answers and failed connections
     /// [`max_attempts`](JournalSettings::max_attempts) times in a row end it. A poll dropped
     /// before it returns moves nothing; claims it made run out with their lease.
+    ///
+    /// When another consumer holds the journal's reading lease, it reads nothing and answers
+    /// [`Polled::ReadElsewhere`].
     pub async fn poll(&mut self) -> Result<Polled, JournalError> {
         self.abandon_pending().await;
-        let url = self.next_url().await?;
         self.wait_owed().await;
+        if let Some(elsewhere) = self.take_lease().await? {
+            return Ok(elsewhere);
+        }
+        let url = self.next_url().await?;
         let mut waited_in_flight = Duration::ZERO;
         loop {
             let response = self.fetch(&url).await?;
@@ -297,8 +406,8 @@ impl JournalConsumer {
         }
     }
 
-    /// Polls until a page comes, waiting out each time the journal is caught up: for a
-    /// consumer that follows the journal for good.
+    /// Polls until a page comes, waiting out each time the journal is caught up or read by
+    /// another consumer: for a consumer that follows the journal for good.
     pub async fn next_page(&mut self) -> Result<JournalPage, JournalError> {
         loop {
             if let Polled::Page(page) = self.poll().await? {
@@ -477,7 +586,9 @@ impl JournalConsumer {
         // saved, so that a restart does not jump to a newer end.
         if let Some(position) = since_of(&next) {
             if self.position.as_deref() != Some(&position) {
-                self.save_position(&position).await?;
+                if !self.save_position(&position).await? {
+                    return Ok(self.read_elsewhere(self.settings.reader_lease));
+                }
                 self.position = Some(position);
             }
         }
@@ -487,11 +598,6 @@ impl JournalConsumer {
             next: Some(next),
             retry_after: Some(retry_after),
         })
-    }
-
-    async fn save_position(&self, position: &str) -> Result<(), JournalError> {
-        let save = self.checkpoint.save(&self.name, position);
-        Ok(bounded(self.settings.store_timeout, save).await?)
     }
 
     /// Reads a 200 and claims its events: `Err` with the key of an event being handled
@@ -540,6 +646,10 @@ impl JournalConsumer {
     /// Records that the application handled `page`: its new events are marked done in the
     /// store, its position saved in the checkpoint, and the next poll reads the page after
     /// it. On an error nothing moves; complete it again, or poll to read the page again.
+    ///
+    /// If this consumer's reading lease ran out meanwhile and another consumer took it, the
+    /// events are still recorded as done but the position is not saved (the other consumer
+    /// saves its own), and the next poll answers [`Polled::ReadElsewhere`].
     pub async fn complete(&mut self, page: &JournalPage) -> Result<(), JournalError> {
         let Some(pending) = self
             .pending
@@ -550,16 +660,21 @@ impl JournalConsumer {
         };
         let done = self.store.complete(&pending.claimed, self.settings.keep);
         bounded(self.settings.store_timeout, done).await?;
-        if let Some(position) = &pending.position {
-            if self.position.as_deref() != Some(position) {
-                self.save_position(position).await?;
-            }
-        }
+        let position = pending
+            .position
+            .clone()
+            .filter(|position| self.position.as_deref() != Some(position));
+        let saved = match position {
+            Some(position) => self.save_position(&position).await?,
+            None => true,
+        };
         let Some(pending) = self.pending.take() else {
             return Err(JournalError::NotPending);
         };
-        self.position = pending.position.or(self.position.take());
-        self.next = Some(pending.next);
+        if saved {
+            self.position = pending.position.or(self.position.take());
+            self.next = Some(pending.next);
+        }
         Ok(())
     }
 
@@ -576,4 +691,20 @@ impl JournalConsumer {
         self.abandon_pending().await;
         Ok(())
     }
+}
+
+/// A lease holder id: random, so that no two consumers share one.
+fn holder_id() -> String {
+    let mut seed = [0u8; 8];
+    // Without randomness (never seen on a supported system), the time and the process id
+    // still tell consumers apart.
+    if ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed).is_err() {
+        let nanos = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos();
+        seed = ((nanos as u64) ^ u64::from(std::process::id()).rotate_left(32)).to_be_bytes();
+    }
+    let hex: String = seed.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("consumer-{hex}")
 }

@@ -20,7 +20,7 @@ use crate::text::clip;
 ///
 /// ```
 /// use aep_flow_run::journal::{next_link, JournalError};
-/// use url::Url;
+/// use aep_flow_run::url::Url;
 ///
 /// let request = Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r?limit=5")?;
 /// let link = r#"</events/organizations/o/integrations/i/r?since=p2&limit=5>; rel="next", <https://x.adobe.io/count>; rel=count"#;

@@ -30,6 +30,8 @@ mod page;
 #[cfg(feature = "fetch")]
 mod settings;
 #[cfg(feature = "fetch")]
+mod tls;
+#[cfg(feature = "fetch")]
 mod token;
 mod url;
 
@@ -46,6 +48,8 @@ pub use link::next_link;
 pub use page::{read_journal_response, JournalPage, Polled};
 #[cfg(feature = "fetch")]
 pub use settings::JournalSettings;
+#[cfg(feature = "fetch")]
+pub use tls::InvalidRoot;
 #[cfg(feature = "fetch")]
 pub use token::{
     AccessToken, ImsCredentials, ImsTokenProvider, StaticToken, TokenProvider, IMS_TOKEN_URL,

@@ -103,6 +103,13 @@ pub enum Polled {
         /// How long to wait before polling again (`Retry-After`), when known.
         retry_after: Option<Duration>,
     },
+    /// Another consumer reads this journal (it holds the checkpoint's
+    /// [reading lease](crate::store::Checkpoint#the-reading-lease)): nothing was read. The
+    /// next poll first waits `retry_after`, then reads if the lease is free by then.
+    ReadElsewhere {
+        /// How long the other consumer's lease runs yet (at least 1 s).
+        retry_after: Duration,
+    },
 }
 
 /// Reads a journal response from its status, `Link` header value and body, for a client that
@@ -116,7 +123,7 @@ pub enum Polled {
 ///
 /// ```
 /// use aep_flow_run::journal::{read_journal_response, Polled};
-/// use url::Url;
+/// use aep_flow_run::url::Url;
 ///
 /// let request = Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r")?;
 /// let link = r#"</events/organizations/o/integrations/i/r?since=v2:p9>; rel="next""#;

@@ -6,6 +6,9 @@ use std::time::Duration;
 pub(super) const MIN_KEEP: Duration = Duration::from_secs(25 * 60 * 60);
 /// The longest, and the consumer's default: the journal's retention.
 pub(super) const MAX_KEEP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+/// The shortest and longest reading lease.
+pub(super) const MIN_READER_LEASE: Duration = Duration::from_secs(1);
+pub(super) const MAX_READER_LEASE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// How a [`JournalConsumer`](super::JournalConsumer) pages, waits and remembers.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -42,6 +45,12 @@ pub struct JournalSettings {
     /// [`JournalError::Malformed`](super::JournalError::Malformed) (lower
     /// [`limit`](Self::limit) to read it).
     pub max_page_bytes: usize,
+    /// How long the [reading lease](crate::store::Checkpoint#the-reading-lease) on the
+    /// journal is taken for (default 60 s), renewed at each poll and each save: longer than
+    /// handling a page and the wait after a `204` take. A replica that stops without
+    /// [`JournalConsumer::stop`](super::JournalConsumer::stop) is taken over at most this
+    /// long after. Brought within 1 s to 24 hours.
+    pub reader_lease: Duration,
 }
 
 impl Default for JournalSettings {
@@ -58,6 +67,7 @@ impl Default for JournalSettings {
             max_attempts: 6,
             in_flight_wait: Duration::from_secs(5),
             max_page_bytes: 4 * 1024 * 1024,
+            reader_lease: Duration::from_secs(60),
         }
     }
 }

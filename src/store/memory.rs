@@ -2,16 +2,17 @@
 
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
-use super::{Checkpoint, Claim, DedupStore, Deduplicator, EventKey, RunChange, RunStore};
+use super::{Checkpoint, Claim, DedupStore, Deduplicator, EventKey, Lease, RunChange, RunStore};
 use super::{FlowRuns, Observed, RunSummary, RunTracker, StoreError};
 use crate::sync::Lock;
 use crate::{BoxFuture, FlowRun, Notification};
 
 /// The in-memory store: a [`DedupStore`] (a bounded [`Deduplicator`]), a [`RunStore`] (a
-/// bounded [`RunTracker`]) and a [`Checkpoint`], each behind a mutex held only for the table
-/// operation, never across an await. A restart forgets everything: use
+/// bounded [`RunTracker`]) and a [`Checkpoint`] (with the reading lease, for consumers of
+/// one process), each behind a mutex held only for the table operation, never across an
+/// await. A restart forgets everything: use
 /// [`RedisStore`](super::RedisStore) for replicas, or a store that survives restarts.
 ///
 /// ```
@@ -38,6 +39,8 @@ pub struct MemoryStore {
     /// The summary of each run the tracker keeps (and, until pruned, of some it forgot).
     summaries: Mutex<HashMap<String, RunSummary>>,
     positions: Mutex<HashMap<String, String>>,
+    /// The reading lease of each journal: its holder, and until when.
+    leases: Mutex<HashMap<String, (String, Instant)>>,
     capacity: usize,
 }
 
@@ -55,6 +58,7 @@ impl MemoryStore {
             runs: Mutex::new(RunTracker::new(capacity)),
             summaries: Mutex::default(),
             positions: Mutex::default(),
+            leases: Mutex::default(),
             capacity: capacity.max(1),
         }
     }
@@ -184,6 +188,66 @@ impl Checkpoint for MemoryStore {
             .insert(journal.to_owned(), position.to_owned());
         ready(())
     }
+
+    fn lease<'a>(
+        &'a self,
+        journal: &'a str,
+        holder: &'a str,
+        duration: Duration,
+    ) -> BoxFuture<'a, Result<Lease, StoreError>> {
+        let now = Instant::now();
+        let mut leases = self.leases.locked();
+        let lease = match leases.get(journal) {
+            Some((other, until)) if other != holder && *until > now => Lease::Elsewhere {
+                remaining: *until - now,
+            },
+            _ => {
+                let until = now.checked_add(duration).unwrap_or(now);
+                leases.insert(journal.to_owned(), (holder.to_owned(), until));
+                Lease::Held
+            }
+        };
+        ready(lease)
+    }
+
+    fn save_leased<'a>(
+        &'a self,
+        journal: &'a str,
+        holder: &'a str,
+        position: &'a str,
+        duration: Duration,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let now = Instant::now();
+        let mut leases = self.leases.locked();
+        let held = match leases.get_mut(journal) {
+            Some((owner, until)) if owner == holder && *until > now => {
+                *until = now.checked_add(duration).unwrap_or(now);
+                true
+            }
+            _ => false,
+        };
+        if held {
+            self.positions
+                .locked()
+                .insert(journal.to_owned(), position.to_owned());
+        }
+        ready(held)
+    }
+
+    fn end_lease<'a>(
+        &'a self,
+        journal: &'a str,
+        holder: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let mut leases = self.leases.locked();
+        if leases
+            .get(journal)
+            .is_some_and(|(owner, _)| owner == holder)
+        {
+            leases.remove(journal);
+        }
+        ready(())
+    }
 }
 
 #[cfg(test)]
@@ -241,6 +305,50 @@ mod tests {
         assert_eq!(flows.len(), 1);
         assert_eq!(flows[0].flow_id, "f");
         assert_eq!(flows[0].runs[0].input_records, Some(9));
+    }
+
+    #[test]
+    fn one_holder_at_a_time_reads_a_journal_and_only_it_saves() {
+        let store = MemoryStore::default();
+        let minute = Duration::from_secs(60);
+        assert_eq!(ready(store.lease("j", "a", minute)), Lease::Held);
+        let Lease::Elsewhere { remaining } = ready(store.lease("j", "b", minute)) else {
+            panic!("b got the lease a holds")
+        };
+        assert!(remaining <= minute && remaining > Duration::from_secs(50));
+        // Another journal is free; a renews its own.
+        assert_eq!(ready(store.lease("k", "b", minute)), Lease::Held);
+        assert_eq!(ready(store.lease("j", "a", minute)), Lease::Held);
+        assert!(!ready(store.save_leased("j", "b", "p-b", minute)));
+        assert!(ready(store.save_leased("j", "a", "p-a", minute)));
+        assert_eq!(store.position("j").as_deref(), Some("p-a"));
+        // b cannot end a's lease; a can, and then b takes over.
+        ready(store.end_lease("j", "b"));
+        assert!(matches!(
+            ready(store.lease("j", "b", minute)),
+            Lease::Elsewhere { .. }
+        ));
+        ready(store.end_lease("j", "a"));
+        assert_eq!(ready(store.lease("j", "b", minute)), Lease::Held);
+        assert!(!ready(store.save_leased("j", "a", "p-old", minute)));
+        assert_eq!(store.position("j").as_deref(), Some("p-a"));
+    }
+
+    #[test]
+    fn a_lease_that_ran_out_is_taken_over_and_saves_no_more() {
+        let store = MemoryStore::default();
+        assert_eq!(ready(store.lease("j", "a", Duration::ZERO)), Lease::Held);
+        assert_eq!(
+            ready(store.lease("j", "b", Duration::from_secs(60))),
+            Lease::Held
+        );
+        assert!(!ready(store.save_leased(
+            "j",
+            "a",
+            "p",
+            Duration::from_secs(60)
+        )));
+        assert_eq!(store.position("j"), None);
     }
 
     #[test]

@@ -9,7 +9,9 @@
 //! - [`RunStore`]: the latest state of each run, whatever order states arrive in
 //!   ([`RunTracker`] decides, [`RunChange`] says what changed), and of every flow's latest
 //!   runs ([`RunSummary`], listed by [`FlowRuns`]).
-//! - [`Checkpoint`]: a journal consumer's position.
+//! - [`Checkpoint`]: a journal consumer's position, and the [`Lease`] that lets one
+//!   consumer at a time read a journal. [`FileCheckpoint`] keeps positions in a file that
+//!   survives crashes.
 //! - [`MemoryStore`] is all three in memory; `RedisStore` (feature `redis`) is all three in
 //!   Redis, shared by the replicas of a service; `SqliteStore` (feature `sqlite`) is all
 //!   three in one SQLite file that survives restarts.
@@ -22,11 +24,14 @@ mod checkpoint;
 pub(crate) mod claims;
 mod dedup;
 mod error;
+mod file_checkpoint;
 mod incoming;
 mod key;
 mod memory;
 #[cfg(feature = "redis")]
 mod redis;
+#[cfg(feature = "redis")]
+mod redis_checkpoint;
 mod runs;
 #[cfg(feature = "sqlite")]
 mod sqlite;
@@ -34,9 +39,10 @@ mod summary;
 mod table;
 mod tracker;
 
-pub use checkpoint::Checkpoint;
+pub use checkpoint::{Checkpoint, Lease};
 pub use dedup::{Claim, DedupStore};
 pub use error::StoreError;
+pub use file_checkpoint::FileCheckpoint;
 pub(crate) use incoming::flag_repeats;
 pub use incoming::Incoming;
 pub use key::{EventKey, MAX_EVENT_ID_LEN};

@@ -44,9 +44,10 @@ impl Default for RedisSettings {
     }
 }
 
-/// A [`DedupStore`] and a [`RunStore`] in Redis, shared by the replicas of a service: an
-/// event claimed, handled or in flight on one replica is so for all, and every replica keeps
-/// the same latest state of a run.
+/// A [`DedupStore`], a [`RunStore`] and a [`Checkpoint`](super::Checkpoint) in Redis, shared
+/// by the replicas of a service: an event claimed, handled or in flight on one replica is so
+/// for all, every replica keeps the same latest state of a run, and one replica at a time
+/// reads a journal (the [reading lease](super::Checkpoint#the-reading-lease)).
 ///
 /// It talks to one Redis server (or a primary) through the `redis` crate's tokio connection
 /// manager: one multiplexed connection, re-established after it is lost, so it needs a tokio
@@ -69,6 +70,10 @@ impl Default for RedisSettings {
 /// - `P` `flow:` *flow id*: a sorted set of the flow's latest 100 run ids by activity, and
 ///   `P` `flows`: a sorted set of flow ids by latest activity, so that
 ///   [`flows`](RunStore::flows) lists without `SCAN` (one read-only script).
+/// - `P` `journal:` *journal*: a string, the journal's saved position (it never expires).
+/// - `P` `journal-lease:` *journal*: a string, the holder of the journal's reading lease,
+///   expiring with the lease. Taking, renewing and ending it, and saving under it, are each
+///   one script: a position is saved only while the saver holds the lease.
 ///
 /// # The two-phase claim
 ///
@@ -362,6 +367,21 @@ impl RedisStore {
         format!("{}flows", self.shared.settings.prefix)
     }
 
+    /// The key of a journal's saved position.
+    pub fn position_key(&self, journal: &str) -> String {
+        format!("{}journal:{journal}", self.shared.settings.prefix)
+    }
+
+    /// The key of a journal's reading lease (its holder, expiring with the lease).
+    pub fn lease_key(&self, journal: &str) -> String {
+        format!("{}journal-lease:{journal}", self.shared.settings.prefix)
+    }
+
+    /// A connection for one call (a handle on the shared multiplexed connection).
+    pub(super) fn connection(&self) -> ConnectionManager {
+        self.connection.clone()
+    }
+
     fn claims(&self) -> MutexGuard<'_, HashMap<EventKey, Held>> {
         self.shared.claims.locked()
     }
@@ -371,7 +391,7 @@ impl RedisStore {
         format!("claimed:{}:{number}", self.shared.token_stem)
     }
 
-    async fn bounded<T>(
+    pub(super) async fn bounded<T>(
         &self,
         call: impl Future<Output = redis::RedisResult<T>>,
     ) -> Result<T, StoreError> {
@@ -399,7 +419,7 @@ impl RedisStore {
     }
 
     /// Runs one script over `keys` with `args`: one command sent to Redis.
-    async fn run_script<T: redis::FromRedisValue>(
+    pub(super) async fn run_script<T: redis::FromRedisValue>(
         &self,
         script: &Script,
         keys: Vec<String>,
@@ -417,7 +437,7 @@ fn unavailable(error: redis::RedisError) -> StoreError {
     StoreError::unavailable("Redis", error)
 }
 
-fn millis(duration: Duration) -> String {
+pub(super) fn millis(duration: Duration) -> String {
     duration.as_millis().max(1).to_string()
 }
 

@@ -3,7 +3,7 @@
 use std::cmp::Ordering;
 use std::collections::{HashMap, VecDeque};
 
-use crate::{FlowRun, Status};
+use crate::{FlowRun, Notification, Status};
 
 /// What a delivery changed in the state a [`RunTracker`] keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +37,11 @@ pub enum RunChange {
 /// breaking ties the same way everywhere means every replica keeps the same state whatever
 /// order the deliveries came in. An older state never replaces a newer one.
 ///
+/// It keeps each run's latest state with the event code it came with
+/// ([`observe_notification`](Self::observe_notification); [`observe`](Self::observe) takes
+/// a run alone, and its header's code), so that [`Notification::outcome`] reads it as the
+/// delivery said. Iterate over it for a status page or a report.
+///
 /// Memory is bounded: beyond `capacity` runs, the run first seen longest ago is forgotten.
 ///
 /// ```
@@ -51,12 +56,20 @@ pub enum RunChange {
 /// assert_eq!(runs.observe(started), RunChange::Stale); // late: ignored
 /// assert_eq!(runs.observe(done), RunChange::Duplicate);
 /// assert_eq!(runs.get("r1").unwrap().status(), Some(&Status::Success));
-/// # Ok::<(), aep_flow_run::Error>(())
+///
+/// // With the event code it came with, and all runs kept, for a report.
+/// let body = std::fs::read("fixtures/adobe-docs/message-list-sources-flow-run-failed.json")?;
+/// let failed = &aep_flow_run::parse_notifications(&body)?[0];
+/// assert_eq!(runs.observe_notification(failed), RunChange::New);
+/// let outcomes: Vec<_> = runs.iter().map(|kept| kept.outcome()).collect();
+/// assert_eq!(outcomes.len(), 2);
+/// assert!(outcomes.contains(&aep_flow_run::Outcome::Failed));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone)]
 pub struct RunTracker {
     capacity: usize,
-    runs: HashMap<String, (u64, FlowRun)>,
+    runs: HashMap<String, (u64, Notification)>,
     /// Run ids in first-seen order, with the sequence number of their entry.
     order: VecDeque<(String, u64)>,
     next_sequence: u64,
@@ -82,27 +95,40 @@ impl RunTracker {
         }
     }
 
-    /// Takes a delivered state of a run into account, and says what it changed.
+    /// Takes a delivered state of a run into account, and says what it changed. The run is
+    /// kept with the event code of its header, if any
+    /// ([`Notification::from_run`]); use
+    /// [`observe_notification`](Self::observe_notification) to keep the delivery's.
     pub fn observe(&mut self, run: &FlowRun) -> RunChange {
+        self.observe_with(run, || Notification::from_run(run.clone()))
+    }
+
+    /// [`observe`](Self::observe) for a notification's run, kept with the notification (its
+    /// event code, ids and envelope), so that [`Notification::outcome`] is read as it came.
+    pub fn observe_notification(&mut self, notification: &Notification) -> RunChange {
+        self.observe_with(&notification.run, || notification.clone())
+    }
+
+    fn observe_with(&mut self, run: &FlowRun, keep: impl FnOnce() -> Notification) -> RunChange {
         let Some(id) = run.id.as_deref() else {
             return RunChange::Untracked;
         };
         let Some((_, kept)) = self.runs.get_mut(id) else {
-            self.insert_new(id, run.clone());
+            self.insert_new(id, keep());
             return RunChange::New;
         };
-        match compare_versions(run, kept) {
+        match compare_versions(run, &kept.run) {
             Ordering::Less => RunChange::Stale,
             Ordering::Equal => RunChange::Duplicate,
             Ordering::Greater => {
-                let from = kept.status().cloned();
-                *kept = run.clone();
+                let from = kept.run.status().cloned();
+                *kept = keep();
                 newer_state(from, run.status().cloned())
             }
         }
     }
 
-    fn insert_new(&mut self, id: &str, run: FlowRun) {
+    fn insert_new(&mut self, id: &str, run: Notification) {
         let sequence = self.next_sequence;
         self.next_sequence += 1;
         self.runs.insert(id.to_owned(), (sequence, run));
@@ -119,13 +145,24 @@ impl RunTracker {
 
     /// The latest state kept for a run id.
     pub fn get(&self, run_id: &str) -> Option<&FlowRun> {
-        self.runs.get(run_id).map(|(_, run)| run)
+        self.notification(run_id).map(|kept| &kept.run)
+    }
+
+    /// The latest state kept for a run id, with the event code (and envelope) it came with.
+    pub fn notification(&self, run_id: &str) -> Option<&Notification> {
+        self.runs.get(run_id).map(|(_, kept)| kept)
+    }
+
+    /// Every run kept, each as its latest state with the event code it came with, in no
+    /// particular order.
+    pub fn iter(&self) -> impl Iterator<Item = &Notification> + '_ {
+        self.runs.values().map(|(_, kept)| kept)
     }
 
     /// Forgets a run (when it reached its final state and was handled, say); returns the
     /// state kept.
     pub fn remove(&mut self, run_id: &str) -> Option<FlowRun> {
-        self.runs.remove(run_id).map(|(_, run)| run)
+        self.runs.remove(run_id).map(|(_, kept)| kept.run)
     }
 
     /// How many runs are kept.
@@ -136,6 +173,16 @@ impl RunTracker {
     /// Whether no run is kept.
     pub fn is_empty(&self) -> bool {
         self.runs.is_empty()
+    }
+}
+
+impl<'a> IntoIterator for &'a RunTracker {
+    type Item = &'a Notification;
+    type IntoIter = Box<dyn Iterator<Item = &'a Notification> + 'a>;
+
+    /// [`RunTracker::iter`].
+    fn into_iter(self) -> Self::IntoIter {
+        Box::new(self.iter())
     }
 }
 

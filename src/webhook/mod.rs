@@ -19,8 +19,9 @@
 //! - Keys: [`public_key_url`] builds Adobe's key URLs and refuses any key path that would
 //!   leave `https://static.adobeioevents.com`; a [`KeySource`] fetches them as deliveries
 //!   need them ([`Receiver::with_key_source`]: one fetch per key path however many
-//!   deliveries wait, failures remembered, new key paths rate-limited), over HTTPS with
-//!   `HttpsKeySource` (feature `fetch`).
+//!   deliveries wait, failures remembered, new key paths rate-limited): from a directory
+//!   laid out by key path with [`DirKeySource`], over HTTPS with `HttpsKeySource` (feature
+//!   `fetch`).
 //! - [`challenge_response`] and [`validation_request`]: the two ways Adobe checks a webhook
 //!   when it is registered; [`DeliveryHeaders`]: the typed `x-adobe-*` headers.
 //!
@@ -75,7 +76,9 @@ pub use headers::header_pairs;
 pub use headers::{header_names, DeliveryHeaders};
 #[cfg(feature = "fetch")]
 pub use keys::HttpsKeySource;
-pub use keys::{public_key_url, KeyFetchSettings, KeySource, MAX_KEY_AGE, PUBLIC_KEY_BASE_URL};
+pub use keys::{
+    public_key_url, DirKeySource, KeyFetchSettings, KeySource, MAX_KEY_AGE, PUBLIC_KEY_BASE_URL,
+};
 pub use receiver::{Receiver, ReceiverSettings, MAX_DELIVERY_BYTES};
 pub(crate) use shared_verifier::SharedVerifier;
 pub use verify::{Verifier, MAX_DELIVERY_EVENTS};

@@ -308,7 +308,9 @@ impl<S: DedupStore> Receiver<S> {
         let headers: Vec<(&str, &str)> = headers.into_iter().collect();
         let mut fetch_error = None;
         if let Some(fetcher) = &self.keys {
-            let urls = self.verifier().missing_keys(headers.iter().copied(), now);
+            let verifier = self.verifier();
+            let refresh_after = fetcher.refresh_after(&verifier);
+            let urls = verifier.keys_due(headers.iter().copied(), now, refresh_after);
             if !urls.is_empty() {
                 fetch_error = fetcher.fetch_all(urls, &self.verifier).await.err();
             }

@@ -297,6 +297,20 @@ impl Verifier {
     where
         I: IntoIterator<Item = (&'a str, &'a str)>,
     {
+        self.keys_due(headers, now, self.max_key_age)
+    }
+
+    /// [`missing_keys`](Self::missing_keys), counting a key fetched longer than
+    /// `refresh_after` ago as due (a key source asked more often than keys go stale).
+    pub(crate) fn keys_due<'a, I>(
+        &self,
+        headers: I,
+        now: SystemTime,
+        refresh_after: Duration,
+    ) -> Vec<Url>
+    where
+        I: IntoIterator<Item = (&'a str, &'a str)>,
+    {
         let Ok(headers) = SignatureHeaders::read(headers) else {
             return Vec::new();
         };
@@ -305,7 +319,7 @@ impl Verifier {
             let fresh = self
                 .keys
                 .get(path)
-                .is_some_and(|key| age(key.fetched_at, now) <= self.max_key_age);
+                .is_some_and(|key| age(key.fetched_at, now) <= refresh_after);
             if fresh {
                 continue;
             }

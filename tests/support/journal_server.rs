@@ -98,10 +98,9 @@ pub struct Server {
 impl Server {
     /// A client trusting the server's root, with both names resolved to it.
     pub fn client(&self) -> HttpsClient {
-        let mut roots = rustls::RootCertStore::empty();
-        roots.add(self.root.clone()).unwrap();
         HttpsClient::new()
-            .with_roots(roots)
+            .with_root_der(&self.root)
+            .unwrap()
             .with_resolve(JOURNAL_HOST, self.address)
             .with_resolve(IMS_HOST, self.address)
     }

@@ -1,5 +1,6 @@
 //! A private root and a TLS acceptor, so that a test server on 127.0.0.1 passes for Adobe's
-//! hosts with a client that trusts that root only.
+//! hosts with a client that trusts that root.
+#![allow(dead_code)]
 use std::sync::Arc;
 
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
@@ -7,6 +8,8 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 pub struct TestTls {
     pub acceptor: tokio_rustls::TlsAcceptor,
     pub root: CertificateDer<'static>,
+    /// The root, PEM.
+    pub root_pem: String,
 }
 
 /// A new root, and a certificate it signs for `hosts`.
@@ -24,10 +27,8 @@ pub fn for_hosts(hosts: &[&str]) -> TestTls {
         .unwrap()
         .signed_by(&leaf_key, &ca, &ca_key)
         .unwrap();
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .unwrap()
+    // The process-default provider: ring, the only one the test build's rustls features name.
+    let config = rustls::ServerConfig::builder()
         .with_no_client_auth()
         .with_single_cert(
             vec![leaf.der().clone()],
@@ -37,5 +38,6 @@ pub fn for_hosts(hosts: &[&str]) -> TestTls {
     TestTls {
         acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(config)),
         root: ca.der().clone(),
+        root_pem: ca.pem(),
     }
 }

@@ -63,13 +63,12 @@ impl Stores {
                 let store = RedisStore::connect(url, settings)
                     .await
                     .map_err(|error| format!("--store {}: {}", redacted(url), chain(&error)))?;
-                // Until RedisStore keeps checkpoints (issue 33), each replica keeps its
-                // journal position in memory: after a restart it reads the journal again
-                // from its start, and the shared store recognises what was handled.
+                // The journal position and its reading lease are shared too: one replica at
+                // a time reads the journal, and a restart resumes where the last one stopped.
                 Ok(Stores {
                     dedup: Arc::new(store.clone()),
                     runs: Arc::new(store.clone()),
-                    checkpoint: Arc::new(MemoryStore::new(16)),
+                    checkpoint: Arc::new(store.clone()),
                     kind: Kind::Redis(store),
                 })
             }

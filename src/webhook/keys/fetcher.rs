@@ -16,7 +16,7 @@ use super::{KeyFetchSettings, KeySource};
 use crate::deadline::within;
 use crate::sync::Lock;
 use crate::text::clip;
-use crate::webhook::{SharedVerifier, WebhookError};
+use crate::webhook::{SharedVerifier, Verifier, WebhookError};
 use crate::SharedError;
 
 /// How a fetch ended, as the deliveries waiting for it are told: why it failed, and the key
@@ -127,6 +127,12 @@ impl KeyFetcher {
         self.state.locked()
     }
 
+    /// How long a fetched key is used before it is fetched again: the source's say, within
+    /// the verifier's maximum age.
+    pub(crate) fn refresh_after(&self, verifier: &Verifier) -> Duration {
+        self.source.refresh_after().min(verifier.max_key_age())
+    }
+
     /// Fetches every key `urls` names into the verifier (through `update`), each once
     /// however many callers ask at the same time. Gives the first failure.
     pub(crate) async fn fetch_all(
@@ -232,11 +238,12 @@ impl KeyFetcher {
         // A fetch adds its key before it ends its flight (under this lock): with no flight,
         // a key fetched meanwhile is in the verifier.
         let current = verifier.get();
+        let refresh_after = self.refresh_after(&current);
         let fresh = current.key_fetched_at(key_path).is_some_and(|fetched_at| {
             SystemTime::now()
                 .duration_since(fetched_at)
                 .unwrap_or(Duration::ZERO)
-                <= current.max_key_age()
+                <= refresh_after
         });
         if fresh {
             return Step::Held;

@@ -6,7 +6,7 @@ use std::time::Duration;
 use url::Url;
 
 use super::{public_key_url, KeySource, PUBLIC_KEY_BASE_URL};
-use crate::journal::{HttpsClient, SendError};
+use crate::journal::{HttpsClient, InvalidRoot, SendError};
 use crate::{BoxError, BoxFuture};
 
 /// The host of Adobe's keys: the only host this source connects to, and the name its TLS
@@ -17,7 +17,7 @@ const HOST: &str = "static.adobeioevents.com";
 const MAX_KEY_BYTES: usize = 16 * 1024;
 
 /// Fetches Adobe's public keys from `https://static.adobeioevents.com` over HTTPS (HTTP/1.1,
-/// TLS by rustls on ring, trusting the Mozilla roots of `webpki-roots`), for
+/// TLS by rustls, trusting the Mozilla roots of `webpki-roots`: the [`HttpsClient`]), for
 /// [`Receiver::with_key_source`](crate::webhook::Receiver::with_key_source). Needs a tokio
 /// runtime.
 ///
@@ -50,11 +50,17 @@ impl HttpsKeySource {
         HttpsKeySource::from_client(HttpsClient::new())
     }
 
-    /// Trusts `roots` instead of the Mozilla roots (a private root in tests, or a corporate
-    /// proxy's).
-    pub fn with_roots(mut self, roots: rustls::RootCertStore) -> Self {
-        self.client = self.client.with_roots(roots);
-        self
+    /// Trusts the root certificates of `pem` too (a corporate proxy's root, or a test
+    /// server's); see [`HttpsClient::with_root_pem`].
+    pub fn with_root_pem(mut self, pem: &str) -> Result<Self, InvalidRoot> {
+        self.client = self.client.with_root_pem(pem)?;
+        Ok(self)
+    }
+
+    /// Trusts the root certificate `der` (DER bytes) too; see [`HttpsClient::with_root_der`].
+    pub fn with_root_der(mut self, der: &[u8]) -> Result<Self, InvalidRoot> {
+        self.client = self.client.with_root_der(der)?;
+        Ok(self)
     }
 
     fn from_client(client: HttpsClient) -> Self {

@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use url::Url;
 
+use super::MAX_KEY_AGE;
 use crate::pluggable::forward_impls;
 use crate::{BoxError, BoxFuture};
 
@@ -17,10 +18,20 @@ use crate::{BoxError, BoxFuture};
 pub trait KeySource: Send + Sync {
     /// GETs `url` and gives the body (the PEM text).
     fn fetch<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, BoxError>>;
+
+    /// How long a key this source gave is used before the source is asked for it again
+    /// (when a delivery needs it): by default, and at most, [`MAX_KEY_AGE`] (24 hours, as
+    /// Adobe asks). A source that sees changes cheaply says less:
+    /// [`DirKeySource`](crate::webhook::DirKeySource) is asked again after a second, so that
+    /// a key file replaced is used within a second.
+    fn refresh_after(&self) -> Duration {
+        MAX_KEY_AGE
+    }
 }
 
 forward_impls!(KeySource {
     fn fetch<'a>(&'a self, url: &'a Url) -> BoxFuture<'a, Result<String, BoxError>>;
+    fn refresh_after(&self) -> Duration;
 });
 
 /// How keys are fetched; see [`Receiver::with_key_source`](crate::webhook::Receiver::with_key_source).

@@ -242,8 +242,12 @@ fn stores(config: &Config) -> Result<(Box<dyn DedupStore>, Box<dyn RunStore>), S
 pub fn router(config: &Config) -> Result<Router, String> {
     let mut settings = ReceiverSettings::default();
     settings.lease = config.lease;
+    // As before issue #28 (the fixtures it is tested with are from 2020); `aep-flow-run
+    // serve`, which replaces this example, takes `--org` or `--any-org`.
+    settings.max_event_age = None;
     let (store, runs) = stores(config)?;
-    let receiver = Receiver::new(Verifier::new(config.client_id.clone()))
+    let verifier = Verifier::new(config.client_id.clone()).with_any_organization();
+    let receiver = Receiver::new(verifier)
         .with_store(store)
         .with_settings(settings);
     #[cfg(feature = "fetch")]

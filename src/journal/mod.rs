@@ -45,7 +45,7 @@ pub use error::JournalError;
 pub use link::next_link;
 pub use page::{read_journal_response, JournalPage, Polled};
 #[cfg(feature = "fetch")]
-pub use settings::JournalSettings;
+pub use settings::{JournalSettings, MAX_PAGE_BYTES};
 #[cfg(feature = "fetch")]
 pub use token::{
     AccessToken, ImsCredentials, ImsTokenProvider, StaticToken, TokenProvider, IMS_TOKEN_URL,

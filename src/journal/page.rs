@@ -21,6 +21,9 @@ use crate::store::Incoming;
 use crate::text::clip;
 use crate::Event;
 
+/// The longest journal position followed or saved, in bytes (Adobe's are under 100).
+pub(crate) const MAX_POSITION_BYTES: usize = 1024;
+
 /// A page of the journal: its events with their keys, and where reading goes on.
 ///
 /// Handle its [`new_events`](Self::new_events), then complete it
@@ -47,17 +50,15 @@ pub struct JournalPage {
 }
 
 impl JournalPage {
-    /// Reads a page from a `200`'s body and its `next` link.
+    /// Reads a page from a `200`'s body and its `next` link, keying its events for the
+    /// registration of `client_id`.
     pub(super) fn read(
+        client_id: &str,
         body: &[u8],
         next: Option<Url>,
         request_url: &Url,
     ) -> Result<Self, JournalError> {
-        let malformed = |reason: String| JournalError::Malformed {
-            url: clip(request_url.as_str(), 200),
-            position: since_of(request_url),
-            reason,
-        };
+        let malformed = |reason: String| malformed(request_url, reason);
         let events = crate::parse_events(body).map_err(|error| malformed(error.to_string()))?;
         let outline = read_outline(body).map_err(malformed)?;
         let position = next
@@ -70,8 +71,9 @@ impl JournalPage {
                     .rev()
                     .find_map(|event| event.journal_position().map(str::to_owned))
             });
+        check_position(position.as_deref()).map_err(malformed)?;
         Ok(JournalPage {
-            events: Incoming::from_events(events, body),
+            events: Incoming::from_events(client_id, events, body),
             count: outline.count,
             last: outline.last,
             next,
@@ -107,12 +109,15 @@ pub enum Polled {
 
 /// Reads a journal response from its status, `Link` header value and body, for a client that
 /// polls the journal itself (the [`JournalConsumer`](super::JournalConsumer) does all of it
-/// with the `fetch` feature).
+/// with the `fetch` feature). `client_id` is the registration's client id (the recipient
+/// client id the webhook's [`Verifier`](crate::webhook::Verifier) is given): it scopes the
+/// events' [`EventKey`](crate::store::EventKey)s, so that they match the webhook's.
 ///
 /// `200` is a page (its events read by [`parse_events`](crate::parse_events): flow runs,
 /// alerts and any other event), `204` caught up; any other status is
 /// [`JournalError::Status`]. A `next` link to another origin than the request's is
-/// [`JournalError::ForeignLink`] (see [`next_link`]).
+/// [`JournalError::ForeignLink`] (see [`next_link`]); a position longer than 1 KB is
+/// [`JournalError::Malformed`].
 ///
 /// ```
 /// use aep_flow_run::journal::{read_journal_response, Polled};
@@ -122,12 +127,13 @@ pub enum Polled {
 /// let link = r#"</events/organizations/o/integrations/i/r?since=v2:p9>; rel="next""#;
 /// let body = br#"{"events": [{"position": "v2:p9", "event": {"event_id": "e1",
 ///     "event": {"id": "run-1", "metrics": {}}}}], "_page": {"last": "v2:p9", "count": 1}}"#;
-/// let Polled::Page(page) = read_journal_response(200, Some(link), &request, body)? else {
+/// let Polled::Page(page) = read_journal_response(200, Some(link), &request, body, "client-id")? else {
 ///     panic!("a page")
 /// };
 /// assert_eq!(page.events[0].event.journal_position(), Some("v2:p9"));
 /// assert_eq!(page.position.as_deref(), Some("v2:p9"));
-/// match read_journal_response(204, Some(link), &request, b"")? {
+/// assert_eq!(page.events[0].key, "client-id/id:e1");
+/// match read_journal_response(204, Some(link), &request, b"", "client-id")? {
 ///     Polled::CaughtUp { next, .. } => assert_eq!(next.unwrap().query(), Some("since=v2:p9")),
 ///     other => panic!("{other:?}"),
 /// }
@@ -138,13 +144,19 @@ pub fn read_journal_response(
     link_header_value: Option<&str>,
     request_url: &Url,
     body: &[u8],
+    client_id: &str,
 ) -> Result<Polled, JournalError> {
     let next = match link_header_value {
         Some(link) => next_link(link, request_url)?,
         None => None,
     };
     match status {
-        200 => Ok(Polled::Page(JournalPage::read(body, next, request_url)?)),
+        200 => Ok(Polled::Page(JournalPage::read(
+            client_id,
+            body,
+            next,
+            request_url,
+        )?)),
         204 => Ok(Polled::CaughtUp {
             next,
             retry_after: None,
@@ -154,6 +166,27 @@ pub fn read_journal_response(
             status,
             message: body_text(body),
         }),
+    }
+}
+
+/// A page read from `request_url` that cannot be read, saying why.
+pub(crate) fn malformed(request_url: &Url, reason: String) -> JournalError {
+    JournalError::Malformed {
+        url: clip(request_url.as_str(), 200),
+        position: since_of(request_url),
+        reason,
+    }
+}
+
+/// A position to follow or save must be at most [`MAX_POSITION_BYTES`]: a journal that
+/// answers a longer one would have it saved and sent back forever.
+pub(crate) fn check_position(position: Option<&str>) -> Result<(), String> {
+    match position {
+        Some(position) if position.len() > MAX_POSITION_BYTES => Err(format!(
+            "a position of {} bytes (at most {MAX_POSITION_BYTES})",
+            position.len()
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -234,11 +267,11 @@ mod tests {
     fn pages_and_statuses() {
         let base = Url::parse("https://journal.example/events/r").unwrap();
         assert!(matches!(
-            read_journal_response(500, None, &base, b""),
+            read_journal_response(500, None, &base, b"", "c"),
             Err(JournalError::Status { status: 500, .. })
         ));
         assert!(matches!(
-            read_journal_response(200, None, &base, br#"{"items": []}"#),
+            read_journal_response(200, None, &base, br#"{"items": []}"#, "c"),
             Err(JournalError::Malformed { .. })
         ));
         let Ok(Polled::Page(empty)) = read_journal_response(
@@ -246,10 +279,38 @@ mod tests {
             None,
             &base,
             br#"{"events": [], "_page": {"count": 0}}"#,
+            "c",
         ) else {
             panic!("an empty page")
         };
         assert!(empty.events.is_empty());
         assert_eq!((empty.count, empty.position), (Some(0), None));
+    }
+}
+
+#[cfg(test)]
+mod positions {
+    use super::*;
+
+    #[test]
+    fn a_position_longer_than_a_kilobyte_is_malformed_not_followed() {
+        let base = Url::parse("https://journal.example/events/r").unwrap();
+        let page = |last: &str| {
+            format!(
+                r#"{{"events": [{{"position": "p1", "event": {{"event_id": "e"}}}}], "_page": {{"last": "{last}"}}}}"#
+            )
+        };
+        let fine = "p".repeat(MAX_POSITION_BYTES);
+        assert!(read_journal_response(200, None, &base, page(&fine).as_bytes(), "c").is_ok());
+        let long = "p".repeat(MAX_POSITION_BYTES + 1);
+        assert!(matches!(
+            read_journal_response(200, None, &base, page(&long).as_bytes(), "c"),
+            Err(JournalError::Malformed { reason, .. }) if reason.contains("1025 bytes")
+        ));
+        let link = format!("</events/r?since={long}>; rel=\"next\"");
+        assert!(matches!(
+            read_journal_response(200, Some(&link), &base, page("p1").as_bytes(), "c"),
+            Err(JournalError::Malformed { .. })
+        ));
     }
 }

@@ -30,7 +30,8 @@ mod table;
 mod tracker;
 
 pub use checkpoint::Checkpoint;
-pub use dedup::{Claim, DedupStore};
+pub(crate) use dedup::{keep_within, lease_within};
+pub use dedup::{Claim, DedupStore, DEFAULT_KEEP};
 pub use error::StoreError;
 pub(crate) use incoming::flag_repeats;
 pub use incoming::Incoming;

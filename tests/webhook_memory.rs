@@ -1,0 +1,128 @@
+//! What bodies cost in memory before they are handed over (issue #28, findings 2 and 15): a
+//! global allocator counts the heap the whole process holds, and its peak.
+//!
+//! One test function only: the counts are process-wide, and another test running meanwhile
+//! would add to them.
+#![cfg(feature = "webhook")]
+
+use std::future::Future;
+use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Waker};
+
+use aep_flow_run::webhook::{Answer, Receiver};
+
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::peak_above_now;
+#[path = "support/webhook_sign.rs"]
+mod webhook_sign;
+use webhook_sign::{pairs, signed_headers, test_verifier};
+
+/// Handles a request with the in-memory store, which never waits.
+fn handle(receiver: &Receiver, headers: &[(String, String)], body: &[u8]) -> Answer {
+    let mut handling = std::pin::pin!(receiver.handle("POST", "", pairs(headers), body));
+    match handling
+        .as_mut()
+        .poll(&mut Context::from_waker(Waker::noop()))
+    {
+        Poll::Ready(answer) => answer,
+        Poll::Pending => panic!("the in-memory store never waits"),
+    }
+}
+
+const MB: usize = 1024 * 1024;
+
+/// Unsigned `{"validationUrl": ...}` bodies of 2 MB, of the shapes that cost the most as a
+/// `serde_json::Value`.
+fn validation_bodies() -> Vec<Vec<u8>> {
+    let fill = |head: &str, item: &dyn Fn(usize) -> String, tail: &str| {
+        let mut body = head.to_owned();
+        let mut n = 0;
+        while body.len() < 2 * MB - 64 {
+            if n > 0 {
+                body.push(',');
+            }
+            body.push_str(&item(n));
+            n += 1;
+        }
+        body.push_str(tail);
+        body.into_bytes()
+    };
+    let numbers = fill(r#"{"validationUrl": ["#, &|_| "1".to_owned(), "]}");
+    let members = fill(r#"{"validationUrl": {"#, &|n| format!(r#""k{n}":0"#), "}}");
+    let arrays = fill(r#"{"validationUrl": ["#, &|_| "[]".to_owned(), "]}");
+    let escaped = fill(
+        r#"{"validationUrl": ["#,
+        &|_| r#""\u0041""#.to_owned(),
+        "]}",
+    );
+    let text = format!(r#"{{"validationUrl": "{}"}}"#, "x".repeat(2 * MB - 32));
+    let long_escaped = format!(
+        r#"{{"validationUrl": "{}"}}"#,
+        r"\u0041".repeat(2 * MB / 6 - 8)
+    );
+    vec![
+        numbers.clone(),
+        members,
+        arrays,
+        escaped,
+        text.into_bytes(),
+        long_escaped.into_bytes(),
+        numbers.clone(),
+        numbers,
+    ]
+}
+
+#[test]
+fn bodies_cost_no_memory_before_they_are_handed_over() {
+    // Finding 2: on 3f6dca2 a `validationUrl` value was read into a `serde_json::Value`
+    // before any check: eight such bodies at once raised the peak by hundreds of MB.
+    let receiver = Arc::new(Receiver::new(test_verifier("me")));
+    let bodies = validation_bodies();
+    assert_eq!(bodies.len(), 8);
+    assert!(bodies.iter().all(|body| body.len() <= 2 * MB));
+    let barrier = Arc::new(Barrier::new(bodies.len()));
+    let peak = peak_above_now(|| {
+        let threads: Vec<_> = bodies
+            .into_iter()
+            .map(|body| {
+                let (receiver, barrier) = (receiver.clone(), barrier.clone());
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    let answer = handle(&receiver, &[], &body);
+                    // No signature: refused, and never a validation request.
+                    assert_eq!(answer.status, 400, "{}", answer.body);
+                })
+            })
+            .collect();
+        threads.into_iter().for_each(|t| t.join().unwrap());
+    });
+    assert!(
+        peak <= 64 * MB,
+        "eight unsigned bodies took {} MB",
+        peak / MB
+    );
+    eprintln!(
+        "eight unsigned 2 MB validation bodies: peak {} KB",
+        peak / 1024
+    );
+
+    // Finding 15: on 3f6dca2 a signed message list of 2 MiB of tiny messages was parsed
+    // whole (287 MB) before its messages were counted.
+    let receiver = Receiver::new(test_verifier("me").with_organization("O@AdobeOrg"));
+    let mut tiny = String::from(r#"[{"imsOrgId": "O@AdobeOrg", "messages": ["#);
+    while tiny.len() < 2 * MB - 8 {
+        tiny.push_str("{},");
+    }
+    tiny.push_str("{}]}]");
+    let headers = signed_headers(tiny.as_bytes());
+    let mut status = 0;
+    let peak = peak_above_now(|| status = handle(&receiver, &headers, tiny.as_bytes()).status);
+    assert_eq!(status, 413);
+    assert!(
+        peak <= 16 * MB,
+        "2 MiB of tiny messages took {} MB",
+        peak / MB
+    );
+    eprintln!("2 MiB of tiny messages, signed: peak {} KB", peak / 1024);
+}

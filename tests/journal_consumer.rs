@@ -999,3 +999,22 @@ async fn finding_7_endless_waits_and_settings_are_no_panic() {
         Ok(Polled::CaughtUp { retry_after: Some(wait), .. }) if wait == Duration::from_secs(u64::MAX)
     ));
 }
+
+/// Issue #28, finding 11: a position over 1 KB saved before positions were bounded is not
+/// sent back to the journal.
+#[tokio::test]
+async fn finding_11_a_saved_position_over_a_kilobyte_is_not_sent() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let checkpoint = Arc::new(MemoryStore::default());
+    checkpoint
+        .save(JOURNAL_URL, &"p".repeat(3 * 1024 * 1024))
+        .await
+        .unwrap();
+    let mut consumer = consumer(&server, &clock, 3).with_checkpoint(checkpoint);
+    assert!(matches!(
+        consumer.poll().await,
+        Err(JournalError::Malformed { reason, .. }) if reason.contains("3145728 bytes")
+    ));
+    assert!(server.state().journal_requests.is_empty());
+}

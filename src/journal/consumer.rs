@@ -265,6 +265,9 @@ impl JournalConsumer {
         .await?;
         let url = match saved {
             Some(position) if !position.is_empty() => {
+                // One saved before positions were bounded would be sent back for ever.
+                check_position(Some(&position))
+                    .map_err(|reason| malformed(&self.journal, reason))?;
                 let url = self.url_from(&JournalStart::Since(position.clone()))?;
                 self.position = Some(position);
                 url

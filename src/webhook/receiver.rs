@@ -40,9 +40,10 @@ pub struct ReceiverSettings {
     pub keep: Duration,
     /// The longest one store call may take (default 3 s).
     pub store_timeout: Duration,
-    /// The longest a request may wait in all, for keys and the store together, before it is
-    /// answered (default 8 s, inside Adobe's 10 s): a delivery is answered in time however
-    /// many calls it makes. Each call is bounded by its own timeout and by what is left.
+    /// The longest [`Receiver::handle`] may wait in all, for keys and the store together
+    /// (default 8 s, inside Adobe's 10 s): a delivery is answered in time however many calls
+    /// it makes. Each call is bounded by its own timeout and by what is left. (What the
+    /// application then does with the events, and [`Receiver::complete`], come after.)
     pub budget: Duration,
     /// The `Retry-After` of a 503, in seconds (default 60).
     pub retry_after_secs: u32,

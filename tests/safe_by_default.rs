@@ -270,6 +270,8 @@ fn batch(n: usize) -> Vec<u8> {
 /// comes within the budget (the outer 10 s bound fails the test otherwise).
 #[tokio::test]
 async fn finding_6_a_delivery_is_answered_within_the_budget_however_the_store_stalls() {
+    // By default: 8 s in all, inside Adobe's 10 s.
+    assert_eq!(ReceiverSettings::default().budget, Duration::from_secs(8));
     let mut settings = ReceiverSettings::default();
     settings.store_timeout = Duration::from_secs(20);
     settings.budget = Duration::from_millis(200);

@@ -399,20 +399,7 @@ impl JournalConsumer {
                     200 | 204 => return Ok(response),
                     429 => {
                         throttled += 1;
-                        if throttled > self.settings.max_throttled {
-                            return Err(JournalError::Unavailable {
-                                url: url.to_string(),
-                                attempts: throttled,
-                                reason: "status 429: too many requests, every time".to_owned(),
-                            });
-                        }
-                        let wait = self.retry_after(&response);
-                        tracing::info!(
-                            wait_ms = wait.as_millis() as u64,
-                            throttled,
-                            "journal answered 429; waiting"
-                        );
-                        self.clock.sleep(wait).await;
+                        self.wait_throttled(url, &response, throttled).await?;
                         continue;
                     }
                     401 if !renewed_token => {
@@ -447,6 +434,31 @@ impl JournalConsumer {
             throttled = 0;
             self.back_off(url, failures, reason, hinted).await?;
         }
+    }
+
+    /// Waits out the `throttled`-th `429` in a row, or gives up past
+    /// [`JournalSettings::max_throttled`].
+    async fn wait_throttled(
+        &self,
+        url: &Url,
+        response: &Fetched,
+        throttled: u32,
+    ) -> Result<(), JournalError> {
+        if throttled > self.settings.max_throttled {
+            return Err(JournalError::Unavailable {
+                url: url.to_string(),
+                attempts: throttled,
+                reason: "status 429: too many requests, every time".to_owned(),
+            });
+        }
+        let wait = self.retry_after(response);
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            throttled,
+            "journal answered 429; waiting"
+        );
+        self.clock.sleep(wait).await;
+        Ok(())
     }
 
     async fn get(&self, url: &Url) -> Result<Result<Fetched, SendError>, JournalError> {

@@ -65,15 +65,7 @@ pub(crate) async fn claim_new(
         .map(|(key, _)| key.clone());
     let answered_all = claims.len() == wanted.len();
     if in_flight.is_some() || !answered_all {
-        // Give back what this body claimed: the retry will claim it again (or, if this
-        // fails, when the lease ends).
-        if let Err(error) = bounded(budget.limit(timeout), store.abandon(&claimed)).await {
-            tracing::warn!(
-                %error,
-                keys = claimed.len(),
-                "abandoning claims failed; they end with their lease"
-            );
-        }
+        give_back(store, &claimed, budget.limit(timeout)).await;
         return Err(match in_flight {
             Some(key) => ClaimRefused::InFlight(key),
             None => ClaimRefused::Store(StoreError::other(format!(
@@ -87,6 +79,18 @@ pub(crate) async fn claim_new(
         incoming[place].duplicate = *claim == Claim::Done;
     }
     Ok(claimed)
+}
+
+/// Gives back what a body claimed, in one call: the retry will claim it again (or, if this
+/// fails, when the lease ends).
+async fn give_back(store: &dyn DedupStore, claimed: &[EventKey], limit: Duration) {
+    if let Err(error) = bounded(limit, store.abandon(claimed)).await {
+        tracing::warn!(
+            %error,
+            keys = claimed.len(),
+            "abandoning claims failed; they end with their lease"
+        );
+    }
 }
 
 /// The keys of the events of `incoming` not flagged duplicate.

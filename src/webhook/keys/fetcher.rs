@@ -216,10 +216,26 @@ impl KeyFetcher {
             flight: flight.clone(),
             done: false,
         };
-        let fetched: Outcome = match within(timeout, self.source.fetch(url)).await {
+        let fetched = self.fetch_key(url, &key_path, verifier, timeout).await;
+        let known = self.remember(&key_path, fetched.is_ok(), verifier);
+        guard.done = true;
+        flight.finish(fetched.clone());
+        log_fetch(&key_path, &fetched, known);
+        fetched.map_err(unavailable)
+    }
+
+    /// Fetches the key at `url` into the verifier, within `timeout`.
+    async fn fetch_key(
+        &self,
+        url: &Url,
+        key_path: &str,
+        verifier: &SharedVerifier,
+        timeout: std::time::Duration,
+    ) -> Outcome {
+        match within(timeout, self.source.fetch(url)).await {
             Some(Ok(pem)) => verifier
                 .update(|verifier| {
-                    verifier.add_public_key_pem_at(&key_path, &pem, SystemTime::now())
+                    verifier.add_public_key_pem_at(key_path, &pem, SystemTime::now())
                 })
                 .map_err(|error| {
                     (
@@ -229,12 +245,7 @@ impl KeyFetcher {
                 }),
             Some(Err(error)) => Err(("the key source failed", Some(SharedError::from(error)))),
             None => Err(("the key source did not answer in time", None)),
-        };
-        let known = self.remember(&key_path, fetched.is_ok(), verifier);
-        guard.done = true;
-        flight.finish(fetched.clone());
-        log_fetch(&key_path, &fetched, known);
-        fetched.map_err(unavailable)
+        }
     }
 
     /// Ends the flight of `key_path`, and remembers how its fetch went; whether the path was

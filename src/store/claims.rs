@@ -86,7 +86,7 @@ pub(crate) async fn claim_new(
 async fn give_back(store: &dyn DedupStore, claimed: &[EventKey], limit: Duration) {
     if let Err(error) = bounded(limit, store.abandon(claimed)).await {
         tracing::warn!(
-            %error,
+            error = %crate::text::chain(&error),
             keys = claimed.len(),
             "abandoning claims failed; they end with their lease"
         );

@@ -49,7 +49,7 @@ impl Default for RedisSettings {
 /// It talks to one Redis server (or a primary) through the `redis` crate's tokio connection
 /// manager: one multiplexed connection, re-established after it is lost, so it needs a tokio
 /// runtime (with the time driver). Every call is bounded by [`RedisSettings::timeout`] and
-/// fails with a [`StoreError`], which the [`Receiver`](super::Receiver) answers with a 503:
+/// fails with a [`StoreError`], which the [`Receiver`](crate::webhook::Receiver) answers with a 503:
 /// while Redis is unreachable, Adobe keeps retrying and no event is acknowledged.
 ///
 /// # Keys

@@ -101,7 +101,8 @@
 //! With the `fetch` feature, `webhook::HttpsKeySource` fetches keys over HTTPS from
 //! `https://static.adobeioevents.com` only. Any other HTTP client plugs in through
 //! `webhook::KeySource`; the receiver fetches each key path once however many deliveries wait
-//! for it, keeps keys 24 hours and rate-limits key paths it has never seen.
+//! for it, only for a request that passed every other check, and keeps keys 24 hours.
+//! Set your organisation too: alerts and message lists name no recipient, only it.
 //!
 //! ```
 //! # #[cfg(feature = "webhook")]
@@ -119,8 +120,8 @@
 //!     }
 //! }
 //!
-//! let receiver = Receiver::new(Verifier::new("my-client-id"))
-//!     .with_key_source(MyClient, KeyFetchSettings::default());
+//! let verifier = Verifier::new("my-client-id").with_organization("MY-ORG@AdobeOrg");
+//! let receiver = Receiver::new(verifier).with_key_source(MyClient, KeyFetchSettings::default());
 //! # let _ = receiver;
 //! # }
 //! ```

@@ -123,6 +123,39 @@ fn bodies_cost_no_memory_before_they_are_handed_over() {
         tiny_peak / 1024
     );
 
+    // Finding 11: on 3f6dca2 a 4 MiB journal page of 130,462 tiny events took 700 MB. A
+    // page is at most 1.5 MiB now, and its entries are counted before any is parsed.
+    let mut page = String::from(r#"{"events": ["#);
+    while page.len() < aep_flow_run::journal::MAX_PAGE_BYTES - 64 {
+        page.push_str(r#"{"position":"p","event":{}},"#);
+    }
+    page.push_str(r#"{"position":"p","event":{}}]}"#);
+    let request =
+        url::Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r")
+            .unwrap();
+    let mut read = None;
+    let page_peak = peak_above_now(|| {
+        read = Some(aep_flow_run::journal::read_journal_response(
+            200,
+            None,
+            &request,
+            page.as_bytes(),
+            "me",
+        ))
+    });
+    eprintln!(
+        "a 1.5 MiB journal page of tiny events: peak {} KB",
+        page_peak / 1024
+    );
+
+    assert!(
+        matches!(
+            read,
+            Some(Err(aep_flow_run::journal::JournalError::Malformed { .. }))
+        ),
+        "{read:?}"
+    );
+    assert!(page_peak <= 16 * MB, "the page took {} MB", page_peak / MB);
     assert!(
         single_peaks.iter().all(|&kb| kb <= 4 * 1024),
         "{single_peaks:?} KB"

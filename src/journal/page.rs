@@ -10,19 +10,27 @@
 use std::fmt;
 use std::time::Duration;
 
-use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use url::Url;
 
 use super::link::{next_link, since_of};
 use super::JournalError;
-use crate::json::{IsArray, Key};
+use crate::json::Key;
 use crate::store::Incoming;
 use crate::text::clip;
 use crate::Event;
 
 /// The longest journal position followed or saved, in bytes (Adobe's are under 100).
 pub(crate) const MAX_POSITION_BYTES: usize = 1024;
+
+/// The most events a page of `bytes` may hold before it is read: one per 128 bytes (an
+/// entry Adobe sends, with its position and event ids, is several times that), and at least
+/// 64. Each event read costs far more than its bytes, so a page of tiny events is refused by
+/// a count of its entries, before any is parsed.
+fn max_events(bytes: usize) -> usize {
+    (bytes / 128).max(64)
+}
 
 /// A page of the journal: its events with their keys, and where reading goes on.
 ///
@@ -59,12 +67,23 @@ impl JournalPage {
         request_url: &Url,
     ) -> Result<Self, JournalError> {
         let malformed = |reason: String| malformed(request_url, reason);
+        let outline = read_outline(body);
+        if let Ok(Outline { entries, .. }) = outline {
+            if entries > max_events(body.len()) {
+                return Err(malformed(format!(
+                    "{entries} events in {} bytes, more than genuine ones could be (at most {})",
+                    body.len(),
+                    max_events(body.len())
+                )));
+            }
+        }
+        // The parser's error first: it says where a body that is no JSON fails.
         let events = crate::parse_events(body).map_err(|error| malformed(error.to_string()))?;
-        let outline = read_outline(body).map_err(malformed)?;
+        let outline = outline.map_err(malformed)?;
         let position = next
             .as_ref()
             .and_then(since_of)
-            .or_else(|| outline.last.clone())
+            .or_else(|| outline.page.last.clone())
             .or_else(|| {
                 events
                     .iter()
@@ -74,8 +93,8 @@ impl JournalPage {
         check_position(position.as_deref()).map_err(malformed)?;
         Ok(JournalPage {
             events: Incoming::from_events(client_id, events, body),
-            count: outline.count,
-            last: outline.last,
+            count: outline.page.count,
+            last: outline.page.last,
             next,
             position,
             url: request_url.clone(),
@@ -210,46 +229,88 @@ struct PageObject {
     count: Option<u64>,
 }
 
-/// The `_page` object of a journal page, by a skimming read of the body; a body that is no
-/// JSON or has no top-level `events` array is an error saying so.
-fn read_outline(body: &[u8]) -> Result<PageObject, String> {
+/// A journal page's outline, by a skimming read of the body; a body that is no JSON or has
+/// no top-level `events` array is an error saying so.
+fn read_outline(body: &[u8]) -> Result<Outline, String> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let outline = deserializer
         .deserialize_any(OutlineVisitor)
         .and_then(|outline| deserializer.end().map(|()| outline))
         .map_err(|error| error.to_string())?;
-    if !outline.has_events {
-        return Err("not a journal page: no `events` array".to_owned());
-    }
-    Ok(outline.page.unwrap_or_default())
+    let entries = outline
+        .entries
+        .ok_or("not a journal page: no `events` array")?;
+    Ok(Outline {
+        entries,
+        page: outline.page.unwrap_or_default(),
+    })
 }
 
-/// What the skimming read of a journal page learns: whether it has `events`, and `_page`.
+/// What the skimming read of a journal page learns: how many entries its `events` array
+/// holds, and its `_page`.
 struct Outline {
-    has_events: bool,
+    entries: usize,
+    page: PageObject,
+}
+
+/// The outline as read: `events` may be missing or no array, `_page` missing.
+struct Skimmed {
+    entries: Option<usize>,
     page: Option<PageObject>,
+}
+
+/// How many elements a value holds when it is an array (`None` for any other value),
+/// skipping them.
+struct ArrayLen(Option<usize>);
+
+impl<'de> Deserialize<'de> for ArrayLen {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(ArrayLenVisitor)
+    }
+}
+
+struct ArrayLenVisitor;
+
+impl<'de> Visitor<'de> for ArrayLenVisitor {
+    type Value = ArrayLen;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ArrayLen, A::Error> {
+        let mut len = 0;
+        while seq.next_element::<IgnoredAny>()?.is_some() {
+            len += 1;
+        }
+        Ok(ArrayLen(Some(len)))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<ArrayLen, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| ArrayLen(None))
+    }
+
+    crate::json::scalars_give!(ArrayLen(None));
 }
 
 struct OutlineVisitor;
 
 impl<'de> Visitor<'de> for OutlineVisitor {
-    type Value = Outline;
+    type Value = Skimmed;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a journal page object")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Outline, A::Error> {
-        let mut outline = Outline {
-            has_events: false,
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Skimmed, A::Error> {
+        let mut outline = Skimmed {
+            entries: None,
             page: None,
         };
         while let Some(Key(key)) = map.next_key()? {
             match &*key {
                 "_page" if outline.page.is_none() => outline.page = map.next_value()?,
-                "events" => {
-                    outline.has_events = map.next_value::<IsArray>()?.0;
-                }
+                "events" => outline.entries = map.next_value::<ArrayLen>()?.0,
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                 }
@@ -291,6 +352,29 @@ mod tests {
 #[cfg(test)]
 mod positions {
     use super::*;
+
+    #[test]
+    fn a_page_of_more_events_than_its_bytes_could_hold_is_malformed_before_it_is_read() {
+        let base = Url::parse("https://journal.example/events/r").unwrap();
+        let page = |n: usize| {
+            let entry = r#"{"position":"p","event":{}}"#;
+            format!(r#"{{"events": [{}]}}"#, vec![entry; n].join(","))
+        };
+        // A small page of small entries reads.
+        assert!(read_journal_response(200, None, &base, page(64).as_bytes(), "c").is_ok());
+        let hostile = page(40_000);
+        assert!(matches!(
+            read_journal_response(200, None, &base, hostile.as_bytes(), "c"),
+            Err(JournalError::Malformed { reason, .. }) if reason.starts_with("40000 events in")
+        ));
+        // Adobe's documented page reads.
+        let documented = std::fs::read(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("fixtures/events/journal-sdk-sample-response.json"),
+        )
+        .unwrap();
+        assert!(read_journal_response(200, None, &base, &documented, "c").is_ok());
+    }
 
     #[test]
     fn a_position_longer_than_a_kilobyte_is_malformed_not_followed() {

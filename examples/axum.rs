@@ -30,8 +30,9 @@ async fn webhook(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
     let (response, received) = receiver
         .handle_http(&request, |events| async move {
             for incoming in &events {
+                let event = incoming.event.event_id().unwrap_or(incoming.key.as_str());
                 let code = incoming.event.event_code().unwrap_or("-");
-                tracing::info!(event = incoming.key.as_str(), code, "handled");
+                tracing::info!(event, code, "handled");
             }
             true // false: the events are given back, and Adobe delivers them again
         })
@@ -46,6 +47,7 @@ async fn webhook(State(receiver): State<Arc<Receiver>>, request: Request) -> Res
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let (mut keys, mut client_id, mut org, mut port) = (None, None, None, "8080".to_owned());
     let mut args = std::env::args().skip(1);

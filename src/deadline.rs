@@ -10,7 +10,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// `future`'s output, or `None` when it was not ready within `limit`.
 pub(crate) fn within<F: Future + Unpin>(limit: Duration, future: F) -> Within<F> {
@@ -38,7 +38,9 @@ impl<F: Future + Unpin> Future for Within<F> {
         }
         let now = Instant::now();
         let limit = self.limit;
-        let deadline = *self.deadline.get_or_insert(now + limit);
+        let deadline = *self
+            .deadline
+            .get_or_insert_with(|| instant_after(now, limit));
         if now >= deadline {
             return Poll::Ready(None);
         }
@@ -59,6 +61,45 @@ impl<F> Drop for Within<F> {
         if let (Some(id), Some(timer)) = (self.timer_id, timer()) {
             timer.state().wakers.remove(&id);
         }
+    }
+}
+
+/// `now + duration`, or as far ahead as an `Instant` goes (a duration from a setting may be
+/// `Duration::MAX`: never a panic).
+pub(crate) fn instant_after(now: Instant, duration: Duration) -> Instant {
+    now.checked_add(duration).unwrap_or_else(|| {
+        // About a century: further than any wait, and representable on every platform.
+        now.checked_add(FAR).unwrap_or(now)
+    })
+}
+
+/// `time + duration`, or as far ahead as a `SystemTime` goes.
+pub(crate) fn time_after(time: SystemTime, duration: Duration) -> SystemTime {
+    time.checked_add(duration)
+        .unwrap_or_else(|| time.checked_add(FAR).unwrap_or(time))
+}
+
+const FAR: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// The time left to answer a request: every wait of one request (key fetches, store calls)
+/// is bounded by what is left of it, so that the request is answered in time however many
+/// waits it makes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    end: Instant,
+}
+
+impl Budget {
+    /// A budget of `total` from now.
+    pub(crate) fn new(total: Duration) -> Self {
+        Budget {
+            end: instant_after(Instant::now(), total),
+        }
+    }
+
+    /// `limit`, or less when less is left.
+    pub(crate) fn limit(&self, limit: Duration) -> Duration {
+        limit.min(self.end.saturating_duration_since(Instant::now()))
     }
 }
 
@@ -170,6 +211,28 @@ mod tests {
             }
             std::thread::park();
         }
+    }
+
+    #[test]
+    fn durations_past_the_end_of_time_do_not_panic() {
+        let now = Instant::now();
+        assert!(instant_after(now, Duration::MAX) > now);
+        let time = SystemTime::UNIX_EPOCH;
+        assert!(time_after(time, Duration::MAX) > time);
+        // A pending future with an endless limit is pending, not a panic.
+        let mut waiting = within(Duration::MAX, std::future::pending::<()>());
+        let waker = Waker::noop();
+        assert!(Pin::new(&mut waiting)
+            .poll(&mut Context::from_waker(waker))
+            .is_pending());
+        assert_eq!(
+            Budget::new(Duration::MAX).limit(Duration::from_secs(3)),
+            Duration::from_secs(3)
+        );
+        assert_eq!(
+            Budget::new(Duration::ZERO).limit(Duration::from_secs(3)),
+            Duration::ZERO
+        );
     }
 
     #[test]

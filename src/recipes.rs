@@ -124,9 +124,10 @@
 //! key, replaced when Adobe rotates them). With the `fetch` feature,
 //! `webhook::HttpsKeySource` fetches them over HTTPS from `https://static.adobeioevents.com`
 //! only. Any other HTTP client plugs in through `webhook::KeySource`; the receiver fetches
-//! each key path once however many deliveries wait for it, keeps keys 24 hours and
-//! rate-limits key paths it has never seen. The `Url` it is given is the one the crate
-//! re-exports: no `url` version to match.
+//! each key path once however many deliveries wait for it, only for a request that passed
+//! every other check, and keeps keys 24 hours. The `Url` it is given is the one the crate
+//! re-exports: no `url` version to match. Set your organisation too: alerts and message
+//! lists name no recipient, only it.
 //!
 //! ```
 //! # #[cfg(feature = "webhook")]
@@ -144,8 +145,8 @@
 //!     }
 //! }
 //!
-//! let receiver = Receiver::new(Verifier::new("my-client-id"))
-//!     .with_key_source(MyClient, KeyFetchSettings::default());
+//! let verifier = Verifier::new("my-client-id").with_organization("MY-ORG@AdobeOrg");
+//! let receiver = Receiver::new(verifier).with_key_source(MyClient, KeyFetchSettings::default());
 //! # let _ = receiver;
 //! # }
 //! ```

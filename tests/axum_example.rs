@@ -89,7 +89,15 @@ fn delivery(event_id: &str) -> Vec<u8> {
 fn message_list(org: &str) -> Vec<u8> {
     let path = fixtures().join("adobe-docs/message-list-sources-flow-run-failed.json");
     let text = std::fs::read_to_string(path).unwrap();
-    text.replace("{ORG_ID}", org).into_bytes()
+    // Adobe's example is from 2020: sent now, as a delivery is (an older one is a replay).
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    let mut message: serde_json::Value =
+        serde_json::from_str(&text.replace("{ORG_ID}", org)).unwrap();
+    message[0]["messages"][0]["timestamp"] = json!(now);
+    serde_json::to_vec(&message).unwrap()
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use aep_flow_run::journal::{
     StaticToken,
 };
 use aep_flow_run::store::{Checkpoint, Claim, DedupStore, EventKey, MemoryStore, StoreError};
-use aep_flow_run::webhook::{Answer, Received, Receiver};
+use aep_flow_run::webhook::{Answer, Received, Receiver, ReceiverSettings};
 use aep_flow_run::BoxFuture;
 use aep_flow_run::EventKind;
 use serde_json::{json, Value};
@@ -139,7 +139,10 @@ async fn catches_up_page_by_page_following_relative_links() {
             (None, EventKind::Other, false),
         ]
     );
-    assert_eq!(first.events[2].key, format!("journal-position:{CAMEL}"));
+    assert_eq!(
+        first.events[2].key,
+        format!("my-client-id/position:{CAMEL}")
+    );
     assert_eq!(first.count, Some(3));
     assert_eq!(first.position.as_deref(), Some(CAMEL));
     let run = first.events[0].event.as_flow_run().unwrap();
@@ -182,7 +185,8 @@ async fn catches_up_page_by_page_following_relative_links() {
         consumer.poll().await.unwrap(),
         Polled::CaughtUp { retry_after: Some(wait), .. } if wait == secs(10)
     ));
-    assert_eq!(clock.take_sleeps(), Vec::<Duration>::new());
+    // The three requests so far were each a second after the one before.
+    assert_eq!(clock.take_sleeps(), [secs(1), secs(1)]);
     assert!(matches!(consumer.poll().await, Ok(Polled::CaughtUp { .. })));
     assert_eq!(clock.take_sleeps(), [secs(10)]);
 
@@ -333,7 +337,8 @@ async fn waits_honour_retry_after_and_back_off_on_server_errors() {
     server.journal_fault(Reply::new(429, ""));
     server.journal_fault(Reply::new(429, "").header("retry-after", "86400"));
     page(&mut consumer).await;
-    assert_eq!(clock.take_sleeps(), [secs(10), secs(300)]);
+    // A second after the last request first (pages are read a second apart).
+    assert_eq!(clock.take_sleeps(), [secs(1), secs(10), secs(300)]);
 }
 
 #[tokio::test]
@@ -362,7 +367,8 @@ async fn server_errors_in_a_row_give_up_without_moving() {
         error.to_string(),
         format!("journal unavailable at {url} after 3 attempts: status 500: internal error")
     );
-    assert_eq!(clock.take_sleeps(), [secs(1), secs(2)]);
+    // A second after the last request, then 1 s and 2 s of backoff.
+    assert_eq!(clock.take_sleeps(), [secs(1), secs(1), secs(2)]);
     assert_eq!(consumer.position(), Some(CAMEL));
     // The journal is back: the same page is read.
     let second = page(&mut consumer).await;
@@ -548,6 +554,16 @@ async fn other_statuses_are_errors_saying_what_and_where() {
     );
 }
 
+/// The webhook, on `store`, for the entries of these tests (whose times are from 2020: no
+/// limit on an event's age).
+fn webhook(store: &Arc<MemoryStore>) -> Receiver<Arc<MemoryStore>> {
+    let mut settings = ReceiverSettings::default();
+    settings.max_event_age = None;
+    Receiver::new(webhook_sign::test_verifier("my-client-id"))
+        .with_store(store.clone())
+        .with_settings(settings)
+}
+
 /// The journal entry at `index`, delivered to the webhook signed.
 async fn deliver(receiver: &Receiver<Arc<MemoryStore>>, index: usize) -> Answer {
     let delivery = serde_json::to_vec(&entries()[index].1).unwrap();
@@ -563,8 +579,7 @@ async fn events_the_webhook_handled_are_not_handled_again() {
     let server = start(entries()).await;
     let clock = TestClock::new();
     let store = Arc::new(MemoryStore::new(1000));
-    let receiver =
-        Receiver::new(webhook_sign::test_verifier("my-client-id")).with_store(store.clone());
+    let receiver = webhook(&store);
 
     // The webhook handles the first run.
     let reception = deliver(&receiver, 0).await;
@@ -601,8 +616,7 @@ async fn an_event_the_webhook_is_handling_is_waited_for() {
     let server = start(entries()).await;
     let clock = TestClock::new();
     let store = Arc::new(MemoryStore::new(1000));
-    let receiver =
-        Receiver::new(webhook_sign::test_verifier("my-client-id")).with_store(store.clone());
+    let receiver = webhook(&store);
     // Claimed by the webhook, not yet completed.
     let reception = deliver(&receiver, 1).await;
     let Received::Delivery { events, .. } = &reception.received else {
@@ -618,13 +632,13 @@ async fn an_event_the_webhook_is_handling_is_waited_for() {
         error,
         JournalError::EventInFlight {
             url: format!("{JOURNAL_URL}?limit=3"),
-            key: CLOUD_RUN_ID.to_owned(),
+            key: format!("my-client-id/id:{CLOUD_RUN_ID}"),
         }
     );
     // It waited 5 s between readings of the page, for a lease and a wait.
     assert_eq!(clock.take_sleeps(), vec![secs(5); 4]);
     // The first run of the page, claimed meanwhile, was given back each time.
-    let run_key = [EventKey::from(RUN_ID)];
+    let run_key = [EventKey::from(format!("my-client-id/id:{RUN_ID}"))];
     assert_eq!(
         store.claim(&run_key, secs(1)).await.unwrap(),
         [Claim::Claimed]
@@ -746,13 +760,14 @@ async fn handled_events_are_remembered_for_the_keep_window() {
     let first = page(&mut consumer).await;
     let now = std::time::SystemTime::now();
     // Claimed, not done yet: in flight for the lease.
-    assert!(store.events().contains(RUN_ID, now));
+    let run_key = format!("my-client-id/id:{RUN_ID}");
+    assert!(store.events().contains(&run_key, now));
     consumer.complete(&first).await.unwrap();
     let day = Duration::from_secs(24 * 3600);
     let table = store.events();
-    assert!(table.contains(RUN_ID, now + 7 * day - Duration::from_secs(60)));
-    assert!(!table.contains(RUN_ID, now + 7 * day + Duration::from_secs(60)));
-    assert!(table.contains(&format!("journal-position:{CAMEL}"), now + 6 * day));
+    assert!(table.contains(&run_key, now + 7 * day - Duration::from_secs(60)));
+    assert!(!table.contains(&run_key, now + 7 * day + Duration::from_secs(60)));
+    assert!(table.contains(&format!("my-client-id/position:{CAMEL}"), now + 6 * day));
 }
 
 /// A store whose claims fail.
@@ -843,7 +858,7 @@ async fn the_documented_bodies_read_as_they_are() {
     assert_eq!(sample.events.len(), 1);
     assert_eq!(
         sample.events[0].key,
-        "journal-position:cursor_position_of_this_event"
+        "my-client-id/position:cursor_position_of_this_event"
     );
     assert_eq!(
         sample.position.as_deref(),
@@ -878,4 +893,148 @@ async fn a_page_larger_than_the_limit_is_malformed_not_skipped() {
     );
     assert_eq!(clock.take_sleeps(), Vec::<Duration>::new());
     assert_eq!(server.take_sinces(), [None]);
+}
+
+/// Issue #28, finding 11: on 3f6dca2 `Retry-After: 0` on a `429` or a `204` was honoured
+/// as it was (1,148 and 2,071 requests in a few seconds).
+#[tokio::test]
+async fn finding_11_requests_are_a_second_apart_whatever_retry_after_says() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let mut consumer = consumer(&server, &clock, 3);
+    server.journal_fault(Reply::new(429, "").header("retry-after", "0"));
+    let link = format!("<{JOURNAL_PATH}?limit=3>; rel=\"next\"");
+    server.journal_fault(
+        Reply::new(204, "")
+            .header("retry-after", "0")
+            .header("link", &link),
+    );
+    assert!(matches!(
+        consumer.poll().await.unwrap(),
+        Polled::CaughtUp { retry_after: Some(wait), .. } if wait == secs(1)
+    ));
+    assert_eq!(clock.take_sleeps(), [secs(1)]);
+    let first = page(&mut consumer).await;
+    assert_eq!(first.events.len(), 3);
+    assert_eq!(clock.take_sleeps(), [secs(1)]);
+    // Pages are read a second apart too.
+    consumer.complete(&first).await.unwrap();
+    page(&mut consumer).await;
+    assert_eq!(clock.take_sleeps(), [secs(1)]);
+}
+
+/// Issue #28, finding 11: on 3f6dca2 `429`s were retried without limit.
+#[tokio::test]
+async fn finding_11_too_many_429s_in_a_row_are_an_error() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let mut consumer = consumer(&server, &clock, 3);
+    for _ in 0..21 {
+        server.journal_fault(Reply::new(429, "").header("retry-after", "2"));
+    }
+    match consumer.poll().await {
+        Err(JournalError::Unavailable { attempts, .. }) => assert_eq!(attempts, 21),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(clock.take_sleeps(), vec![secs(2); 20]);
+    assert_eq!(consumer.position(), None);
+}
+
+/// Issue #28, finding 11: on 3f6dca2 an empty page with no `next` link and no position was
+/// handed over as a page, and the next poll asked again at once, for ever.
+#[tokio::test]
+async fn finding_11_an_empty_page_with_nowhere_to_go_is_caught_up() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let mut consumer = consumer(&server, &clock, 3);
+    server.journal_fault(Reply::new(200, r#"{"events": [], "_page": {"count": 0}}"#));
+    let caught_up = consumer.poll().await.unwrap();
+    let Polled::CaughtUp { next, retry_after } = caught_up else {
+        panic!("{caught_up:?}")
+    };
+    assert_eq!(retry_after, Some(secs(10)));
+    assert_eq!(next.unwrap().as_str(), format!("{JOURNAL_URL}?limit=3"));
+    page(&mut consumer).await;
+    assert_eq!(clock.take_sleeps(), [secs(10)]);
+}
+
+/// Issue #28, finding 11: on 3f6dca2 a page was read up to 4 MiB, and a 3 MB position was
+/// saved and sent back for ever; a `204` moved the saved position.
+#[tokio::test]
+async fn finding_11_pages_and_positions_are_bounded_and_a_204_moves_nothing_saved() {
+    assert_eq!(JournalSettings::default().max_page_bytes, 1536 * 1024);
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let checkpoint = Arc::new(MemoryStore::default());
+    let mut consumer = consumer(&server, &clock, 3).with_checkpoint(checkpoint.clone());
+    let padding = "x".repeat(1600 * 1024);
+    let link = format!("<{JOURNAL_PATH}?since=p9&limit=3>; rel=\"next\"");
+    server.journal_fault(
+        Reply::new(200, format!(r#"{{"events": [], "pad": "{padding}"}}"#)).header("link", &link),
+    );
+    assert!(matches!(
+        consumer.poll().await,
+        Err(JournalError::Malformed { reason, .. }) if reason.contains("larger than 1572864 bytes")
+    ));
+
+    let first = page(&mut consumer).await;
+    consumer.complete(&first).await.unwrap();
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(CAMEL));
+    // A 204 naming another position: caught up, and the saved position stays.
+    let elsewhere = format!("<{JOURNAL_PATH}?since=later&limit=3>; rel=\"next\"");
+    server.journal_fault(Reply::new(204, "").header("link", &elsewhere));
+    assert!(matches!(consumer.poll().await, Ok(Polled::CaughtUp { .. })));
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(CAMEL));
+    // A position longer than 1 KB is refused, never followed nor saved.
+    let long = "p".repeat(3000);
+    let huge = format!("<{JOURNAL_PATH}?since={long}&limit=3>; rel=\"next\"");
+    server.journal_fault(Reply::new(204, "").header("link", &huge));
+    assert!(matches!(
+        consumer.poll().await,
+        Err(JournalError::Malformed { reason, .. }) if reason.contains("3000 bytes")
+    ));
+    assert_eq!(checkpoint.position(JOURNAL_URL).as_deref(), Some(CAMEL));
+}
+
+/// Issue #28, finding 7: on 3f6dca2 a `Retry-After` of 18446744073709551615 s under a
+/// `max_wait` of `Duration::MAX` panicked the consumer (`SystemTime + Duration`).
+#[tokio::test]
+async fn finding_7_endless_waits_and_settings_are_no_panic() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let mut settings = settings(3);
+    settings.max_wait = Duration::MAX;
+    settings.lease = Duration::MAX;
+    settings.keep = Duration::MAX;
+    settings.store_timeout = Duration::MAX;
+    let mut consumer = consumer(&server, &clock, 3).with_settings(settings);
+    let link = format!("<{JOURNAL_PATH}?limit=3>; rel=\"next\"");
+    server.journal_fault(
+        Reply::new(204, "")
+            .header("retry-after", "18446744073709551615")
+            .header("link", &link),
+    );
+    assert!(matches!(
+        consumer.poll().await,
+        Ok(Polled::CaughtUp { retry_after: Some(wait), .. }) if wait == Duration::from_secs(u64::MAX)
+    ));
+}
+
+/// Issue #28, finding 11: a position over 1 KB saved before positions were bounded is not
+/// sent back to the journal.
+#[tokio::test]
+async fn finding_11_a_saved_position_over_a_kilobyte_is_not_sent() {
+    let server = start(entries()).await;
+    let clock = TestClock::new();
+    let checkpoint = Arc::new(MemoryStore::default());
+    checkpoint
+        .save(JOURNAL_URL, &"p".repeat(3 * 1024 * 1024))
+        .await
+        .unwrap();
+    let mut consumer = consumer(&server, &clock, 3).with_checkpoint(checkpoint);
+    assert!(matches!(
+        consumer.poll().await,
+        Err(JournalError::Malformed { reason, .. }) if reason.contains("3145728 bytes")
+    ));
+    assert!(server.state().journal_requests.is_empty());
 }

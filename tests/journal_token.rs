@@ -141,11 +141,12 @@ async fn a_token_endpoint_answering_garbage_or_401_is_a_typed_error() {
             },
         ),
         (
+            // Not IMS's error shape: not echoed (an endpoint might echo the form).
             Reply::new(503, "busy"),
             JournalError::Token {
                 endpoint: TOKEN_URL.to_owned(),
                 status: Some(503),
-                reason: "busy".to_owned(),
+                reason: "no IMS error in the answer (4 bytes)".to_owned(),
             },
         ),
     ];
@@ -243,5 +244,55 @@ async fn a_short_lived_token_is_renewed_at_half_its_life() {
     clock.advance(secs(299));
     assert_eq!(tokens.token().await.unwrap().secret(), "short");
     clock.advance(secs(1));
+    assert_eq!(tokens.token().await.unwrap().secret(), "tok-1");
+}
+
+/// Issue #28, finding 10: on 3f6dca2 a refusal whose body was no IMS error was kept as the
+/// start of the body, so an endpoint that echoes the form put the client secret in the
+/// error.
+#[tokio::test]
+async fn finding_10_a_token_error_never_holds_the_client_secret() {
+    let server = start(Vec::new()).await;
+    let clock = TestClock::new();
+    let echoed_form = format!(
+        "grant_type=client_credentials&client_id=my-client-id&client_secret={SECRET}&scope=x"
+    );
+    server.token_fault(Reply::new(400, echoed_form));
+    server.token_fault(Reply::new(
+        401,
+        serde_json::json!({"error": "invalid_client",
+            "error_description": format!("client_secret={SECRET} is wrong")})
+        .to_string(),
+    ));
+    let tokens = provider(&server, &clock);
+    for expected in [
+        "status 400: no IMS error in the answer",
+        "status 401: invalid_client: client_secret=<redacted> is wrong",
+    ] {
+        let error = tokens.token().await.unwrap_err();
+        let (text, debug) = (error.to_string(), format!("{error:?}"));
+        assert!(text.contains(expected), "{text}");
+        for shown in [text, debug] {
+            assert!(!shown.contains("S3cr3t"), "{shown}");
+        }
+    }
+}
+
+/// Issue #28, finding 7: on 3f6dca2 `expires_in: 18446744073709551615` panicked the
+/// provider (`SystemTime + Duration`); a token is now used at most a day.
+#[tokio::test]
+async fn finding_7_an_endless_expires_in_is_a_day_not_a_panic() {
+    let server = start(Vec::new()).await;
+    let clock = TestClock::new();
+    server.token_fault(Reply::new(
+        200,
+        r#"{"access_token": "tok-forever", "token_type": "bearer", "expires_in": 18446744073709551615}"#,
+    ));
+    let tokens = provider(&server, &clock);
+    assert_eq!(tokens.token().await.unwrap().secret(), "tok-forever");
+    clock.advance(secs(22 * 3600));
+    assert_eq!(tokens.token().await.unwrap().secret(), "tok-forever");
+    // Renewed an hour before the day is over.
+    clock.advance(secs(3600 + 1));
     assert_eq!(tokens.token().await.unwrap().secret(), "tok-1");
 }

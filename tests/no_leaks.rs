@@ -7,53 +7,13 @@
 //! A global allocator counts, per thread, the bytes allocated minus those freed around each
 //! call.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::path::{Path, PathBuf};
 
 use aep_flow_run::{parse_notification, parse_notifications, parse_runs, FlowRun};
 
-/// The system allocator, counting the heap each thread holds.
-struct Counting;
-
-thread_local! {
-    // Const-initialised: reading it never allocates, so the allocator can use it.
-    static HELD: Cell<isize> = const { Cell::new(0) };
-}
-
-fn count(bytes: isize) {
-    // `try_with`: a thread being torn down may still free memory after its locals are gone.
-    let _ = HELD.try_with(|held| held.set(held.get() + bytes));
-}
-
-// SAFETY: every call is forwarded unchanged to the system allocator; the count is the only
-// addition. (The crate itself forbids unsafe code; a global allocator needs it.)
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        count(layout.size() as isize);
-        System.alloc(layout)
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        count(-(layout.size() as isize));
-        System.dealloc(ptr, layout)
-    }
-
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        count(new_size as isize - layout.size() as isize);
-        System.realloc(ptr, layout, new_size)
-    }
-}
-
-#[global_allocator]
-static COUNTING: Counting = Counting;
-
-/// The heap `work` keeps after it returns (its result dropped inside).
-fn heap_kept(work: impl FnOnce()) -> isize {
-    let before = HELD.with(Cell::get);
-    work();
-    HELD.with(Cell::get) - before
-}
+#[path = "support/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::heap_kept;
 
 fn json_files(dir: &Path, out: &mut Vec<PathBuf>) {
     for entry in std::fs::read_dir(dir).expect("fixture directory") {

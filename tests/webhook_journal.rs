@@ -23,7 +23,7 @@ fn request_url() -> Url {
 
 /// A `200` of the journal, read as a page.
 fn page(body: &[u8]) -> Result<JournalPage, JournalError> {
-    match read_journal_response(200, None, &request_url(), body)? {
+    match read_journal_response(200, None, &request_url(), body, "my-client-id")? {
         Polled::Page(page) => Ok(page),
         other => panic!("a 200 is a page: {other:?}"),
     }
@@ -32,7 +32,8 @@ fn page(body: &[u8]) -> Result<JournalPage, JournalError> {
 #[test]
 fn a_page_with_its_positions_and_next_link() {
     let link = "</events/organizations/o/integrations/i/r?since=v2:p2&limit=2>; rel=\"next\"";
-    let Polled::Page(page) = read_journal_response(200, Some(link), &request_url(), PAGE).unwrap()
+    let Polled::Page(page) =
+        read_journal_response(200, Some(link), &request_url(), PAGE, "my-client-id").unwrap()
     else {
         panic!("expected a page")
     };
@@ -47,7 +48,13 @@ fn a_page_with_its_positions_and_next_link() {
             )
         })
         .collect();
-    assert_eq!(positions, [("e1", "v2:p1", "e1"), ("e2", "v2:p2", "e2")]);
+    assert_eq!(
+        positions,
+        [
+            ("e1", "v2:p1", "my-client-id/id:e1"),
+            ("e2", "v2:p2", "my-client-id/id:e2")
+        ]
+    );
     assert_eq!(page.last.as_deref(), Some("v2:p2"));
     assert_eq!(page.count, Some(2));
     assert_eq!(page.position.as_deref(), Some("v2:p2"));
@@ -78,7 +85,7 @@ fn a_page_holding_an_alert_reads_as_every_event() {
 fn no_content_is_the_end_of_the_journal_for_now() {
     let link = "<https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2>; rel=\"next\"";
     assert_eq!(
-        read_journal_response(204, Some(link), &request_url(), b"").unwrap(),
+        read_journal_response(204, Some(link), &request_url(), b"", "my-client-id").unwrap(),
         Polled::CaughtUp {
             next: Some(
                 Url::parse("https://events-va6.adobe.io/events/organizations/o/integrations/i/r?since=v2:p2")
@@ -88,14 +95,14 @@ fn no_content_is_the_end_of_the_journal_for_now() {
         }
     );
     assert_eq!(
-        read_journal_response(204, None, &request_url(), b"").unwrap(),
+        read_journal_response(204, None, &request_url(), b"", "my-client-id").unwrap(),
         Polled::CaughtUp {
             next: None,
             retry_after: None
         }
     );
     assert!(matches!(
-        read_journal_response(401, None, &request_url(), b"{}"),
+        read_journal_response(401, None, &request_url(), b"{}", "my-client-id"),
         Err(JournalError::Status { status: 401, .. })
     ));
 }
@@ -177,7 +184,13 @@ fn next_links_stay_on_the_requests_origin() {
     );
     // A journal response carrying a foreign link is refused as a whole.
     assert!(matches!(
-        read_journal_response(204, Some("<https://evil.example/>; rel=next"), &base, b""),
+        read_journal_response(
+            204,
+            Some("<https://evil.example/>; rel=next"),
+            &base,
+            b"",
+            "my-client-id"
+        ),
         Err(JournalError::ForeignLink { .. })
     ));
 }

@@ -1,6 +1,6 @@
 //! `Receiver::with_key_source`: keys fetched through a pluggable client, one fetch per key
-//! path however many deliveries wait, failures remembered, new paths rate-limited, and the
-//! last good key kept while a refresh fails.
+//! path however many deliveries wait, only for requests that could be genuine, failures
+//! remembered, and the last good key kept while a refresh fails.
 #![cfg(feature = "webhook")]
 
 use std::sync::{Arc, Mutex};
@@ -10,6 +10,7 @@ use aep_flow_run::webhook::{
     KeyFetchSettings, KeySource, Received, Receiver, Verifier, WebhookError,
 };
 use aep_flow_run::{BoxError, BoxFuture};
+use base64::Engine;
 use serde_json::json;
 use url::Url;
 
@@ -127,11 +128,9 @@ async fn concurrent_deliveries_needing_one_key_make_one_request() {
 }
 
 #[tokio::test]
-async fn failures_are_503_remembered_and_new_paths_rate_limited() {
+async fn failures_are_503_and_remembered() {
     let source = Arc::new(TestSource::new("fail"));
-    let mut settings = KeyFetchSettings::default();
-    settings.new_paths_per_minute = 3;
-    let receiver = receiver(&source, settings);
+    let receiver = receiver(&source, KeyFetchSettings::default());
     let body = delivery("f1");
     let headers = signed_headers(&body);
     let reception = receiver.handle("POST", "", pairs(&headers), &body).await;
@@ -152,16 +151,91 @@ async fn failures_are_503_remembered_and_new_paths_rate_limited() {
     let reception = receiver.handle("POST", "", pairs(&headers), &body).await;
     assert_eq!(reception.status, 503);
     assert_eq!(source.requests().len(), 2);
+}
 
-    // A stranger sending random key paths: at most 3 new paths a minute are fetched.
-    for n in 0..20 {
-        let mut random = headers.clone();
-        random[2].1 = format!("/prod/keys/random-{n}.pem");
-        random[3].1 = format!("/prod/keys/random-{n}-b.pem");
-        let reception = receiver.handle("POST", "", pairs(&random), &body).await;
-        assert_eq!(reception.status, 503);
+/// Four signature headers naming key paths of the stranger's choice.
+fn stranger_headers(n: usize, signature: &str) -> Vec<(String, String)> {
+    vec![
+        ("x-adobe-digital-signature-1".into(), signature.to_owned()),
+        ("x-adobe-digital-signature-2".into(), signature.to_owned()),
+        (
+            "x-adobe-public-key1-path".into(),
+            format!("/prod/keys/pub-key-{n}.pem"),
+        ),
+        (
+            "x-adobe-public-key2-path".into(),
+            format!("/prod/keys/pub-key-{n}-b.pem"),
+        ),
+    ]
+}
+
+/// Issue #28, finding 1: on 3f6dca2 any request with the four headers spent the budget of
+/// ten new key paths a minute before its signature was checked (a `GET`, a 3 MiB body,
+/// garbage signatures), and the genuine delivery below was answered `503 too many new key
+/// paths this minute`.
+#[tokio::test]
+async fn strangers_naming_random_key_paths_cannot_keep_a_genuine_new_key_from_being_fetched() {
+    let source = Arc::new(TestSource::new("serve"));
+    let receiver = receiver(&source, KeyFetchSettings::default());
+    let body = delivery("g1");
+    let short = "c2lnbmF0dXJl";
+    let rsa_sized = base64::engine::general_purpose::STANDARD.encode([7u8; 256]);
+    let huge = vec![b' '; 3 * 1024 * 1024];
+
+    // Requests that fail a cheaper check make no fetch, however many.
+    for n in 0..200 {
+        let headers = stranger_headers(n, &rsa_sized);
+        let get = receiver.handle("GET", "", pairs(&headers), b"").await;
+        assert_eq!(get.status, 400);
+        let put = receiver.handle("PUT", "", pairs(&headers), &body).await;
+        assert_eq!(put.status, 405);
+        let large = receiver.handle("POST", "", pairs(&headers), &huge).await;
+        assert_eq!(large.status, 413);
+        let garbage = stranger_headers(n, short);
+        let garbage = receiver.handle("POST", "", pairs(&garbage), &body).await;
+        assert_eq!(garbage.status, 403, "{}", garbage.body);
     }
-    assert_eq!(source.requests().len(), 3, "{:?}", source.requests());
+    assert_eq!(source.requests(), Vec::<String>::new());
+
+    // A request that could be genuine costs one fetch of each path it names, once.
+    for round in 0..3 {
+        for n in 0..20 {
+            let headers = stranger_headers(n, &rsa_sized);
+            let answer = receiver.handle("POST", "", pairs(&headers), &body).await;
+            assert_eq!(answer.status, 503, "round {round}");
+        }
+        assert_eq!(source.requests().len(), 40, "round {round}");
+    }
+
+    // Then a genuine delivery signed with keys the service never fetched: fetched, and in.
+    let answer = receiver
+        .handle("POST", "", pairs(&signed_headers(&body)), &body)
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(source.requests().len(), 42);
+    assert!(source.requests().ends_with(&[
+        format!("https://static.adobeioevents.com{KEY_1_PATH}"),
+        format!("https://static.adobeioevents.com{KEY_2_PATH}"),
+    ]));
+}
+
+/// A delivery that verifies with a key held needs no fetch, even when its other pair names
+/// a key path never seen (Adobe's key rotation: one old key, one new).
+#[tokio::test]
+async fn a_delivery_verified_with_a_held_key_fetches_nothing() {
+    let source = Arc::new(TestSource::new("serve"));
+    let mut verifier = Verifier::new("me");
+    verifier
+        .add_public_key_pem(KEY_1_PATH, &fixture("keys/e2e/pub-key-1.pem"))
+        .unwrap();
+    let receiver =
+        Receiver::new(verifier).with_key_source(source.clone(), KeyFetchSettings::default());
+    let body = delivery("h1");
+    let mut headers = signed_headers(&body);
+    headers[3].1 = "/prod/keys/pub-key-next.pem".to_owned();
+    let answer = receiver.handle("POST", "", pairs(&headers), &body).await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    assert_eq!(source.requests(), Vec::<String>::new());
 }
 
 #[tokio::test]

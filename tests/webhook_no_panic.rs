@@ -83,7 +83,7 @@ fn arbitrary_input_never_panics() {
         let _ = challenge_response(&text);
         let _ = next_link(&text, &base);
         let _ = validation_request(&body).map(|request| request.url());
-        let _ = read_journal_response(200, Some(&text), &base, &body);
+        let _ = read_journal_response(200, Some(&text), &base, &body, "me");
         let value = rng.text(40);
         let headers = [
             ("x-adobe-digital-signature-1", value.as_str()),
@@ -106,7 +106,7 @@ fn deep_nesting_is_an_error_not_a_stack_overflow() {
     let verifier = Verifier::new("me");
     assert!(validation_request(deep.as_bytes()).is_none());
     let base = Url::parse("https://events.example/journal/r").unwrap();
-    assert!(read_journal_response(200, None, &base, deep.as_bytes()).is_err());
+    assert!(read_journal_response(200, None, &base, deep.as_bytes(), "me").is_err());
     let headers = [
         ("x-adobe-digital-signature-1", "AAAA"),
         ("x-adobe-digital-signature-2", "AAAA"),

@@ -86,7 +86,10 @@ async fn a_batch_is_verified_parsed_and_deduplicated_per_event() {
         .iter()
         .map(|d| (d.key.as_str(), d.duplicate))
         .collect();
-    assert_eq!(marks, [("a", false), ("b", false), ("a", true)]);
+    assert_eq!(
+        marks,
+        [("me/id:a", false), ("me/id:b", false), ("me/id:a", true)]
+    );
 
     // Handled: marked done. The redelivery is all duplicates.
     receiver.complete(events).await.unwrap();
@@ -113,7 +116,7 @@ async fn the_dedup_key_comes_from_signed_data_only() {
     assert_eq!(json_body(&first)["new"], 1);
     let key = events(&first)[0].key.clone();
     assert!(
-        key.starts_with("body-sha256:") && key.ends_with("#0"),
+        key.starts_with("me/body-sha256:") && key.ends_with("#0"),
         "{key}"
     );
     receiver.complete(events(&first)).await.unwrap();
@@ -151,14 +154,15 @@ async fn the_dedup_key_comes_from_signed_data_only() {
     )
     .await;
     let key = &events(&reception)[0].key;
-    assert!(key.starts_with("id-sha256:") && key.len() == 74, "{key}");
+    assert!(key.starts_with("me/id-sha256:") && key.len() == 77, "{key}");
 }
 
 /// Every event of a delivery is handed over (parse_events): flow runs, alerts, and any
 /// other event verbatim, each deduplicated by its own id.
 #[tokio::test]
 async fn alerts_and_other_events_are_delivered_too() {
-    let receiver = Receiver::new(verifier());
+    // The alert names no recipient: its organisation (Adobe's example's) must be ours.
+    let receiver = Receiver::new(verifier().with_organization("9C991D2E622D76190A495E39@AdobeOrg"));
     let alert = std::fs::read(
         std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
             .join("fixtures/adobe-docs/not-a-run-alert-sources-delay.json"),
@@ -182,8 +186,8 @@ async fn alerts_and_other_events_are_delivered_too() {
         .map(|d| d.event.kind().as_str())
         .collect();
     assert_eq!(kinds, ["flow_run", "alert", "other"]);
-    assert_eq!(events(&reception)[0].key, "run-event");
-    assert_eq!(events(&reception)[2].key, "other-event");
+    assert_eq!(events(&reception)[0].key, "me/id:run-event");
+    assert_eq!(events(&reception)[2].key, "me/id:other-event");
     receiver.complete(events(&reception)).await.unwrap();
     let again = post(&receiver, &body, &headers(&body, &[])).await;
     assert_eq!(
@@ -215,7 +219,11 @@ async fn refusals_carry_their_status() {
     let reception = post(&small, body, &headers(body, &[])).await;
     assert_eq!(reception.status, 413);
     assert_eq!(small.settings().max_body_bytes, 10);
-    // Handled events are kept 25 hours to 7 days, whatever is asked.
+    // Handled events are kept 25 hours to 7 days, whatever is asked (7 days by default).
+    assert_eq!(
+        ReceiverSettings::default().keep,
+        Duration::from_secs(7 * 86_400)
+    );
     let mut settings = ReceiverSettings::default();
     settings.keep = Duration::from_secs(60);
     let short = Receiver::new(verifier()).with_settings(settings.clone());
@@ -236,7 +244,8 @@ async fn refusals_carry_their_status() {
     let needed = keyless
         .verifier()
         .missing_keys(pairs(&signed), SystemTime::now());
-    assert_eq!(needed.len(), 2);
+    // Only key 1: signature 2 (`AAAA`) is no RSA signature, so its key is not needed.
+    assert_eq!(needed.len(), 1);
     keyless
         .add_public_key_pem(KEY_1_PATH, &fixture("keys/e2e/pub-key-1.pem"))
         .unwrap();
@@ -283,7 +292,7 @@ async fn an_event_repeated_in_one_delivery_is_claimed_once() {
         .iter()
         .map(|d| (d.key.as_str(), d.duplicate))
         .collect();
-    assert_eq!(marks, [("p1", false), ("p1", true)]);
+    assert_eq!(marks, [("me/id:p1", false), ("me/id:p1", true)]);
     assert_eq!(receiver.store().events().len(), 1);
 }
 
@@ -303,7 +312,7 @@ async fn an_event_in_flight_elsewhere_is_answered_503_and_released_claims_come_b
     assert_eq!(
         second.received,
         Received::Refused(WebhookError::EventInFlight {
-            event_id: "f1".into()
+            event_id: "me/id:f1".into()
         })
     );
 
@@ -321,8 +330,8 @@ async fn an_event_in_flight_elsewhere_is_answered_503_and_released_claims_come_b
     let reception = post(&receiver, &batch, &headers(&batch, &[])).await;
     assert_eq!(reception.status, 503);
     let now = SystemTime::now();
-    assert!(!receiver.store().events().contains("g1", now));
-    assert!(receiver.store().events().contains("f1", now));
+    assert!(!receiver.store().events().contains("me/id:g1", now));
+    assert!(receiver.store().events().contains("me/id:f1", now));
 }
 
 /// A store that fails, or never answers, or counts its calls.
@@ -576,25 +585,24 @@ async fn deliveries_out_of_order_keep_the_latest_run_state() {
     );
 }
 
-/// Issue 25, finding 9: a message list holds several events in one element; the limit
-/// counts events, not only elements.
+/// Issue 25, finding 9 held a message list's messages to the 20 events of a batch; issue
+/// 28, finding 15 undid it: a message list is one event of a batch (Adobe's limit is on
+/// those), and a 413 would make Adobe drop a genuine list. Its messages are counted as the
+/// body is read, against `MAX_DELIVERY_MESSAGES`.
 #[tokio::test]
-async fn a_message_list_of_more_than_twenty_messages_is_refused() {
+async fn a_message_list_of_more_than_twenty_messages_is_delivered() {
     let message = json!({"msgType": "eventNotification", "imsOrgId": "O@AdobeOrg",
         "_eventNotificationMeta": {"type": "sources_flow_run_failed"},
         "value": {"id": "r", "metrics": {}}});
     let list =
         |n: usize| serde_json::to_vec(&json!([{"messages": vec![message.clone(); n]}])).unwrap();
-    let receiver = Receiver::new(verifier());
+    let receiver = Receiver::new(verifier().with_organization("O@AdobeOrg"));
     let twenty = list(20);
     let reception = post(&receiver, &twenty, &headers(&twenty, &[])).await;
     assert_eq!(reception.status, 200, "{}", reception.body);
     assert_eq!(events(&reception).len(), 20);
     let many = list(21);
     let reception = post(&receiver, &many, &headers(&many, &[])).await;
-    assert_eq!(reception.status, 413);
-    assert_eq!(
-        reception.received,
-        Received::Refused(WebhookError::TooManyEvents { limit: 20 })
-    );
+    assert_eq!(reception.status, 200, "{}", reception.body);
+    assert_eq!(events(&reception).len(), 21);
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use aep_flow_run::store::{
     Claim, DedupStore, EventKey, RedisSettings, RedisStore, RunChange, RunStore, StoreError,
 };
-use aep_flow_run::webhook::{Received, Receiver};
+use aep_flow_run::webhook::{Received, Receiver, ReceiverSettings};
 use aep_flow_run::{parse_runs, FlowRun, Notification, Status};
 
 /// One key or run at a time, for these tests: the store takes a delivery's at once.
@@ -387,6 +387,39 @@ async fn receivers_on_two_replicas_deduplicate_together() {
         panic!()
     };
     assert!(events.iter().all(|d| d.duplicate));
+}
+
+/// Issue #28, finding 7: on 3f6dca2 a lease or keep of `u64::MAX` seconds went to Redis as
+/// `PX 18446744073709551615000`, which Redis refuses: `--lease-secs 18446744073709551615`
+/// answered every delivery 503. Now the receiver brings a lease within a day, and the store
+/// caps what it sends.
+#[tokio::test]
+async fn an_endless_lease_or_keep_is_served_not_refused() {
+    let Some((one, _)) = replicas("endless").await else {
+        return;
+    };
+    let endless = Duration::from_secs(u64::MAX);
+    assert_eq!(one.claim_one("x1", endless).await.unwrap(), Claim::Claimed);
+    one.complete_one("x1", endless).await.unwrap();
+    assert_eq!(one.claim_one("x1", LEASE).await.unwrap(), Claim::Done);
+
+    let mut settings = ReceiverSettings::default();
+    settings.lease = endless;
+    settings.keep = endless;
+    let receiver = Receiver::new(webhook_sign::test_verifier("me"))
+        .with_store(one)
+        .with_settings(settings);
+    let body =
+        br#"{"event_id": "x2", "recipient_client_id": "me", "event": {"id": "r", "metrics": {}}}"#;
+    let headers = webhook_sign::signed_headers(body);
+    let reception = receiver
+        .handle("POST", "", webhook_sign::pairs(&headers), body)
+        .await;
+    assert_eq!(reception.status, 200, "{}", reception.body);
+    let Received::Delivery { events, .. } = &reception.received else {
+        panic!("{:?}", reception.received)
+    };
+    receiver.complete(events).await.unwrap();
 }
 
 /// The connection is killed on the server side: the store reconnects by itself.

@@ -228,10 +228,13 @@ fn every_recipient_named_must_be_us() {
 }
 
 /// Issue 25, finding 6: Adobe's own success event, failure message list and alert name no
-/// recipient; signed, each was refused with 400 (Adobe then drops it).
+/// recipient; signed, each was refused with 400 (Adobe then drops it). Issue 28, finding 3:
+/// they are accepted from any organisation only when asked; with no organisation set they
+/// are answered 503 (retried until it is).
 #[test]
 fn signed_bodies_that_name_no_recipient_are_accepted() {
-    let verifier = verifier_at(SystemTime::now());
+    let unset = verifier_at(SystemTime::now());
+    let verifier = verifier_at(SystemTime::now()).with_any_organization();
     let docs = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/adobe-docs");
     for name in [
         "io-event-sources-flow-run-success.json",
@@ -244,6 +247,12 @@ fn signed_bodies_that_name_no_recipient_are_accepted() {
             Ok(()),
             "{name}"
         );
+        let error = unset.verify(&body, pairs(&headers(&body))).unwrap_err();
+        assert!(
+            matches!(error, WebhookError::OrganizationNotSet { .. }),
+            "{name}: {error:?}"
+        );
+        assert_eq!(error.status_code(), 503);
     }
     assert_eq!(verifier.verify(b"[]", pairs(&headers(b"[]"))), Ok(()));
     let mixed = br#"[{"recipient_client_id": "me"}, {"event_id": "no recipient"}]"#;
@@ -289,7 +298,7 @@ fn a_journal_page_is_no_delivery() {
 #[test]
 fn a_batch_holds_at_most_twenty_events_unless_configured() {
     let batch = |n: usize| format!("[{}]", vec![r#"{"metrics": {}}"#; n].join(",")).into_bytes();
-    let verifier = verifier_at(SystemTime::now());
+    let verifier = verifier_at(SystemTime::now()).with_any_organization();
     assert_eq!(verifier.max_events(), 20);
     let twenty = batch(20);
     assert_eq!(verifier.verify(&twenty, pairs(&headers(&twenty))), Ok(()));

@@ -17,8 +17,6 @@ use aep_flow_run::store::FileCheckpoint;
 use aep_flow_run::Event;
 use url::Url;
 
-
-
 /// The arguments of `journal`.
 #[derive(Debug, clap::Args)]
 #[command(

@@ -67,7 +67,7 @@ fn with_journal(command: &mut std::process::Command, server: &Server, dir: &Path
     std::fs::write(&root, server.root_der()).unwrap();
     command
         .args(["--journal", JOURNAL_URL])
-        .env("AIO_CLIENT_ID", "my-client-id")
+        .env("AIO_CLIENT_ID", CLIENT_ID)
         .env("AIO_CLIENT_SECRET", "s3cret-of-the-test")
         .env("AIO_IMS_URL", TOKEN_URL)
         .env("AIO_CA_DER", &root)

@@ -10,12 +10,16 @@ use url::Url;
 use super::client::{Fetched, HttpsClient, SendError};
 use super::clock::{Clock, SystemClock};
 use super::link::{next_link, since_of};
-use super::page::body_text;
-use super::settings::{MAX_KEEP, MAX_READER_LEASE, MIN_KEEP, MIN_READER_LEASE};
+use super::page::{body_text, check_position, malformed};
+use super::settings::{MAX_READER_LEASE, MIN_INTERVAL, MIN_READER_LEASE};
 use super::token::TokenProvider;
 use super::{JournalError, JournalPage, JournalSettings, JournalStart, JournalUrl, Polled};
+use crate::deadline::{time_after, Budget};
 use crate::store::claims::{bounded, claim_new, ClaimRefused};
-use crate::store::{Checkpoint, DedupStore, EventKey, Lease, MemoryStore};
+use crate::store::{
+    keep_within, lease_within, Checkpoint, DedupStore, EventKey, Lease, MemoryStore,
+};
+use crate::text::{chain, escaped};
 
 /// The page polled last and not yet completed.
 #[derive(Debug)]
@@ -27,40 +31,55 @@ struct Pending {
     position: Option<String>,
 }
 
+/// What a `200` held.
+enum Read {
+    /// A page, its events claimed.
+    Page(Box<JournalPage>),
+    /// An event of the page is being handled elsewhere.
+    InFlight(EventKey),
+    /// No event, and nowhere to go from it: as good as a `204`.
+    Empty,
+}
+
 /// Reads an I/O Events journal from a start, page after page, and loses nothing.
 ///
 /// - Each [`poll`](Self::poll) reads one page and hands over its events; the next page is
 ///   read from the `Link: <...>; rel="next"` of the response, resolved against the request
 ///   URL and refused ([`JournalError::ForeignLink`]) when it leaves its scheme, host and port.
-/// - `204 No Content` is [`Polled::CaughtUp`]; the next poll first waits its `Retry-After`. A
-///   `429` is waited out the same way, `5xx` and failed connections are retried with a
-///   doubling backoff (all through the [`Clock`], so tests wait for nothing); `410 Gone` is
-///   [`JournalError::Expired`], then [`reset`](Self::reset) to start again; a page that does not
-///   read is [`JournalError::Malformed`] with the position, never skipped.
+/// - `204 No Content` is [`Polled::CaughtUp`]; the next poll first waits its `Retry-After`;
+///   so is a page with no event and nowhere to go from it (no `next` link, no position). A
+///   `429` is waited out the same way, at most [`JournalSettings::max_throttled`] times in a
+///   row; `5xx` and failed connections are retried with a doubling backoff (all through the
+///   [`Clock`], so tests wait for nothing). Two requests are never sent less than a second
+///   apart, whatever `Retry-After` says. `410 Gone` is [`JournalError::Expired`], then
+///   [`reset`](Self::reset) to start again; a page that does not read (not a page, larger
+///   than [`JournalSettings::max_page_bytes`], a position longer than 1 KB) is
+///   [`JournalError::Malformed`] with the position, never skipped.
 /// - The position moves only when the application [`complete`](Self::complete)s a page:
 ///   then it is saved in the [`Checkpoint`], and a consumer built later with the same
 ///   checkpoint resumes after it ([`load`](Self::load) reads it before the first poll). A
-///   page polled again before it is completed is read again from the journal.
+///   page polled again before it is completed is read again from the journal. (One
+///   exception, so that a restart does not skip events: the end position a first `204`
+///   names after a `latest` or `seek` start is saved when the checkpoint holds none yet.)
 /// - Replicas may each run a consumer of the same journal on a shared checkpoint
 ///   ([`RedisStore`](crate::store::RedisStore)): one at a time holds the checkpoint's
 ///   [reading lease](crate::store::Checkpoint#the-reading-lease) and reads; the others'
 ///   polls answer [`Polled::ReadElsewhere`] until it stops ([`stop`](Self::stop)) or its
 ///   lease runs out ([`JournalSettings::reader_lease`]), and the one that takes over resumes
 ///   from the saved position. A position is saved only under the lease.
-/// - Every event of a page is claimed in the [`DedupStore`] by its [`EventKey`], in one
-///   call, as the webhook [`Receiver`](crate::webhook::Receiver) claims it: share the store,
-///   and an event handled from a delivery is flagged
-///   [`duplicate`](crate::store::Incoming::duplicate) here,
-///   and the other way round (completing marks the page's events done for
-///   [`JournalSettings::keep`], 7 days by default; set the receiver's
-///   [`keep`](crate::webhook::ReceiverSettings::keep) to 7 days as well, so that a backfill
-///   reaching back further than its default 25 hours still recognises what the webhook
-///   handled). An event repeated on a page, or on a later one, is flagged too. An event the
-///   webhook is handling at that moment (claimed, not yet done) makes the consumer read the
-///   page again after [`JournalSettings::in_flight_wait`].
+/// - Every event of a page is claimed in the [`DedupStore`] by its [`EventKey`] (scoped by
+///   the client id, the registration's), in one call, as the webhook
+///   [`Receiver`](crate::webhook::Receiver) claims it: share the store, and an event handled
+///   from a delivery is flagged [`duplicate`](crate::store::Incoming::duplicate) here, and
+///   the other way round (both remember handled events for 7 days by default,
+///   [`DEFAULT_KEEP`](crate::store::DEFAULT_KEEP), the journal's retention). An event
+///   repeated on a page, or on a later one, is flagged too. An event the webhook is handling
+///   at that moment (claimed, not yet done) makes the consumer read the page again after
+///   [`JournalSettings::in_flight_wait`].
 ///
 /// Calls carry `Authorization: Bearer` (from the [`TokenProvider`]; a `401` renews the token
-/// once), `x-api-key` (the client id) and `x-ims-org-id` when set. Needs a tokio runtime.
+/// once), `x-api-key` (the client id) and `x-ims-org-id` when set. Waits, retries and
+/// failures are logged through `tracing`. Needs a tokio runtime.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -108,6 +127,8 @@ pub struct JournalConsumer {
     position: Option<String>,
     /// No request before this time (`Retry-After` of a `204`).
     not_before: Option<SystemTime>,
+    /// When the last request was sent (by the clock).
+    last_request: Option<SystemTime>,
     pending: Option<Pending>,
     sequence: u64,
     /// This consumer's id as a lease holder: random.
@@ -135,7 +156,8 @@ impl std::fmt::Debug for JournalConsumer {
 impl JournalConsumer {
     /// A consumer of the journal at `journal` (the registration's journal URL, `https`; any
     /// `since`, `seek`, `latest` or `limit` in it is dropped), calling with `api_key` (the
-    /// credential's client id) and the tokens of `tokens`. It starts from the oldest event
+    /// credential's client id, the recipient client id of the registration's events, which
+    /// also scopes their keys in the store) and the tokens of `tokens`. It starts from the oldest event
     /// unless [`with_start`](Self::with_start) says otherwise or the checkpoint holds a
     /// position; positions and handled events are kept in a [`MemoryStore`] unless others
     /// are given.
@@ -163,6 +185,7 @@ impl JournalConsumer {
             next: None,
             position: None,
             not_before: None,
+            last_request: None,
             pending: None,
             sequence: 0,
             holder: holder_id(),
@@ -212,10 +235,11 @@ impl JournalConsumer {
         self
     }
 
-    /// Replaces the settings (`keep` brought within 25 hours to 7 days, `reader_lease`
-    /// within 1 s to 24 hours).
+    /// Replaces the settings (`keep` brought within 25 hours to 7 days, `lease` and
+    /// `reader_lease` within 1 s to 24 h): no setting makes a poll panic.
     pub fn with_settings(mut self, mut settings: JournalSettings) -> Self {
-        settings.keep = settings.keep.clamp(MIN_KEEP, MAX_KEEP);
+        settings.keep = keep_within(settings.keep);
+        settings.lease = lease_within(settings.lease);
         settings.reader_lease = settings
             .reader_lease
             .clamp(MIN_READER_LEASE, MAX_READER_LEASE);
@@ -292,7 +316,7 @@ impl JournalConsumer {
         self.next = None;
         self.position = None;
         let wait = remaining.clamp(MIN_READER_LEASE, self.settings.reader_lease);
-        self.not_before = Some(self.clock.now() + wait);
+        self.not_before = Some(time_after(self.clock.now(), wait));
         Polled::ReadElsewhere { retry_after: wait }
     }
 
@@ -345,6 +369,9 @@ impl JournalConsumer {
         .await?;
         let url = match saved {
             Some(position) if !position.is_empty() => {
+                // One saved before positions were bounded would be sent back for ever.
+                check_position(Some(&position))
+                    .map_err(|reason| malformed(&self.journal, reason))?;
                 let url = self.url_from(&JournalStart::Since(position.clone()))?;
                 self.position = Some(position);
                 url
@@ -358,19 +385,22 @@ impl JournalConsumer {
     /// Gives up the claims of a page polled and not completed.
     async fn abandon_pending(&mut self) {
         if let Some(pending) = self.pending.take() {
-            let _ = bounded(
-                self.settings.store_timeout,
-                self.store.abandon(&pending.claimed),
-            )
-            .await;
+            let call = self.store.abandon(&pending.claimed);
+            if let Err(error) = bounded(self.settings.store_timeout, call).await {
+                tracing::warn!(
+                    error = %chain(&error),
+                    "abandoning a page's claims failed; they end with their lease"
+                );
+            }
         }
     }
 
     /// Reads the next page, or learns that there is none yet; see [`JournalConsumer`]. A page
     /// polled before and not completed is read again (its claims abandoned first).
     ///
-    /// It waits as the journal asks: a `429` is retried after its `Retry-After` for as long
-    /// as the journal answers so; `5xx` answers and failed connections
+    /// It waits as the journal asks, never less than a second between requests: a `429` is
+    /// retried after its `Retry-After`, [`max_throttled`](JournalSettings::max_throttled)
+    /// times in a row at most; `5xx` answers and failed connections
     /// [`max_attempts`](JournalSettings::max_attempts) times in a row end it. A poll dropped
     /// before it returns moves nothing; claims it made run out with their lease.
     ///
@@ -387,19 +417,32 @@ impl JournalConsumer {
         loop {
             let response = self.fetch(&url).await?;
             if response.status == 204 {
-                return self.caught_up(&url, &response).await;
+                let next = self.link(&url, &response)?.unwrap_or_else(|| url.clone());
+                let retry_after = self.retry_after(&response);
+                return self.caught_up(&url, next, retry_after).await;
             }
             match self.claim_page(&url, &response).await? {
-                Ok(page) => return Ok(Polled::Page(page)),
-                Err(in_flight) => {
+                Read::Page(page) => return Ok(Polled::Page(*page)),
+                Read::Empty => {
+                    // Nothing, and nowhere to go: wait as after a 204, never loop at once.
+                    let wait = self.settings.default_wait.max(MIN_INTERVAL);
+                    return self.caught_up(&url, url.clone(), wait).await;
+                }
+                Read::InFlight(in_flight) => {
                     // An event is being handled elsewhere: read the page again later.
-                    waited_in_flight += self.settings.in_flight_wait;
+                    waited_in_flight =
+                        waited_in_flight.saturating_add(self.settings.in_flight_wait);
                     if waited_in_flight > self.settings.lease {
                         return Err(JournalError::EventInFlight {
                             url: url.to_string(),
                             key: in_flight.to_string(),
                         });
                     }
+                    tracing::debug!(
+                        key = %in_flight,
+                        wait_ms = self.settings.in_flight_wait.as_millis() as u64,
+                        "journal event being handled elsewhere; reading the page again"
+                    );
                     self.clock.sleep(self.settings.in_flight_wait).await;
                 }
             }
@@ -420,6 +463,10 @@ impl JournalConsumer {
     async fn wait_owed(&mut self) {
         if let Some(not_before) = self.not_before {
             if let Ok(wait) = not_before.duration_since(self.clock.now()) {
+                tracing::debug!(
+                    wait_ms = wait.as_millis() as u64,
+                    "journal caught up; waiting"
+                );
                 self.clock.sleep(wait).await;
             }
             // Cleared once waited out: a poll dropped while it waits leaves the wait owed.
@@ -427,22 +474,42 @@ impl JournalConsumer {
         }
     }
 
+    /// Waits until a second has passed since the last request: no answer of the journal
+    /// (`Retry-After: 0`, an empty page that links to itself) makes the consumer loop.
+    async fn pace(&mut self) {
+        if let Some(last) = self.last_request {
+            let since = self
+                .clock
+                .now()
+                .duration_since(last)
+                .unwrap_or(Duration::ZERO);
+            if since < MIN_INTERVAL {
+                self.clock.sleep(MIN_INTERVAL - since).await;
+            }
+        }
+        self.last_request = Some(self.clock.now());
+    }
+
     /// Sends the request until the journal answers `200` or `204`, waiting and retrying as
     /// it asks.
-    async fn fetch(&self, url: &Url) -> Result<Fetched, JournalError> {
+    async fn fetch(&mut self, url: &Url) -> Result<Fetched, JournalError> {
         let mut failures = 0u32;
+        let mut throttled = 0u32;
         let mut renewed_token = false;
         loop {
+            self.pace().await;
             let (reason, hinted) = match self.get(url).await? {
                 // A page too large to read is no gap to step over.
                 Err(error @ SendError::TooLarge { .. }) => {
-                    return Err(self.malformed(url, error.to_string()))
+                    tracing::warn!(url = %url, error = %error, "journal page too large");
+                    return Err(malformed(url, error.to_string()));
                 }
                 Err(error) => (error.to_string(), None),
                 Ok(response) => match response.status {
                     200 | 204 => return Ok(response),
                     429 => {
-                        self.clock.sleep(self.retry_after(&response)).await;
+                        throttled += 1;
+                        self.wait_throttled(url, &response, throttled).await?;
                         continue;
                     }
                     401 if !renewed_token => {
@@ -474,16 +541,34 @@ impl JournalConsumer {
                 },
             };
             failures += 1;
+            throttled = 0;
             self.back_off(url, failures, reason, hinted).await?;
         }
     }
 
-    fn malformed(&self, url: &Url, reason: String) -> JournalError {
-        JournalError::Malformed {
-            url: url.to_string(),
-            position: since_of(url),
-            reason,
+    /// Waits out the `throttled`-th `429` in a row, or gives up past
+    /// [`JournalSettings::max_throttled`].
+    async fn wait_throttled(
+        &self,
+        url: &Url,
+        response: &Fetched,
+        throttled: u32,
+    ) -> Result<(), JournalError> {
+        if throttled > self.settings.max_throttled {
+            return Err(JournalError::Unavailable {
+                url: url.to_string(),
+                attempts: throttled,
+                reason: "status 429: too many requests, every time".to_owned(),
+            });
         }
+        let wait = self.retry_after(response);
+        tracing::info!(
+            wait_ms = wait.as_millis() as u64,
+            throttled,
+            "journal answered 429; waiting"
+        );
+        self.clock.sleep(wait).await;
+        Ok(())
     }
 
     async fn get(&self, url: &Url) -> Result<Result<Fetched, SendError>, JournalError> {
@@ -538,12 +623,19 @@ impl JournalConsumer {
         let wait = doubled
             .min(self.settings.max_backoff)
             .max(hinted.unwrap_or(Duration::ZERO));
+        tracing::warn!(
+            url = %url,
+            failures,
+            reason = %escaped(&reason),
+            wait_ms = wait.as_millis() as u64,
+            "journal request failed; retrying"
+        );
         self.clock.sleep(wait).await;
         Ok(())
     }
 
-    /// The wait a response's `Retry-After` asks for (seconds or an HTTP date), within
-    /// [`JournalSettings::max_wait`]; the default wait when it has none.
+    /// The wait a response's `Retry-After` asks for (seconds or an HTTP date), within 1 s
+    /// and [`JournalSettings::max_wait`]; the default wait when it has none.
     fn retry_after(&self, response: &Fetched) -> Duration {
         let value = response
             .headers
@@ -562,6 +654,7 @@ impl JournalConsumer {
         });
         wait.unwrap_or(self.settings.default_wait)
             .min(self.settings.max_wait)
+            .max(MIN_INTERVAL)
     }
 
     /// The `rel="next"` link of a response; several `Link` headers are one list.
@@ -579,42 +672,46 @@ impl JournalConsumer {
         next_link(&joined, url)
     }
 
-    async fn caught_up(&mut self, url: &Url, response: &Fetched) -> Result<Polled, JournalError> {
-        let next = self.link(url, response)?.unwrap_or_else(|| url.clone());
-        let retry_after = self.retry_after(response);
-        // A 204 hands nothing over: its position (after `latest`, the end of the journal) is
-        // saved, so that a restart does not jump to a newer end.
-        if let Some(position) = since_of(&next) {
-            if self.position.as_deref() != Some(&position) {
-                if !self.save_position(&position).await? {
-                    return Ok(self.read_elsewhere(self.settings.reader_lease));
-                }
-                self.position = Some(position);
+    /// Nothing newer yet: poll `next` after `retry_after`.
+    async fn caught_up(
+        &mut self,
+        url: &Url,
+        next: Url,
+        retry_after: Duration,
+    ) -> Result<Polled, JournalError> {
+        let position = since_of(&next);
+        check_position(position.as_deref()).map_err(|reason| malformed(url, reason))?;
+        // A 204 hands nothing over, so it moves no position saved. Only the first one after
+        // a `latest` or `seek` start, while none is saved, has its end position saved: a
+        // restart would otherwise start again from a newer end and skip what came between.
+        if let (Some(position), None) = (position, &self.position) {
+            if !self.save_position(&position).await? {
+                return Ok(self.read_elsewhere(self.settings.reader_lease));
             }
+            self.position = Some(position);
         }
+        tracing::debug!(
+            retry_after_ms = retry_after.as_millis() as u64,
+            "journal caught up"
+        );
         self.next = Some(next.clone());
-        self.not_before = Some(self.clock.now() + retry_after);
+        self.not_before = Some(time_after(self.clock.now(), retry_after));
         Ok(Polled::CaughtUp {
             next: Some(next),
             retry_after: Some(retry_after),
         })
     }
 
-    /// Reads a 200 and claims its events: `Err` with the key of an event being handled
-    /// elsewhere.
-    async fn claim_page(
-        &mut self,
-        url: &Url,
-        response: &Fetched,
-    ) -> Result<Result<JournalPage, EventKey>, JournalError> {
+    /// Reads a 200 and claims its events.
+    async fn claim_page(&mut self, url: &Url, response: &Fetched) -> Result<Read, JournalError> {
         let next = self.link(url, response)?;
-        let mut page = JournalPage::read(&response.body, next, url)?;
+        let mut page = JournalPage::read(&self.api_key, &response.body, next, url)?;
         let next = match (&page.next, &page.position) {
             (Some(link), _) => link.clone(),
             (None, Some(position)) => self.url_from(&JournalStart::Since(position.clone()))?,
-            (None, None) if page.events.is_empty() => url.clone(),
+            (None, None) if page.events.is_empty() => return Ok(Read::Empty),
             (None, None) => {
-                return Err(self.malformed(
+                return Err(malformed(
                     url,
                     "no `rel=\"next\"` link and no position to continue from".to_owned(),
                 ))
@@ -625,12 +722,16 @@ impl JournalConsumer {
             &mut page.events,
             self.settings.lease,
             self.settings.store_timeout,
+            Budget::new(Duration::MAX),
         )
         .await
         {
             Ok(claimed) => claimed,
-            Err(ClaimRefused::InFlight(key)) => return Ok(Err(key)),
-            Err(ClaimRefused::Store(error)) => return Err(error.into()),
+            Err(ClaimRefused::InFlight(key)) => return Ok(Read::InFlight(key)),
+            Err(ClaimRefused::Store(error)) => {
+                tracing::warn!(error = %chain(&error), "claiming a journal page failed");
+                return Err(error.into());
+            }
         };
         self.sequence += 1;
         page.sequence = self.sequence;
@@ -640,7 +741,7 @@ impl JournalConsumer {
             next,
             position: page.position.clone(),
         });
-        Ok(Ok(page))
+        Ok(Read::Page(Box::new(page)))
     }
 
     /// Records that the application handled `page`: its new events are marked done in the

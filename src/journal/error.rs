@@ -1,6 +1,15 @@
 //! The journal room's error.
 
 use crate::store::StoreError;
+use crate::text::escaped;
+
+/// A position for an error's text: escaped, as it came from the journal.
+fn shown(position: &Option<String>) -> String {
+    position.as_deref().map_or_else(
+        || "(none)".to_owned(),
+        |position| escaped(position).to_string(),
+    )
+}
 
 /// Why the journal could not be read, or a journal URL built. Each variant says what and
 /// where; none advances the position.
@@ -12,7 +21,7 @@ pub enum JournalError {
     /// [`JournalStart::Oldest`](super::JournalStart::Oldest) (nothing still held is missed;
     /// what was handled is recognised by the store), [`JournalStart::Latest`](super::JournalStart::Latest)
     /// (everything still held is skipped) or a [`JournalStart::Seek`](super::JournalStart::Seek).
-    #[error("journal position {} has expired: {url} answered 410 Gone ({message}); reset to the oldest event, to the latest, or by seek", position.as_deref().unwrap_or("(none)"))]
+    #[error("journal position {} has expired: {url} answered 410 Gone ({}); reset to the oldest event, to the latest, or by seek", shown(position), escaped(message))]
     Expired {
         /// The request URL.
         url: String,
@@ -25,7 +34,11 @@ pub enum JournalError {
     /// wrong type in an event, no position to continue from, larger than
     /// [`JournalSettings::max_page_bytes`](super::JournalSettings::max_page_bytes)): nothing
     /// of it is handed over and the position stays where it was.
-    #[error("malformed journal page at {url} (after position {}): {reason}", position.as_deref().unwrap_or("(none)"))]
+    #[error(
+        "malformed journal page at {url} (after position {}): {}",
+        shown(position),
+        escaped(reason)
+    )]
     Malformed {
         /// The request URL.
         url: String,
@@ -45,7 +58,7 @@ pub enum JournalError {
     },
     /// A status the consumer does not retry (`400`, `401` twice, `403`, `404`, ...), or any
     /// status but `200` and `204` given to [`read_journal_response`](super::read_journal_response).
-    #[error("journal request {url} answered {status}: {message}")]
+    #[error("journal request {url} answered {status}: {}", escaped(message))]
     Status {
         /// The request URL.
         url: String,
@@ -55,7 +68,10 @@ pub enum JournalError {
         message: String,
     },
     /// `5xx` answers or failed connections, `attempts` times in a row.
-    #[error("journal unavailable at {url} after {attempts} attempts: {reason}")]
+    #[error(
+        "journal unavailable at {url} after {attempts} attempts: {}",
+        escaped(reason)
+    )]
     Unavailable {
         /// The request URL.
         url: String,
@@ -80,7 +96,7 @@ pub enum JournalError {
     /// No access token: the token endpoint could not be reached, refused the credential, or
     /// answered no usable token. The text holds no secret (neither the client secret nor a
     /// token), whatever the endpoint echoed.
-    #[error("access token unavailable from {endpoint}: {}{reason}", status.map(|s| format!("status {s}: ")).unwrap_or_default())]
+    #[error("access token unavailable from {endpoint}: {}{}", status.map(|s| format!("status {s}: ")).unwrap_or_default(), escaped(reason))]
     Token {
         /// The token endpoint (without its query), or the provider's name.
         endpoint: String,

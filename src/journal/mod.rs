@@ -47,7 +47,7 @@ pub use error::JournalError;
 pub use link::next_link;
 pub use page::{read_journal_response, JournalPage, Polled};
 #[cfg(feature = "fetch")]
-pub use settings::JournalSettings;
+pub use settings::{JournalSettings, MAX_PAGE_BYTES};
 #[cfg(feature = "fetch")]
 pub use tls::InvalidRoot;
 #[cfg(feature = "fetch")]

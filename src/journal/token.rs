@@ -21,6 +21,10 @@ pub const IMS_TOKEN_URL: &str = "https://ims-na1.adobelogin.com/ims/token/v3";
 /// The largest token response read.
 const MAX_TOKEN_BYTES: usize = 64 * 1024;
 
+/// The longest a token is used, whatever `expires_in` says: IMS's tokens live 24 hours,
+/// and a token used past its real end is answered 401, then renewed.
+const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// A bearer token. Its `Debug` shows no secret; [`secret`](Self::secret) gives it to put in
 /// an `Authorization` header.
 #[derive(Clone, PartialEq, Eq)]
@@ -253,10 +257,11 @@ impl ImsTokenProvider {
                 reason: error.to_string(),
             })?;
         if response.status != 200 {
+            let reason = refusal_text(&response.body, &self.credentials.client_secret);
             return Err(JournalError::Token {
                 endpoint,
                 status: Some(response.status),
-                reason: refusal_text(&response.body),
+                reason,
             });
         }
         let (token, lifetime) =
@@ -268,14 +273,16 @@ impl ImsTokenProvider {
         let margin = self.renew_before.min(lifetime / 2);
         Ok(Cached {
             token,
-            renew_at: asked_at + (lifetime - margin),
+            renew_at: crate::deadline::time_after(asked_at, lifetime - margin),
         })
     }
 }
 
-/// What IMS said when it refused: its `error` and `error_description`, else the start of
-/// the body.
-fn refusal_text(body: &[u8]) -> String {
+/// What IMS said when it refused: its `error` and `error_description`, with the client
+/// secret taken out wherever it is echoed (as sent in the form, or decoded). Nothing else of
+/// the body is kept: an endpoint that echoes the form would put the secret there, cut
+/// anywhere.
+fn refusal_text(body: &[u8], secret: &str) -> String {
     let message = match serde_json::from_slice::<ImsErrorBody>(body) {
         Ok(ImsErrorBody {
             error: Some(error),
@@ -284,9 +291,24 @@ fn refusal_text(body: &[u8]) -> String {
             Some(description) => format!("{error}: {description}"),
             None => error,
         },
-        _ => clip(&String::from_utf8_lossy(body), 200),
+        _ => format!("no IMS error in the answer ({} bytes)", body.len()),
     };
-    clip(&message, 300)
+    clip(&redact(&message, secret), 300)
+}
+
+/// `text` without `secret`, in any of the spellings an endpoint may echo it in: as it is,
+/// form-encoded, or percent-encoded.
+fn redact(text: &str, secret: &str) -> String {
+    if secret.is_empty() {
+        return text.to_owned();
+    }
+    let form: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let percent = form.replace('+', "%20");
+    let mut redacted = text.to_owned();
+    for spelling in [secret, form.as_str(), percent.as_str()] {
+        redacted = redacted.replace(spelling, "<redacted>");
+    }
+    redacted
 }
 
 /// The token and its lifetime from a `200`'s body, or what is wrong with it.
@@ -312,7 +334,8 @@ fn read_token(body: &[u8]) -> Result<(AccessToken, Duration), &'static str> {
     }
     .filter(|&seconds| seconds > 0)
     .ok_or("no positive `expires_in`")?;
-    Ok((AccessToken(token), Duration::from_secs(lifetime)))
+    let lifetime = Duration::from_secs(lifetime).min(MAX_TOKEN_LIFETIME);
+    Ok((AccessToken(token), lifetime))
 }
 
 impl TokenProvider for ImsTokenProvider {
@@ -322,5 +345,38 @@ impl TokenProvider for ImsTokenProvider {
 
     fn invalidate(&self) {
         self.stale.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_is_taken_out_of_what_the_endpoint_echoes() {
+        let secret = "p8e-S3cr3t+/=&x y";
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("client_secret", secret)
+            .finish();
+        let echoed = serde_json::json!({
+            "error": "invalid_client",
+            "error_description": format!("bad form {form}; secret {secret}"),
+        });
+        let text = refusal_text(echoed.to_string().as_bytes(), secret);
+        assert!(!text.contains("S3cr3t"), "{text}");
+        assert!(text.starts_with("invalid_client: bad form client_secret=<redacted>"));
+        // A body that is no IMS error is not echoed at all.
+        let text = refusal_text(format!("grant_type=x&{form}").as_bytes(), secret);
+        assert_eq!(
+            text,
+            format!("no IMS error in the answer ({} bytes)", 13 + form.len())
+        );
+    }
+
+    #[test]
+    fn an_endless_expiry_is_a_day_not_a_panic() {
+        let body = br#"{"access_token": "t", "expires_in": 18446744073709551615}"#;
+        let (_, lifetime) = read_token(body).unwrap();
+        assert_eq!(lifetime, MAX_TOKEN_LIFETIME);
     }
 }

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use super::{flag_repeats, Claim, DedupStore, EventKey, Incoming, StoreError};
-use crate::deadline::within;
+use crate::deadline::{within, Budget};
 use crate::BoxFuture;
 
 /// Why the events of a body could not be claimed.
@@ -29,12 +29,14 @@ pub(crate) async fn bounded<T>(
 /// Flags repeats within `incoming`, then claims the other events for `lease` in one call:
 /// those done elsewhere are flagged duplicate, and the keys claimed are returned. When one
 /// is in flight elsewhere, or the store fails, what was claimed is abandoned (one call) and
-/// nothing is handed over.
+/// nothing is handed over. Each store call is bounded by `timeout` and by what is left of
+/// `budget`, so both together take no longer than the budget.
 pub(crate) async fn claim_new(
     store: &dyn DedupStore,
     incoming: &mut [Incoming],
     lease: Duration,
     timeout: Duration,
+    budget: Budget,
 ) -> Result<Vec<EventKey>, ClaimRefused> {
     flag_repeats(incoming);
     let places: Vec<usize> = (0..incoming.len())
@@ -47,7 +49,7 @@ pub(crate) async fn claim_new(
     if wanted.is_empty() {
         return Ok(wanted);
     }
-    let claims = bounded(timeout, store.claim(&wanted, lease))
+    let claims = bounded(budget.limit(timeout), store.claim(&wanted, lease))
         .await
         .map_err(ClaimRefused::Store)?;
     let claimed: Vec<EventKey> = wanted
@@ -63,8 +65,7 @@ pub(crate) async fn claim_new(
         .map(|(key, _)| key.clone());
     let answered_all = claims.len() == wanted.len();
     if in_flight.is_some() || !answered_all {
-        // Give back what this body claimed: the retry will claim it again.
-        let _ = bounded(timeout, store.abandon(&claimed)).await;
+        give_back(store, &claimed, budget.limit(timeout)).await;
         return Err(match in_flight {
             Some(key) => ClaimRefused::InFlight(key),
             None => ClaimRefused::Store(StoreError::other(format!(
@@ -78,6 +79,18 @@ pub(crate) async fn claim_new(
         incoming[place].duplicate = *claim == Claim::Done;
     }
     Ok(claimed)
+}
+
+/// Gives back what a body claimed, in one call: the retry will claim it again (or, if this
+/// fails, when the lease ends).
+async fn give_back(store: &dyn DedupStore, claimed: &[EventKey], limit: Duration) {
+    if let Err(error) = bounded(limit, store.abandon(claimed)).await {
+        tracing::warn!(
+            error = %crate::text::chain(&error),
+            keys = claimed.len(),
+            "abandoning claims failed; they end with their lease"
+        );
+    }
 }
 
 /// The keys of the events of `incoming` not flagged duplicate.

@@ -7,6 +7,29 @@ use super::{EventKey, StoreError};
 use crate::pluggable::forward_impls;
 use crate::BoxFuture;
 
+/// How long a handled event is remembered, by default, by the webhook receiver and the
+/// journal consumer alike: the journal's retention (7 days), so that each recognises the
+/// other's events without settings that must agree. It is also the most either keeps.
+pub const DEFAULT_KEEP: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The least time a handled event is remembered: Adobe retries a webhook delivery for 24
+/// hours.
+pub(crate) const MIN_KEEP: Duration = Duration::from_secs(25 * 60 * 60);
+
+/// The longest lease of a claim: a handler that has not finished in a day has crashed.
+pub(crate) const MAX_LEASE: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// `keep` within [`MIN_KEEP`] and [`DEFAULT_KEEP`].
+pub(crate) fn keep_within(keep: Duration) -> Duration {
+    keep.clamp(MIN_KEEP, DEFAULT_KEEP)
+}
+
+/// `lease` within one second and [`MAX_LEASE`]: a setting can neither end a claim at once
+/// nor overflow a clock or a store's expiry.
+pub(crate) fn lease_within(lease: Duration) -> Duration {
+    lease.clamp(Duration::from_secs(1), MAX_LEASE)
+}
+
 /// What [`DedupStore::claim`] found for one key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Claim {

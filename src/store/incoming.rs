@@ -21,9 +21,14 @@ pub struct Incoming {
 }
 
 impl Incoming {
-    /// The events of one body with their keys, none marked duplicate yet.
-    pub(crate) fn from_events(events: Vec<Event>, body: &[u8]) -> Vec<Incoming> {
-        let keys = EventKey::for_events(&events, body);
+    /// The events of one body with their keys (for the registration of
+    /// `recipient_client_id`), none marked duplicate yet.
+    pub(crate) fn from_events(
+        recipient_client_id: &str,
+        events: Vec<Event>,
+        body: &[u8],
+    ) -> Vec<Incoming> {
+        let keys = EventKey::for_events(recipient_client_id, &events, body);
         events
             .into_iter()
             .zip(keys)

@@ -40,7 +40,8 @@ mod table;
 mod tracker;
 
 pub use checkpoint::{Checkpoint, Lease};
-pub use dedup::{Claim, DedupStore};
+pub(crate) use dedup::{keep_within, lease_within};
+pub use dedup::{Claim, DedupStore, DEFAULT_KEEP};
 pub use error::StoreError;
 pub use file_checkpoint::FileCheckpoint;
 pub(crate) use incoming::flag_repeats;

@@ -437,8 +437,12 @@ fn unavailable(error: redis::RedisError) -> StoreError {
     StoreError::unavailable("Redis", error)
 }
 
+/// A duration in milliseconds for `PX`/`PEXPIRE`, within what Redis accepts (an expiry
+/// past about 292 million years is refused, and a refused call would answer every delivery
+/// 503): at most a century.
 pub(super) fn millis(duration: Duration) -> String {
-    duration.as_millis().max(1).to_string()
+    const CENTURY_MS: u128 = 100 * 365 * 24 * 3600 * 1000;
+    duration.as_millis().clamp(1, CENTURY_MS).to_string()
 }
 
 impl DedupStore for RedisStore {

@@ -75,13 +75,14 @@ impl Answer {
         }
     }
 
-    /// A refusal: `{"error": "<the check that failed>"}` with its status, and `retry_after`
-    /// with a 503.
+    /// A refusal: `{"error": "<the check that failed>"}` ([`WebhookError::check`]: nothing
+    /// of the request, the key source or the store) with its status, and `retry_after` with
+    /// a 503.
     pub(crate) fn refusal(error: WebhookError, retry_after: u32) -> Self {
         let status = error.status_code();
         let mut answer = Answer::json(
             status,
-            json!({ "error": error.to_string() }),
+            json!({ "error": error.check() }),
             Received::Refused(error),
         );
         if status == 503 {

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use serde::de::{self, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use serde::Deserializer;
 use url::Url;
 
@@ -10,6 +10,9 @@ use crate::json::Key;
 
 /// The longest challenge echoed back (Adobe's are UUIDs).
 const MAX_CHALLENGE_LEN: usize = 1024;
+
+/// The longest `validationUrl` recognised, in bytes (Adobe's are about 150).
+const MAX_VALIDATION_URL_LEN: usize = 2048;
 
 /// The value to answer a registration challenge with, from the request's raw query string
 /// (`challenge=VALUE`, percent-decoded; a leading `?` is allowed).
@@ -63,7 +66,11 @@ impl ValidationRequest {
 }
 
 /// Recognises an asynchronous-validation body: a JSON object with a string `validationUrl`
-/// at top level. Anything else (a delivery, invalid JSON) is `None`; never an error.
+/// of at most 2 KB at top level (and a `challenge` string of at most 1024 bytes, if any).
+/// Anything else (a delivery, invalid JSON, a longer URL) is `None`; never an error.
+///
+/// It is a bounded look, run before any signature is checked: every other value is
+/// skipped without being kept, so an unsigned body costs no memory beyond the two strings.
 ///
 /// ```
 /// use aep_flow_run::webhook::validation_request;
@@ -99,48 +106,33 @@ pub fn validation_url(body: &[u8]) -> Option<Url> {
     validation_request(body)?.url()
 }
 
-/// The next value when it is a string; any other JSON value is read and dropped.
-fn string_value<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
-    match map.next_value::<serde_json::Value>()? {
-        serde_json::Value::String(text) => Ok(Some(text)),
-        _ => Ok(None),
+/// A value kept when it is a string of at most `max` bytes; any other value (a longer
+/// string, an object, an array) is skipped without being kept.
+struct ShortString {
+    max: usize,
+}
+
+impl<'de> DeserializeSeed<'de> for ShortString {
+    type Value = Option<String>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
     }
 }
 
-struct ValidationVisitor;
-
-impl<'de> Visitor<'de> for ValidationVisitor {
-    type Value = Option<ValidationRequest>;
+impl<'de> Visitor<'de> for ShortString {
+    type Value = Option<String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut validation_url: Option<Option<String>> = None;
-        let mut challenge = None;
-        while let Some(Key(key)) = map.next_key()? {
-            match &*key {
-                "validationUrl" if validation_url.is_none() => {
-                    validation_url = Some(string_value(&mut map)?);
-                }
-                "challenge" if challenge.is_none() => {
-                    challenge = Some(string_value(&mut map)?);
-                }
-                "validationUrl" | "challenge" => {
-                    return Err(de::Error::custom(format_args!("duplicate field `{key}`")))
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
-            }
-        }
-        Ok(validation_url
-            .flatten()
-            .map(|validation_url| ValidationRequest {
-                validation_url,
-                challenge: challenge.flatten(),
-            }))
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        Ok((text.len() <= self.max).then(|| text.to_owned()))
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_map(map).map(|_| None)
     }
 
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
@@ -163,13 +155,60 @@ impl<'de> Visitor<'de> for ValidationVisitor {
         Ok(None)
     }
 
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-        Ok(None)
-    }
-
     fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
         Ok(None)
     }
+}
+
+/// The next value when it is a string of at most `max` bytes.
+fn string_value<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    max: usize,
+) -> Result<Option<String>, A::Error> {
+    map.next_value_seed(ShortString { max })
+}
+
+struct ValidationVisitor;
+
+impl<'de> Visitor<'de> for ValidationVisitor {
+    type Value = Option<ValidationRequest>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut validation_url: Option<Option<String>> = None;
+        let mut challenge = None;
+        while let Some(Key(key)) = map.next_key()? {
+            match &*key {
+                "validationUrl" if validation_url.is_none() => {
+                    validation_url = Some(string_value(&mut map, MAX_VALIDATION_URL_LEN)?);
+                }
+                "challenge" if challenge.is_none() => {
+                    challenge = Some(string_value(&mut map, MAX_CHALLENGE_LEN)?);
+                }
+                "validationUrl" | "challenge" => {
+                    return Err(de::Error::custom(format_args!("duplicate field `{key}`")))
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(validation_url
+            .flatten()
+            .map(|validation_url| ValidationRequest {
+                validation_url,
+                challenge: challenge.flatten(),
+            }))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        IgnoredAny.visit_seq(seq).map(|_| None)
+    }
+
+    crate::json::scalars_give!(None);
 }
 
 #[cfg(test)]

@@ -3,12 +3,15 @@
 use std::time::Duration;
 
 use crate::store::StoreError;
+use crate::text::escaped;
 use crate::SharedError;
 
 /// Why a request or a key was refused. Each variant names the check that failed;
-/// [`WebhookError::status_code`] gives the HTTP status to answer a delivery with. The text
-/// names the check only; the underlying error (a store's, a key source's) is kept as the
-/// [`source`](std::error::Error::source), for logs.
+/// [`WebhookError::status_code`] gives the HTTP status to answer a delivery with, and
+/// [`WebhookError::check`] the words to answer it with (the failed check only: no text from
+/// the request, the key source or the store). The underlying error (a store's, a key
+/// source's) is kept as the [`source`](std::error::Error::source), for logs; text from the
+/// request in this error's own text has its control characters escaped.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum WebhookError {
@@ -90,7 +93,7 @@ pub enum WebhookError {
     SignatureMismatch,
     /// An organisation is configured and the body (the whole body, or the batch element at
     /// `index`) names neither a recipient client id nor any organisation (`imsOrgId`), so
-    /// nothing says it is ours.
+    /// nothing says it is ours (Adobe's alerts and message lists always name one).
     #[error("neither a recipient client id nor an organisation in the body{}", at(*index))]
     MissingRecipient {
         /// The batch element without one, for a batch.
@@ -110,6 +113,17 @@ pub enum WebhookError {
         /// The batch element with another organisation, for a batch.
         index: Option<usize>,
     },
+    /// The body (or the batch element at `index`) names no recipient client id, and no
+    /// organisation is configured to tell whether it is ours: set one
+    /// ([`Verifier::with_organization`](super::Verifier::with_organization)), or accept any
+    /// ([`Verifier::with_any_organization`](super::Verifier::with_any_organization)).
+    /// Answered 503, so that Adobe retries it for 24 hours: it may be ours, and a 4xx would
+    /// make Adobe drop it before the setting can be fixed.
+    #[error("no organisation configured to check a body that names no recipient{}", at(*index))]
+    OrganizationNotSet {
+        /// The batch element without a recipient, for a batch.
+        index: Option<usize>,
+    },
     /// The body (or the batch element at `index`) is a journal page (an `events` array):
     /// Adobe never delivers one to a webhook, and the events nested in it would escape the
     /// recipient check.
@@ -121,6 +135,14 @@ pub enum WebhookError {
     /// A batch holds more elements than a delivery may (Adobe sends at most 20).
     #[error("a delivery holds at most {limit} events")]
     TooManyEvents {
+        /// The limit.
+        limit: usize,
+    },
+    /// The message lists of a delivery hold more messages than its size could hold genuine
+    /// ones ([`MAX_DELIVERY_MESSAGES`](super::MAX_DELIVERY_MESSAGES)); counted as the body
+    /// is read, before it is parsed.
+    #[error("a delivery's message lists hold at most {limit} messages")]
+    TooManyMessages {
         /// The limit.
         limit: usize,
     },
@@ -159,8 +181,12 @@ pub enum WebhookError {
         /// The limit, in bytes.
         limit: usize,
     },
+    /// The body could not be read off the connection (a malformed chunked encoding, a
+    /// connection that broke): for a server that reads the body before the receiver sees it.
+    #[error("the request body could not be read")]
+    BodyUnreadable,
     /// A webhook answers `GET` (the challenge) and `POST` (deliveries) only.
-    #[error("method {method} not allowed")]
+    #[error("method {} not allowed", escaped(method))]
     MethodNotAllowed {
         /// The method of the request (at most 32 characters of it).
         method: String,
@@ -182,14 +208,16 @@ impl WebhookError {
     /// rules (4xx is not retried, 5xx is):
     ///
     /// - 400 for a malformed request (missing or duplicate headers, bad base64, a refused key
-    ///   path, a body that is no JSON, a journal page, a `GET` without a challenge);
+    ///   path, a body that is no JSON or could not be read, a journal page, a `GET` without a
+    ///   challenge);
     /// - 403 for a forged delivery (signature mismatch), one meant for another client or
     ///   organisation, or an event older than accepted (a replay);
-    /// - 405 for another method, 413 for a body or batch above the limit;
+    /// - 405 for another method, 413 for a body, batch or message lists above the limit;
     /// - 503 (retryable) when a key is missing or stale on our side (fetch it, and Adobe's
-    ///   retry will verify), when an event is being handled elsewhere, and when the
-    ///   deduplication store fails or is too slow: never a 2xx for an event the application
-    ///   did not get, never a 4xx that would make Adobe drop it;
+    ///   retry will verify), when an event is being handled elsewhere, when the
+    ///   deduplication store fails or is too slow, and when no organisation is configured to
+    ///   tell whether a body naming no recipient is ours: never a 2xx for an event the
+    ///   application did not get, never a 4xx that would make Adobe drop it;
     /// - 500 for the errors that are no request's fault (an invalid public key).
     pub fn status_code(&self) -> u16 {
         match self {
@@ -200,6 +228,7 @@ impl WebhookError {
             | WebhookError::InvalidKeyPath { .. }
             | WebhookError::MissingRecipient { .. }
             | WebhookError::InvalidBody { .. }
+            | WebhookError::BodyUnreadable
             | WebhookError::MissingChallenge
             | WebhookError::JournalPage { .. } => 400,
             WebhookError::SignatureMismatch
@@ -207,14 +236,65 @@ impl WebhookError {
             | WebhookError::OrganizationMismatch { .. }
             | WebhookError::EventTooOld { .. } => 403,
             WebhookError::MethodNotAllowed { .. } => 405,
-            WebhookError::BodyTooLarge { .. } | WebhookError::TooManyEvents { .. } => 413,
+            WebhookError::BodyTooLarge { .. }
+            | WebhookError::TooManyEvents { .. }
+            | WebhookError::TooManyMessages { .. } => 413,
             WebhookError::UnknownKey { .. }
             | WebhookError::StaleKey { .. }
             | WebhookError::KeyUnavailable { .. }
             | WebhookError::EventInFlight { .. }
             | WebhookError::HandlingFailed
+            | WebhookError::OrganizationNotSet { .. }
             | WebhookError::Store(_) => 503,
             WebhookError::InvalidPublicKey { .. } => 500,
         }
+    }
+
+    /// The check that failed, in words fit for the HTTP client: what a refusal's body says.
+    /// Unlike the error's own text, it holds nothing from the request (key paths, event ids,
+    /// a method), the key source (why a fetch failed) or the store (a backend's error, a
+    /// file path): those go to the logs.
+    ///
+    /// ```
+    /// use aep_flow_run::store::StoreError;
+    /// use aep_flow_run::webhook::WebhookError;
+    ///
+    /// let error = WebhookError::Store(StoreError::other("Redis: NOAUTH Authentication required"));
+    /// assert_eq!(error.check(), "deduplication store unavailable");
+    /// ```
+    pub fn check(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        let fixed: &'static str = match self {
+            // These say nothing from outside: their own text is the check.
+            WebhookError::MissingHeader { .. }
+            | WebhookError::DuplicateHeader { .. }
+            | WebhookError::InvalidHeader { .. }
+            | WebhookError::InvalidSignatureEncoding { .. }
+            | WebhookError::SignatureMismatch
+            | WebhookError::MissingRecipient { .. }
+            | WebhookError::RecipientMismatch { .. }
+            | WebhookError::OrganizationMismatch { .. }
+            | WebhookError::OrganizationNotSet { .. }
+            | WebhookError::JournalPage { .. }
+            | WebhookError::TooManyEvents { .. }
+            | WebhookError::TooManyMessages { .. }
+            | WebhookError::EventTooOld { .. }
+            | WebhookError::HandlingFailed
+            | WebhookError::BodyTooLarge { .. }
+            | WebhookError::BodyUnreadable
+            | WebhookError::MissingChallenge => return Cow::Owned(self.to_string()),
+            // These hold a key path, a method, an event id, why a fetch failed or what a
+            // store or a parser said: a fixed text instead.
+            WebhookError::InvalidKeyPath { .. } => "refused public key path",
+            WebhookError::UnknownKey { .. }
+            | WebhookError::StaleKey { .. }
+            | WebhookError::KeyUnavailable { .. } => "public key unavailable; retry later",
+            WebhookError::InvalidPublicKey { .. } => "invalid public key",
+            WebhookError::EventInFlight { .. } => "an event is being handled; retry later",
+            WebhookError::Store(_) => "deduplication store unavailable",
+            WebhookError::InvalidBody { .. } => "invalid JSON body",
+            WebhookError::MethodNotAllowed { .. } => "method not allowed",
+        };
+        Cow::Borrowed(fixed)
     }
 }

@@ -14,20 +14,23 @@
 //!   With the `http` feature, [`Receiver::handle_http`] does the whole exchange on
 //!   `http::Request` and `http::Response`.
 //! - [`Verifier`]: the two RSA signatures of a delivery over the raw body, and whom the body
-//!   is for (a recipient client id it names is ours; the organisation when configured; no
-//!   journal page, at most 20 events).
+//!   is for (a recipient client id it names is ours; for alerts and message lists, which
+//!   name none, the organisation you set; no journal page, at most 20 events).
 //! - Keys: [`public_key_url`] builds Adobe's key URLs and refuses any key path that would
 //!   leave `https://static.adobeioevents.com`; a [`KeySource`] fetches them as deliveries
 //!   need them ([`Receiver::with_key_source`]: one fetch per key path however many
-//!   deliveries wait, failures remembered, new key paths rate-limited): from a directory
-//!   laid out by key path with [`DirKeySource`], over HTTPS with `HttpsKeySource` (feature
-//!   `fetch`).
+//!   deliveries wait, only for a request that could be genuine, failures remembered): from
+//!   a directory laid out by key path with [`DirKeySource`], over HTTPS with
+//!   `HttpsKeySource` (feature `fetch`).
 //! - [`challenge_response`] and [`validation_request`]: the two ways Adobe checks a webhook
 //!   when it is registered; [`DeliveryHeaders`]: the typed `x-adobe-*` headers.
 //!
 //! Refusals are [`WebhookError`]s, each with the status Adobe must see
 //! ([`WebhookError::status_code`]): never a 2xx for an event the application did not get,
-//! never a 4xx for a genuine delivery that could not be handled yet (503, retried).
+//! never a 4xx for a genuine delivery that could not be handled yet (503, retried). An
+//! answer's body names the failed check only ([`WebhookError::check`]); the detail (a
+//! store's error, why a key fetch failed) goes to `tracing` events, and the library prints
+//! nothing.
 //!
 //! ```
 //! # fn block_on<F: std::future::Future>(f: F) -> F::Output {
@@ -81,4 +84,4 @@ pub use keys::{
 };
 pub use receiver::{Receiver, ReceiverSettings, MAX_DELIVERY_BYTES};
 pub(crate) use shared_verifier::SharedVerifier;
-pub use verify::{Verifier, MAX_DELIVERY_EVENTS};
+pub use verify::{Verifier, MAX_DELIVERY_EVENTS, MAX_DELIVERY_MESSAGES};

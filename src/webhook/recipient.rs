@@ -4,10 +4,12 @@
 //! raw bytes once. For the top-level object (or each element of a batch array) it reads the
 //! `recipient_client_id` and `recipientclientid` keys, whether it is a journal page (an
 //! `events` array: never a delivery), and, when an organisation is configured, every
-//! `imsOrgId` in it; it counts a batch's elements. Every other value is skipped with
+//! `imsOrgId` in it; it counts a batch's elements and the messages of its message lists,
+//! and stops as soon as either is over its limit. Every other value is skipped with
 //! `IgnoredAny`. Keys are decoded like the main parser decodes them, so both read the same
 //! fields.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -25,11 +27,40 @@ const ORGANIZATION_KEY: &str = "imsOrgId";
 pub(crate) struct Policy<'a> {
     /// Our recipient client id: an element that names one must name this one.
     pub(crate) recipient: &'a str,
-    /// Our organisation: an element that names no recipient must name this one (every
-    /// `imsOrgId` in it), when set.
-    pub(crate) organization: Option<&'a str>,
+    /// What an element that names no recipient must name.
+    pub(crate) organization: OrganizationPolicy<'a>,
     /// The most elements a batch may hold.
     pub(crate) max_events: usize,
+    /// The most messages the message lists of a body may hold together.
+    pub(crate) max_messages: usize,
+}
+
+/// What an element that names no recipient client id must name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum OrganizationPolicy<'a> {
+    /// Nothing was configured: it cannot be told ours.
+    Unset,
+    /// Every `imsOrgId` in it must be this one, and it must hold one.
+    One(&'a str),
+    /// Anything: accepted on its signature.
+    Any,
+}
+
+impl<'a> OrganizationPolicy<'a> {
+    /// The organisation to look for in the body, when one is.
+    fn expected(self) -> Option<&'a str> {
+        match self {
+            OrganizationPolicy::One(organization) => Some(organization),
+            _ => None,
+        }
+    }
+}
+
+/// The reading's state across elements: messages counted so far.
+#[derive(Debug, Clone, Copy)]
+struct Reading<'a> {
+    policy: Policy<'a>,
+    messages: &'a Cell<usize>,
 }
 
 /// Checks a delivery body against the policy:
@@ -37,16 +68,28 @@ pub(crate) struct Policy<'a> {
 /// - the body is an object or an array (a batch) of at most `max_events` elements;
 /// - no element is a journal page (an `events` array);
 /// - an element that names a recipient client id names only ours;
-/// - an element that names none is accepted (Adobe's message lists and alerts name none);
-///   when an organisation is configured, every `imsOrgId` it holds must be ours, and it must
-///   hold one.
+/// - an element that names none (Adobe's message lists and alerts name none) must satisfy
+///   the organisation policy: every `imsOrgId` it holds is ours and it holds one, or any is
+///   accepted; with none configured it is refused;
+/// - its message lists hold at most `max_messages` messages together (counted as read).
 pub(crate) fn check_body(body: &[u8], policy: Policy<'_>) -> Result<(), WebhookError> {
+    let messages = Cell::new(0);
+    let reading = Reading {
+        policy,
+        messages: &messages,
+    };
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let verdict = deserializer
-        .deserialize_any(BodyVisitor { policy })
+        .deserialize_any(BodyVisitor { reading })
         .and_then(|verdict| deserializer.end().map(|()| verdict))
-        .map_err(|error| WebhookError::InvalidBody {
-            message: error.to_string(),
+        .map_err(|error| match messages.get() > policy.max_messages {
+            // The reading stopped at the message over the limit.
+            true => WebhookError::TooManyMessages {
+                limit: policy.max_messages,
+            },
+            false => WebhookError::InvalidBody {
+                message: error.to_string(),
+            },
         })?;
     match verdict {
         Verdict::Ours => Ok(()),
@@ -96,12 +139,15 @@ impl Element {
             };
         }
         match policy.organization {
-            None => Ok(()),
-            Some(_) if self.organization_foreign => {
+            OrganizationPolicy::Any => Ok(()),
+            OrganizationPolicy::Unset => Err(WebhookError::OrganizationNotSet { index }),
+            OrganizationPolicy::One(_) if self.organization_foreign => {
                 Err(WebhookError::OrganizationMismatch { index })
             }
-            Some(_) if !self.organization_named => Err(WebhookError::MissingRecipient { index }),
-            Some(_) => Ok(()),
+            OrganizationPolicy::One(_) if !self.organization_named => {
+                Err(WebhookError::MissingRecipient { index })
+            }
+            OrganizationPolicy::One(_) => Ok(()),
         }
     }
 
@@ -118,9 +164,12 @@ fn same(found: &str, expected: &str) -> bool {
 
 fn read_element<'de, A: MapAccess<'de>>(
     mut map: A,
-    policy: Policy<'_>,
+    reading: Reading<'_>,
 ) -> Result<Element, A::Error> {
+    let policy = reading.policy;
+    let expected = policy.organization.expected();
     let mut element = Element::default();
+    let mut found = Organizations::default();
     while let Some(Key(key)) = map.next_key()? {
         if RECIPIENT_KEYS.contains(&&*key) {
             if let Some(ours) = map.next_value_seed(StringIs {
@@ -131,8 +180,12 @@ fn read_element<'de, A: MapAccess<'de>>(
             }
         } else if key == "events" {
             element.journal_page |= map.next_value::<IsArray>()?.0;
-        } else if let Some(organization) = policy.organization {
-            let mut found = Organizations::default();
+        } else if key == "messages" {
+            map.next_value_seed(Messages {
+                reading,
+                found: &mut found,
+            })?;
+        } else if let Some(organization) = expected {
             if key == ORGANIZATION_KEY {
                 found.see(map.next_value_seed(StringIs {
                     expected: organization,
@@ -143,17 +196,75 @@ fn read_element<'de, A: MapAccess<'de>>(
                     found: &mut found,
                 })?;
             }
-            element.organization_named |= found.named;
-            element.organization_foreign |= found.foreign;
         } else {
             map.next_value::<IgnoredAny>()?;
         }
     }
+    element.organization_named = found.named;
+    element.organization_foreign = found.foreign;
     Ok(element)
 }
 
+/// A message list's `messages`: each message counted (the reading stops at the one over
+/// the limit) and, when an organisation is expected, searched for `imsOrgId`s.
+struct Messages<'a, 'b> {
+    reading: Reading<'a>,
+    found: &'b mut Organizations,
+}
+
+impl<'de> DeserializeSeed<'de> for Messages<'_, '_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Messages<'_, '_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let Reading { policy, messages } = self.reading;
+        loop {
+            let more = match policy.organization.expected() {
+                Some(expected) => seq
+                    .next_element_seed(FindOrganizations {
+                        expected,
+                        found: self.found,
+                    })?
+                    .is_some(),
+                None => seq.next_element::<IgnoredAny>()?.is_some(),
+            };
+            if !more {
+                return Ok(());
+            }
+            messages.set(messages.get() + 1);
+            if messages.get() > policy.max_messages {
+                return Err(de::Error::custom("too many messages"));
+            }
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        match self.reading.policy.organization.expected() {
+            Some(expected) => FindOrganizations {
+                expected,
+                found: self.found,
+            }
+            .visit_map(map),
+            None => IgnoredAny.visit_map(map).map(drop),
+        }
+    }
+
+    crate::json::scalars_give!(());
+}
+
 struct BodyVisitor<'a> {
-    policy: Policy<'a>,
+    reading: Reading<'a>,
 }
 
 impl<'de> Visitor<'de> for BodyVisitor<'_> {
@@ -164,24 +275,26 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Verdict, A::Error> {
-        let element = read_element(map, self.policy)?;
-        Ok(match element.passes(self.policy) {
+        let policy = self.reading.policy;
+        let element = read_element(map, self.reading)?;
+        Ok(match element.passes(policy) {
             true => Verdict::Ours,
             false => Verdict::Element(None, element),
         })
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Verdict, A::Error> {
+        let policy = self.reading.policy;
         let mut first_failure = None;
         let mut index = 0;
-        while index < self.policy.max_events {
+        while index < policy.max_events {
             let Some(element) = seq.next_element_seed(ElementSeed {
-                policy: self.policy,
+                reading: self.reading,
             })?
             else {
                 return Ok(first_failure.unwrap_or(Verdict::Ours));
             };
-            if first_failure.is_none() && !element.passes(self.policy) {
+            if first_failure.is_none() && !element.passes(policy) {
                 first_failure = Some(Verdict::Element(Some(index), element));
             }
             index += 1;
@@ -202,7 +315,7 @@ impl<'de> Visitor<'de> for BodyVisitor<'_> {
 /// One batch element: an object is read, anything else names nothing (and is left to the
 /// parser to refuse).
 struct ElementSeed<'a> {
-    policy: Policy<'a>,
+    reading: Reading<'a>,
 }
 
 impl<'de> DeserializeSeed<'de> for ElementSeed<'_> {
@@ -221,7 +334,7 @@ impl<'de> Visitor<'de> for ElementSeed<'_> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Element, A::Error> {
-        read_element(map, self.policy)
+        read_element(map, self.reading)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Element, A::Error> {
@@ -360,8 +473,9 @@ mod tests {
 
     const POLICY: Policy<'static> = Policy {
         recipient: "me",
-        organization: None,
+        organization: OrganizationPolicy::Any,
         max_events: 20,
+        max_messages: 100,
     };
 
     fn check(body: &str) -> Result<(), WebhookError> {
@@ -370,7 +484,7 @@ mod tests {
 
     fn check_org(body: &str) -> Result<(), WebhookError> {
         let policy = Policy {
-            organization: Some("O@AdobeOrg"),
+            organization: OrganizationPolicy::One("O@AdobeOrg"),
             ..POLICY
         };
         check_body(body.as_bytes(), policy)
@@ -388,7 +502,7 @@ mod tests {
             check(r#"[{"recipient_client_id": "me"}, {"recipientclientid": "me"}]"#),
             Ok(())
         );
-        // Naming no recipient is no refusal (Adobe's message lists and alerts name none).
+        // Naming no recipient is no refusal when any organisation is accepted.
         assert_eq!(check(r#"{"event": {"recipient_client_id": "me"}}"#), Ok(()));
         assert_eq!(check(r#"{"recipient_client_id": null}"#), Ok(()));
         assert_eq!(check("[]"), Ok(()));
@@ -491,6 +605,77 @@ mod tests {
         assert_eq!(
             check_org(r#"{"recipient_client_id": "me", "imsOrgId": "X"}"#),
             Ok(())
+        );
+    }
+}
+
+#[cfg(test)]
+mod safe_by_default {
+    use super::*;
+
+    fn policy(organization: OrganizationPolicy<'static>) -> Policy<'static> {
+        Policy {
+            recipient: "me",
+            organization,
+            max_events: 20,
+            max_messages: 30,
+        }
+    }
+
+    #[test]
+    fn with_no_organisation_set_a_body_naming_no_recipient_is_not_accepted() {
+        use WebhookError::*;
+        let unset = policy(OrganizationPolicy::Unset);
+        let alert = br#"{"id": "a", "imsOrgId": "ATTACKER@AdobeOrg"}"#;
+        assert_eq!(
+            check_body(alert, unset),
+            Err(OrganizationNotSet { index: None })
+        );
+        assert_eq!(
+            check_body(br#"[{"recipientclientid": "me"}, {"messages": []}]"#, unset),
+            Err(OrganizationNotSet { index: Some(1) })
+        );
+        // A body that names us is ours whatever the setting.
+        assert_eq!(
+            check_body(br#"{"recipient_client_id": "me"}"#, unset),
+            Ok(())
+        );
+        assert_eq!(check_body(alert, policy(OrganizationPolicy::Any)), Ok(()));
+        assert_eq!(
+            check_body(alert, policy(OrganizationPolicy::One("O@AdobeOrg"))),
+            Err(OrganizationMismatch { index: None })
+        );
+    }
+
+    #[test]
+    fn messages_are_counted_as_read_not_as_batch_elements() {
+        let list = |n: usize| {
+            let message = r#"{"imsOrgId": "O@AdobeOrg", "value": {"id": "r", "metrics": {}}}"#;
+            format!(r#"[{{"messages": [{}]}}]"#, vec![message; n].join(","))
+        };
+        let ours = policy(OrganizationPolicy::One("O@AdobeOrg"));
+        // 25 messages in one element: one event of the batch, not 25.
+        assert_eq!(check_body(list(25).as_bytes(), ours), Ok(()));
+        assert_eq!(check_body(list(30).as_bytes(), ours), Ok(()));
+        assert_eq!(
+            check_body(list(31).as_bytes(), ours),
+            Err(WebhookError::TooManyMessages { limit: 30 })
+        );
+        // Counted across the elements of a batch, and refused however the body goes on.
+        let two = format!(
+            r#"[{{"messages": [{}]}}, {{"messages": [{}]}}"#,
+            vec!["{}"; 20].join(","),
+            vec!["{}"; 20].join(",")
+        );
+        assert_eq!(
+            check_body(two.as_bytes(), policy(OrganizationPolicy::Any)),
+            Err(WebhookError::TooManyMessages { limit: 30 })
+        );
+        // Messages still have their organisations checked.
+        let theirs = r#"{"messages": [{"imsOrgId": "X@AdobeOrg"}]}"#;
+        assert_eq!(
+            check_body(theirs.as_bytes(), ours),
+            Err(WebhookError::OrganizationMismatch { index: None })
         );
     }
 }

@@ -127,7 +127,7 @@ impl Request {
             url::Url::parse("https://events.adobe.io/events/organizations/o/integrations/i/r")
         {
             let _ = next_link(&self.query, &base);
-            let _ = read_journal_response(200, Some(&self.query), &base, &self.body);
+            let _ = read_journal_response(200, Some(&self.query), &base, &self.body, "client_id1");
         }
         let receiver = Receiver::new(verifier);
         // The whole path: the in-memory store answers at once, so one poll finishes it.

@@ -10,7 +10,6 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::keys::KeysDir;
 use super::metrics::Metrics;
 use super::stores::{chain, Stores};
 
@@ -24,7 +23,7 @@ pub struct Admin {
     pub stores: Stores,
     pub metrics: Arc<Metrics>,
     /// The keys directory, when keys are not fetched.
-    pub keys: Option<Arc<KeysDir>>,
+    pub keys_dir: Option<std::path::PathBuf>,
 }
 
 /// The admin routes.
@@ -55,8 +54,10 @@ async fn ready(State(admin): State<Arc<Admin>>) -> Response {
         Ok(Err(error)) => Err(chain(&error)),
         Err(_) => Err(format!("no answer within {} s", READY_TIMEOUT.as_secs())),
     };
-    let keys = match &admin.keys {
-        Some(keys) if !keys.readable() => Err(format!("{} cannot be read", keys.dir().display())),
+    let keys = match &admin.keys_dir {
+        Some(dir) if std::fs::read_dir(dir).is_err() => {
+            Err(format!("{} cannot be read", dir.display()))
+        }
         // Fetched keys: asked for when a delivery needs them, never to probe.
         _ => Ok(()),
     };

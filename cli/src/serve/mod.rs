@@ -18,7 +18,7 @@ use std::time::Duration;
 use aep_flow_run::journal::{JournalConsumer, JournalSettings, JournalStart};
 use aep_flow_run::store::DedupStore;
 use aep_flow_run::webhook::{
-    HttpsKeySource, KeyFetchSettings, Receiver, ReceiverSettings, Verifier,
+    DirKeySource, HttpsKeySource, KeyFetchSettings, Receiver, ReceiverSettings, Verifier,
 };
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -26,7 +26,6 @@ use tokio::sync::watch;
 mod admin;
 mod config;
 mod journal_task;
-mod keys;
 mod listener;
 mod logging;
 mod metrics;
@@ -36,7 +35,6 @@ mod webhook;
 
 pub use config::Args;
 use config::{Config, Keys};
-use keys::KeysDir;
 use metrics::Metrics;
 use monitor::Monitor;
 use stores::Stores;
@@ -91,6 +89,7 @@ async fn serve(config: Config) -> ExitCode {
 /// What `serve` opens before it says where it listens: a failure stops the start.
 struct Opened {
     stores: Stores,
+    receiver: Receiver<Arc<dyn DedupStore>>,
     consumer: Option<JournalConsumer>,
     webhook: TcpListener,
     admin: TcpListener,
@@ -102,9 +101,11 @@ async fn open(config: &Config) -> Result<Opened, (ExitCode, String)> {
     let stores = Stores::open(config)
         .await
         .map_err(|message| (ExitCode::FAILURE, message))?;
+    let receiver =
+        receiver(config, stores.dedup.clone()).map_err(|message| (ExitCode::from(2), message))?;
     let consumer = match &config.journal {
         Some(url) => Some(
-            journal_consumer(url, &stores)
+            journal_consumer(url, &stores, config)
                 .map_err(|message| (ExitCode::from(2), format!("--journal: {message}")))?,
         ),
         None => None,
@@ -125,6 +126,7 @@ async fn open(config: &Config) -> Result<Opened, (ExitCode, String)> {
     log_start(config);
     Ok(Opened {
         stores,
+        receiver,
         consumer,
         webhook,
         admin,
@@ -147,21 +149,20 @@ fn start(config: &Config, opened: Opened, stopping: watch::Receiver<bool>) -> Ta
         metrics: metrics.clone(),
         json: config.json,
     });
-    let keys = match &config.keys {
-        Keys::Dir(dir) => Some(Arc::new(KeysDir::new(dir.clone()))),
+    let keys_dir = match &config.keys {
+        Keys::Dir(dir) => Some(dir.clone()),
         Keys::Fetch => None,
     };
     let webhook = Arc::new(webhook::Webhook {
-        receiver: receiver(config, opened.stores.dedup.clone()),
+        receiver: opened.receiver,
         monitor: monitor.clone(),
         metrics: metrics.clone(),
-        keys: keys.clone(),
         read_timeout: config.read_timeout,
     });
     let admin = Arc::new(admin::Admin {
         stores: opened.stores,
         metrics: metrics.clone(),
-        keys,
+        keys_dir,
     });
     let mut admin_stopping = stopping.clone();
     let admin = tokio::spawn(
@@ -213,25 +214,46 @@ impl Tasks {
 }
 
 /// The receiver: the client id, the organisation, the keys, the lease, and a week's memory.
-fn receiver(config: &Config, store: Arc<dyn DedupStore>) -> Receiver<Arc<dyn DedupStore>> {
-    let mut verifier = Verifier::new(config.client_id.clone());
-    if let Some(org) = &config.org {
-        verifier = verifier.with_organization(org.clone());
-    }
+/// The receiver, with its keys from the directory or from Adobe's key host; an error when the
+/// keys directory cannot be read.
+fn receiver(
+    config: &Config,
+    store: Arc<dyn DedupStore>,
+) -> Result<Receiver<Arc<dyn DedupStore>>, String> {
+    // `--any-org` is the explicit opt-in: without `--org`, the start was refused otherwise.
+    let verifier = match &config.org {
+        Some(org) => Verifier::new(config.client_id.clone()).with_organization(org.clone()),
+        None => Verifier::new(config.client_id.clone()).with_any_organization(),
+    };
     let mut settings = ReceiverSettings::default();
     settings.lease = config.lease;
     settings.keep = KEEP;
     let receiver = Receiver::new(verifier)
         .with_store(store)
         .with_settings(settings);
-    match config.keys {
+    Ok(match &config.keys {
         Keys::Fetch => receiver.with_key_source(HttpsKeySource::new(), KeyFetchSettings::default()),
-        Keys::Dir(_) => receiver,
-    }
+        Keys::Dir(dir) => {
+            let keys = DirKeySource::new(dir).map_err(|error| format!("--keys: {error}"))?;
+            receiver.with_key_source(keys, KeyFetchSettings::default())
+        }
+    })
 }
 
 /// The journal consumer: the environment's credentials, the shared store and checkpoint.
-fn journal_consumer(url: &url::Url, stores: &Stores) -> Result<JournalConsumer, String> {
+fn journal_consumer(
+    url: &url::Url,
+    stores: &Stores,
+    config: &Config,
+) -> Result<JournalConsumer, String> {
+    // Events are remembered by the registration's client id: a journal read with another
+    // credential would not recognise what the webhook handled.
+    if std::env::var("AIO_CLIENT_ID").is_ok_and(|id| id != config.client_id) {
+        tracing::warn!(
+            "AIO_CLIENT_ID is not --client-id: the journal and the webhook will not recognise \
+             each other's events; use the registration's credential"
+        );
+    }
     let mut settings = JournalSettings::default();
     settings.keep = KEEP;
     Ok(

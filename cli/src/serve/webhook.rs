@@ -13,7 +13,6 @@ use axum::routing::any;
 use axum::Router;
 use http_body_util::{BodyExt, LengthLimitError, Limited};
 
-use super::keys::KeysDir;
 use super::metrics::Metrics;
 use super::monitor::{Monitor, Source};
 use super::stores::chain;
@@ -23,8 +22,6 @@ pub struct Webhook {
     pub receiver: Receiver<Arc<dyn DedupStore>>,
     pub monitor: Arc<Monitor>,
     pub metrics: Arc<Metrics>,
-    /// The keys directory, when keys are not fetched.
-    pub keys: Option<Arc<KeysDir>>,
     pub read_timeout: Duration,
 }
 
@@ -66,9 +63,6 @@ async fn receive(
         .iter()
         .filter_map(|(name, value)| Some((name.as_str(), value.to_str().ok()?)))
         .collect();
-    if let Some(keys) = webhook.keys.as_deref().filter(|_| method == Method::POST) {
-        keys.load_missing(&webhook.receiver, &pairs);
-    }
     let mut answer = webhook
         .receiver
         .handle(

@@ -1,9 +1,20 @@
 //! Fetching the public keys a delivery needs, through a [`KeySource`]: one fetch per key
 //! path however many deliveries wait for it, the last good key kept while a refresh fails,
-//! and fetches for key paths never seen before rate-limited and failures remembered, so
-//! that a stranger sending random key paths cannot make the service fetch at will.
+//! and failed key paths remembered, so that a stranger naming the same paths again makes no
+//! fetch.
+//!
+//! There is no budget of new key paths that a request could spend before its signature
+//! verifies: such a budget is spent by whoever asks first, so a stranger naming random paths
+//! fast enough would keep a genuine new key (after a rotation or a restart) from being
+//! fetched. Instead a request reaches a fetch only when it could be genuine (a `POST` of a
+//! delivery's size, all four signature headers, a signature of an RSA key's length for the
+//! pair, a key path on Adobe's key host; see the receiver), each path is fetched once
+//! however many requests name it and not again for a while when it failed, and every fetch
+//! is bounded by the request's time. A stranger's request thus costs at most one fetch of a
+//! path never fetched before: the service never fetches more than it is sent, and how much
+//! it is sent is bounded by the server's connection limits.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -13,9 +24,9 @@ use std::time::{Duration, Instant, SystemTime};
 use url::Url;
 
 use super::{KeyFetchSettings, KeySource};
-use crate::deadline::within;
+use crate::deadline::{instant_after, time_after, within, Budget};
 use crate::sync::Lock;
-use crate::text::clip;
+use crate::text::{clip, escaped};
 use crate::webhook::{SharedVerifier, Verifier, WebhookError};
 use crate::SharedError;
 
@@ -35,13 +46,12 @@ pub(crate) struct KeyFetcher {
 struct FetchState {
     /// Fetches under way, by key path: later deliveries wait for them.
     flights: HashMap<String, Arc<Flight>>,
-    /// Key paths whose last fetch failed, until when they are not fetched again.
+    /// Key paths whose last fetch failed, until when they are not fetched again (at most
+    /// `max_failed_paths`; the one due soonest makes room).
     failed: HashMap<String, Instant>,
-    /// Key paths fetched successfully at least once.
-    known: HashMap<String, ()>,
-    /// Fetches of new paths in the current minute, and when it started.
-    new_fetches: u32,
-    minute_start: Option<Instant>,
+    /// Key paths fetched successfully at least once: Adobe's, so a failure to refresh one
+    /// is worth a warning (a stranger's path failing is not).
+    known: HashSet<String>,
 }
 
 impl std::fmt::Debug for KeyFetcher {
@@ -114,6 +124,32 @@ enum Step {
     Held,
 }
 
+impl FetchState {
+    /// Remembers that `key_path` failed, until `until`; a full table makes room by dropping
+    /// the entries due soonest (so that strangers filling it cannot stop a new path).
+    fn remember_failure(&mut self, key_path: &str, until: Instant, capacity: usize) {
+        if capacity == 0 {
+            return;
+        }
+        if self.failed.len() >= capacity && !self.failed.contains_key(key_path) {
+            let now = Instant::now();
+            self.failed.retain(|_, due| now < *due);
+            while self.failed.len() >= capacity {
+                let soonest = self
+                    .failed
+                    .iter()
+                    .min_by_key(|(_, due)| **due)
+                    .map(|(path, _)| path.clone());
+                match soonest {
+                    Some(path) => self.failed.remove(&path),
+                    None => break,
+                };
+            }
+        }
+        self.failed.insert(key_path.to_owned(), until);
+    }
+}
+
 impl KeyFetcher {
     pub(crate) fn new(source: Arc<dyn KeySource>, settings: KeyFetchSettings) -> Self {
         KeyFetcher {
@@ -134,22 +170,29 @@ impl KeyFetcher {
     }
 
     /// Fetches every key `urls` names into the verifier (through `update`), each once
-    /// however many callers ask at the same time. Gives the first failure.
+    /// however many callers ask at the same time, each wait bounded by the fetch timeout and
+    /// by what is left of `budget`. Gives the first failure.
     pub(crate) async fn fetch_all(
         &self,
         urls: Vec<Url>,
         verifier: &SharedVerifier,
+        budget: Budget,
     ) -> Result<(), WebhookError> {
         let mut first_error = None;
         for url in urls {
-            if let Err(error) = self.fetch_one(&url, verifier).await {
+            if let Err(error) = self.fetch_one(&url, verifier, budget).await {
                 first_error.get_or_insert(error);
             }
         }
         first_error.map_or(Ok(()), Err)
     }
 
-    async fn fetch_one(&self, url: &Url, verifier: &SharedVerifier) -> Result<(), WebhookError> {
+    async fn fetch_one(
+        &self,
+        url: &Url,
+        verifier: &SharedVerifier,
+        budget: Budget,
+    ) -> Result<(), WebhookError> {
         let key_path = url.path().to_owned();
         let unavailable =
             |(reason, source): (&'static str, Option<SharedError>)| WebhookError::KeyUnavailable {
@@ -157,12 +200,16 @@ impl KeyFetcher {
                 reason,
                 source,
             };
+        let timeout = budget.limit(self.settings.timeout);
         let step = self.plan(&key_path, verifier, Instant::now());
         let flight = match step {
             Step::Held => return Ok(()),
-            Step::Refuse(reason) => return Err(unavailable((reason, None))),
+            Step::Refuse(reason) => {
+                tracing::debug!(key_path = %escaped(&key_path), reason, "public key not fetched");
+                return Err(unavailable((reason, None)));
+            }
             Step::Wait(flight) => {
-                return match within(self.settings.timeout, Landing(flight)).await {
+                return match within(timeout, Landing(flight)).await {
                     Some(outcome) => outcome.map_err(unavailable),
                     None => Err(unavailable(("timed out waiting for the fetch", None))),
                 };
@@ -175,10 +222,26 @@ impl KeyFetcher {
             flight: flight.clone(),
             done: false,
         };
-        let fetched: Outcome = match within(self.settings.timeout, self.source.fetch(url)).await {
+        let fetched = self.fetch_key(url, &key_path, verifier, timeout).await;
+        let known = self.remember(&key_path, fetched.is_ok(), verifier);
+        guard.done = true;
+        flight.finish(fetched.clone());
+        log_fetch(&key_path, &fetched, known);
+        fetched.map_err(unavailable)
+    }
+
+    /// Fetches the key at `url` into the verifier, within `timeout`.
+    async fn fetch_key(
+        &self,
+        url: &Url,
+        key_path: &str,
+        verifier: &SharedVerifier,
+        timeout: std::time::Duration,
+    ) -> Outcome {
+        match within(timeout, self.source.fetch(url)).await {
             Some(Ok(pem)) => verifier
                 .update(|verifier| {
-                    verifier.add_public_key_pem_at(&key_path, &pem, SystemTime::now())
+                    verifier.add_public_key_pem_at(key_path, &pem, SystemTime::now())
                 })
                 .map_err(|error| {
                     (
@@ -188,29 +251,29 @@ impl KeyFetcher {
                 }),
             Some(Err(error)) => Err(("the key source failed", Some(SharedError::from(error)))),
             None => Err(("the key source did not answer in time", None)),
-        };
-        self.remember(&key_path, fetched.is_ok(), verifier);
-        guard.done = true;
-        flight.finish(fetched.clone());
-        fetched.map_err(unavailable)
+        }
     }
 
-    /// Ends the flight of `key_path`, and remembers how its fetch went.
-    fn remember(&self, key_path: &str, fetched: bool, verifier: &SharedVerifier) {
-        {
+    /// Ends the flight of `key_path`, and remembers how its fetch went; whether the path was
+    /// fetched successfully before.
+    fn remember(&self, key_path: &str, fetched: bool, verifier: &SharedVerifier) -> bool {
+        let known = {
             let mut state = self.state();
             state.flights.remove(key_path);
+            let known = state.known.contains(key_path);
             if fetched {
                 state.failed.remove(key_path);
-                state.known.insert(key_path.to_owned(), ());
-            } else if state.failed.len() < self.settings.max_failed_paths {
-                let until = Instant::now() + self.settings.retry_after_failure;
-                state.failed.insert(key_path.to_owned(), until);
+                state.known.insert(key_path.to_owned());
+            } else {
+                let until = instant_after(Instant::now(), self.settings.retry_after_failure);
+                state.remember_failure(key_path, until, self.settings.max_failed_paths);
             }
-        }
+            known
+        };
         if !fetched {
             self.keep_last_good_key(key_path, verifier);
         }
+        known
     }
 
     /// A held key whose refresh failed is used a while longer (until the next attempt),
@@ -222,7 +285,7 @@ impl KeyFetcher {
         };
         let extended = SystemTime::now()
             .checked_sub(current.max_key_age())
-            .map(|start| start + self.settings.retry_after_failure)
+            .map(|start| time_after(start, self.settings.retry_after_failure))
             .filter(|&extended| extended > fetched_at);
         if let Some(extended) = extended {
             verifier.update(|verifier| verifier.extend_key(key_path, extended));
@@ -238,14 +301,7 @@ impl KeyFetcher {
         // A fetch adds its key before it ends its flight (under this lock): with no flight,
         // a key fetched meanwhile is in the verifier.
         let current = verifier.get();
-        let refresh_after = self.refresh_after(&current);
-        let fresh = current.key_fetched_at(key_path).is_some_and(|fetched_at| {
-            SystemTime::now()
-                .duration_since(fetched_at)
-                .unwrap_or(Duration::ZERO)
-                <= refresh_after
-        });
-        if fresh {
+        if current.held_within(key_path, SystemTime::now(), self.refresh_after(&current)) {
             return Step::Held;
         }
         if let Some(&until) = state.failed.get(key_path) {
@@ -254,27 +310,28 @@ impl KeyFetcher {
             }
             state.failed.remove(key_path);
         }
-        if !state.known.contains_key(key_path) {
-            if state.failed.len() >= self.settings.max_failed_paths {
-                state.failed.retain(|_, until| now < *until);
-                if state.failed.len() >= self.settings.max_failed_paths {
-                    return Step::Refuse("too many failed key paths");
-                }
-            }
-            let minute_over = state
-                .minute_start
-                .is_none_or(|start| now.duration_since(start) >= Duration::from_secs(60));
-            if minute_over {
-                state.minute_start = Some(now);
-                state.new_fetches = 0;
-            }
-            if state.new_fetches >= self.settings.new_paths_per_minute {
-                return Step::Refuse("too many new key paths this minute");
-            }
-            state.new_fetches += 1;
-        }
         let flight = Arc::new(Flight::default());
         state.flights.insert(key_path.to_owned(), flight.clone());
         Step::Fetch(flight)
+    }
+}
+
+/// A fetch in the logs: a failure at `warn` for a path fetched before (Adobe's key host or
+/// the key source is failing), at `debug` for one never fetched (a stranger's path, most
+/// likely: not worth an operator's attention, and a flood of them must not flood the logs).
+fn log_fetch(key_path: &str, fetched: &Outcome, known: bool) {
+    let key_path = escaped(key_path);
+    match fetched {
+        Ok(()) => tracing::info!(key_path = %key_path, "public key fetched"),
+        Err((reason, source)) => {
+            let error = source
+                .as_ref()
+                .map(|error| escaped(&error.to_string()).to_string());
+            if known {
+                tracing::warn!(key_path = %key_path, reason, error, "public key refresh failed");
+            } else {
+                tracing::debug!(key_path = %key_path, reason, error, "public key fetch failed");
+            }
+        }
     }
 }

@@ -35,6 +35,12 @@ forward_impls!(KeySource {
 });
 
 /// How keys are fetched; see [`Receiver::with_key_source`](crate::webhook::Receiver::with_key_source).
+///
+/// There is no limit on how many new key paths may be fetched: a request reaches a fetch
+/// only once everything but its signature has been checked, each path is fetched once
+/// however many requests name it, and a failed path is not fetched again for
+/// [`retry_after_failure`](Self::retry_after_failure). A budget of new paths would be spent
+/// by strangers naming random paths before a genuine new key could be fetched.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct KeyFetchSettings {
@@ -43,10 +49,8 @@ pub struct KeyFetchSettings {
     /// How long a key path whose fetch failed is not fetched again (default 5 minutes);
     /// a held key whose refresh failed is used that much longer.
     pub retry_after_failure: Duration,
-    /// How many key paths never fetched before may be fetched per minute (default 10).
-    pub new_paths_per_minute: u32,
-    /// The most failed key paths remembered (default 1024); beyond that, new paths are not
-    /// fetched until some are forgotten.
+    /// The most failed key paths remembered (default 1024); beyond that, the one due
+    /// soonest is forgotten first (a full table never stops a new path from being fetched).
     pub max_failed_paths: usize,
 }
 
@@ -55,7 +59,6 @@ impl Default for KeyFetchSettings {
         KeyFetchSettings {
             timeout: Duration::from_secs(3),
             retry_after_failure: Duration::from_secs(300),
-            new_paths_per_minute: 10,
             max_failed_paths: 1024,
         }
     }

@@ -184,15 +184,16 @@ fn errors_list(codes: &[String]) -> String {
             list,
             "<li><code class=\"err\">{}</code>{}</li>",
             escape(code),
-            meaning.map_or_else(String::new, |m| format!(" {}", escape(m)))
+            meaning.map_or_else(String::new, |m| format!(" <small>{}</small>", escape(m)))
         );
     }
     list.push_str("</ul>");
     list
 }
 
-/// The last runs as bars, oldest on the left: height by records read, colour by outcome,
-/// the failed share in red on top. Each bar's title says what it shows.
+/// The last runs as bars, oldest on the left and the latest always at the right edge:
+/// height by records read, colour by outcome, the failed share in red on top. Each bar's
+/// title says what it shows.
 fn chart(runs: &[RunSummary]) -> String {
     const BAR: usize = 8;
     const HEIGHT: u64 = 36;
@@ -213,7 +214,9 @@ fn chart(runs: &[RunSummary]) -> String {
         20 * BAR,
         runs.len()
     );
+    let first_slot = 20usize.saturating_sub(runs.len());
     for (slot, run) in runs.iter().rev().enumerate() {
+        let slot = first_slot + slot;
         let input = run.input_records.unwrap_or(0);
         let height = (input * (HEIGHT - 4) / most).max(4);
         let failed_height = match input {

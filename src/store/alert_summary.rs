@@ -65,3 +65,20 @@ impl AlertSummary {
         })
     }
 }
+
+/// Alerts newest first (the id breaks ties), as every store lists them.
+pub(crate) fn newest_first(mut alerts: Vec<AlertSummary>) -> Vec<AlertSummary> {
+    alerts.sort_by(|a, b| b.seen_at.cmp(&a.seen_at).then(a.alert_id.cmp(&b.alert_id)));
+    alerts
+}
+
+/// Alerts a store kept as JSON, read back newest first.
+#[cfg(any(feature = "redis", feature = "sqlite"))]
+pub(crate) fn stored_alerts(stored: &[String]) -> Result<Vec<AlertSummary>, super::StoreError> {
+    let alerts = stored
+        .iter()
+        .map(|json| serde_json::from_str(json))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|error| super::StoreError::unavailable("alert unreadable", error))?;
+    Ok(newest_first(alerts))
+}

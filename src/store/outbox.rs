@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use super::alert_summary::newest_first;
 use super::pages::{due, duration_millis, page_for_run};
 use super::{AlertSummary, OwedPage, PageKind, PageRules, PagesDue, RunSummary, Settled};
 
@@ -67,9 +68,7 @@ impl Outbox {
 
     /// The alerts firing, newest first.
     pub(crate) fn firing(&self) -> Vec<AlertSummary> {
-        let mut firing: Vec<AlertSummary> = self.alerts.values().cloned().collect();
-        firing.sort_by(|a, b| b.seen_at.cmp(&a.seen_at).then(a.alert_id.cmp(&b.alert_id)));
-        firing
+        newest_first(self.alerts.values().cloned().collect())
     }
 
     /// Claims the flows whose pages are due at `now` for `holder`.

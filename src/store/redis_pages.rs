@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use redis::Script;
 
+use super::alert_summary::stored_alerts;
 use super::pages::{duration_millis, PageClass};
 use super::redis::RedisStore;
 use super::summary::epoch_millis;
@@ -190,15 +191,7 @@ impl PageStore for RedisStore {
                         .await
                 })
                 .await?;
-            let mut alerts = found
-                .iter()
-                .map(|json| {
-                    serde_json::from_str::<AlertSummary>(json)
-                        .map_err(|error| StoreError::unavailable("alert unreadable", error))
-                })
-                .collect::<Result<Vec<_>, _>>()?;
-            alerts.sort_by(|a, b| b.seen_at.cmp(&a.seen_at).then(a.alert_id.cmp(&b.alert_id)));
-            Ok(alerts)
+            stored_alerts(&found)
         })
     }
 

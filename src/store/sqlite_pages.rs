@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use super::alert_summary::stored_alerts;
 use super::pages::{due, page_for_run};
 use super::sqlite::{until, Flush, SqliteStore};
 use super::{AlertSummary, OwedPage, PageKind, PageRules, PageStore, PagesDue, RunSummary};
@@ -201,21 +202,11 @@ impl PageStore for SqliteStore {
 
     fn firing_alerts<'a>(&'a self) -> BoxFuture<'a, Result<Vec<AlertSummary>, StoreError>> {
         let found = self.call(Flush::Cache, |connection, _| {
-            let mut query = connection
-                .prepare_cached("SELECT alert FROM alerts ORDER BY seen_ms DESC, alert_id")?;
+            let mut query = connection.prepare_cached("SELECT alert FROM alerts")?;
             let rows = query.query_map([], |row| row.get::<_, String>(0))?;
             rows.collect::<rusqlite::Result<Vec<String>>>()
         });
-        Box::pin(async move {
-            found
-                .await?
-                .iter()
-                .map(|json| {
-                    serde_json::from_str(json)
-                        .map_err(|error| StoreError::unavailable("alert unreadable", error))
-                })
-                .collect()
-        })
+        Box::pin(async move { stored_alerts(&found.await?) })
     }
 
     fn claim_pages<'a>(

@@ -275,4 +275,10 @@ async fn replicas_on_redis_send_each_page_once() {
         .collect();
     runs.dedup();
     assert_eq!(runs, [true]);
+    // Both replicas show the same flows on their status page.
+    for replica in [&one, &two] {
+        let page = get(replica.admin, "/").await.body;
+        assert!(page.contains("2 failing"), "{page}");
+        assert!(page.contains("flow-r") && page.contains("flow-s"), "{page}");
+    }
 }

@@ -293,6 +293,24 @@ mod tests {
         let error = with(&["--any-org", "--lease-secs", "18446744073709551615"]).unwrap_err();
         assert!(error.contains("invalid --lease-secs"), "{error}");
         assert!(with(&["--any-org", "--lease-secs", "0"]).is_err());
+        // Paging: off by default; a URL that cannot be posted to is refused at the start.
+        assert_eq!(config.notify, None);
+        assert_eq!(config.notify_cooldown, Duration::from_secs(900));
+        assert_eq!(config.page_rules, PageRules::new(10));
+        let error = with(&["--any-org", "--notify", "ftp://hooks.example.com/x"]).unwrap_err();
+        assert!(error.contains("invalid --notify"), "{error}");
+        let paging = with(&[
+            "--any-org",
+            "--notify",
+            "https://hooks.example.com/x",
+            "--notify-cooldown-secs",
+            "60",
+            "--notify-failed-percent",
+            "25",
+        ])
+        .unwrap();
+        assert_eq!(paging.notify_cooldown, Duration::from_secs(60));
+        assert_eq!(paging.page_rules.failed_percent, 25);
         let stores = [
             ("memory", StoreUrl::Memory),
             (

@@ -39,7 +39,8 @@ pub struct Args {
     /// The webhook's port on 127.0.0.1 (0 picks one).
     #[arg(long, env = "AEP_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// The admin port on 127.0.0.1: /metrics, /healthz, /readyz, /api/flows (0 picks one).
+    /// The admin port on 127.0.0.1: the status page /, /metrics, /healthz, /readyz, /api/flows
+    /// (0 picks one).
     #[arg(long, env = "AEP_ADMIN_PORT", default_value_t = 9090)]
     pub admin_port: u16,
     /// Where state lives: sqlite:PATH, redis://HOST:PORT (shared by replicas) or memory.

@@ -78,6 +78,14 @@ impl Default for RedisSettings {
 /// - `P` `journal-lease:` *journal*: a string, the holder of the journal's reading lease,
 ///   expiring with the lease. Taking, renewing and ending it, and saving under it, are each
 ///   one script: a position is saved only while the saver holds the lease.
+/// - [`PageStore`](super::PageStore): `P` `alerts`, a hash of the firing alerts by id;
+///   `P` `pages:` *flow*, a sorted set of the flow's pages owed by sequence number (each
+///   member `"<sequence> <page JSON>"`, the sequence from `P` `page-seq`); `P` `pages-due`,
+///   the set of flows with pages owed; `P` `pager:` *flow*, a hash of the flow's paging
+///   state (`paged` until it recovers, `sent` when its last page went, the sender's claim as
+///   `holder` and `until`). None expires: pages leave when they are sent or dropped. With
+///   [`RedisSettings::paging`], the observe script records a run's page with its state, and
+///   keeps each state's paging class as `p` in the run's hash.
 ///
 /// # The two-phase claim
 ///

@@ -336,7 +336,8 @@ fn escape(text: &str) -> String {
 const STYLE: &str = "\
 body{font:14px/1.35 system-ui,-apple-system,'Segoe UI',sans-serif;margin:0 16px 16px;color:#1f2328;background:#fff}\
 header{display:flex;align-items:baseline;gap:16px;border-bottom:1px solid #d0d7de}\
-h1{font-size:18px;margin:10px 0}header p{margin:0;color:#57606a}\
+h1{font-size:18px;margin:10px 0}header p{margin:0;color:#57606a;font-size:15px}\
+header .bad{background:#cf222e;color:#fff;padding:1px 8px;border-radius:4px}\
 .bad{color:#cf222e;font-weight:700}.ok{color:#1a7f37;font-weight:700}\
 .alerts{background:#ffebe9;border:2px solid #cf222e;border-radius:6px;padding:6px 12px;margin:12px 0}\
 .alerts h2{font-size:15px;margin:2px 0;color:#a40e26}.alerts ul{margin:4px 0;padding-left:18px}\

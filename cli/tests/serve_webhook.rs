@@ -92,9 +92,16 @@ async fn challenge_is_answered_with_its_value() {
         reply.json(),
         json!({"error": "no `challenge` query parameter"})
     );
-    // The admin port is never the webhook.
+    // The admin port is never the webhook: its `/` is the status page, and takes no POST.
     let reply = request(service.admin, "GET", "/?challenge=abc", &[], b"").await;
-    assert_eq!(reply.status, 404);
+    assert_eq!(reply.status, 200);
+    assert!(reply
+        .header("content-type")
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(reply.body.starts_with("<!DOCTYPE html>"), "{}", reply.body);
+    let reply = request(service.admin, "POST", "/", &[], b"{}").await;
+    assert_eq!(reply.status, 405);
 }
 
 #[tokio::test]

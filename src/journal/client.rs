@@ -129,6 +129,30 @@ impl HttpsClient {
         self
     }
 
+    /// Posts a JSON body to an `https` URL and gives the answer's status (its body is read,
+    /// up to 64 KiB, and dropped): for incoming webhooks, such as a chat's. The error says
+    /// what failed, never what was sent.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), aep_flow_run::BoxError> {
+    /// use aep_flow_run::journal::HttpsClient;
+    ///
+    /// let url = url::Url::parse("https://hooks.example.com/services/T0/B0/x")?;
+    /// let status = HttpsClient::new().post_json(&url, r#"{"text": "hello"}"#.to_owned()).await?;
+    /// assert!((200..300).contains(&status));
+    /// # Ok(()) }
+    /// ```
+    pub async fn post_json(&self, url: &Url, json: String) -> Result<u16, crate::BoxError> {
+        let body = Some(("application/json", json));
+        match self
+            .send(http::Method::POST, url, &[], body, 64 * 1024)
+            .await
+        {
+            Ok(fetched) => Ok(fetched.status),
+            Err(error) => Err(error.to_string().into()),
+        }
+    }
+
     /// Sends one request and reads the response, its body bounded by `max_body` bytes.
     /// The error says what failed, never what was sent (a form may hold a secret).
     pub(crate) async fn send(

@@ -4,10 +4,13 @@ use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
+use super::outbox::Outbox;
+use super::summary::epoch_millis;
+use super::{AlertSummary, FlowRuns, Observed, PageRules, PageStore, PagesDue, RunSummary};
 use super::{Checkpoint, Claim, DedupStore, Deduplicator, EventKey, Lease, RunChange, RunStore};
-use super::{FlowRuns, Observed, RunSummary, RunTracker, StoreError};
+use super::{RunTracker, Settled, StoreError};
 use crate::sync::Lock;
-use crate::{BoxFuture, FlowRun, Notification};
+use crate::{Alert, BoxFuture, FlowRun, Notification};
 
 /// The in-memory store: a [`DedupStore`] (a bounded [`Deduplicator`]), a [`RunStore`] (a
 /// bounded [`RunTracker`]) and a [`Checkpoint`] (with the reading lease, for consumers of
@@ -41,6 +44,9 @@ pub struct MemoryStore {
     positions: Mutex<HashMap<String, String>>,
     /// The reading lease of each journal: its holder, and until when.
     leases: Mutex<HashMap<String, (String, Instant)>>,
+    /// The pages owed and the alerts firing.
+    outbox: Mutex<Outbox>,
+    paging: Option<PageRules>,
     capacity: usize,
 }
 
@@ -59,8 +65,17 @@ impl MemoryStore {
             summaries: Mutex::default(),
             positions: Mutex::default(),
             leases: Mutex::default(),
+            outbox: Mutex::default(),
+            paging: None,
             capacity: capacity.max(1),
         }
+    }
+
+    /// The store recording pages owed by `rules` as it observes runs and alerts
+    /// ([`PageStore`]).
+    pub fn with_paging(mut self, rules: PageRules) -> Self {
+        self.paging = Some(rules);
+        self
     }
 
     /// The table of event keys, to look into (tests, metrics).
@@ -128,6 +143,7 @@ impl RunStore for MemoryStore {
         let now = SystemTime::now();
         let mut tracker = self.runs();
         let mut summaries = self.summaries.locked();
+        let mut outbox = self.outbox.locked();
         let observed = runs
             .iter()
             .map(|notification| {
@@ -138,9 +154,12 @@ impl RunStore for MemoryStore {
                     Some(summary),
                 ) = (&observed.change, RunSummary::of(notification, now))
                 {
-                    observed.before = summaries.insert(summary.run_id.clone(), summary);
-                    if observed.change == RunChange::New {
-                        observed.before = None;
+                    let before = summaries.insert(summary.run_id.clone(), summary.clone());
+                    if let Some(rules) = &self.paging {
+                        outbox.observe_run(rules, &summary, before.as_ref());
+                    }
+                    if observed.change != RunChange::New {
+                        observed.before = before;
                     }
                 }
                 observed
@@ -170,6 +189,51 @@ impl RunStore for MemoryStore {
             .cloned()
             .collect::<Vec<_>>();
         ready(FlowRuns::group(kept, runs_per_flow))
+    }
+}
+
+impl PageStore for MemoryStore {
+    fn observe_alerts<'a>(
+        &'a self,
+        alerts: &'a [&'a Alert],
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let now = SystemTime::now();
+        let mut outbox = self.outbox.locked();
+        for alert in alerts {
+            if let Some(summary) = AlertSummary::of(alert, now) {
+                outbox.observe_alert(summary, self.paging.is_some());
+            }
+        }
+        ready(())
+    }
+
+    fn firing_alerts<'a>(&'a self) -> BoxFuture<'a, Result<Vec<AlertSummary>, StoreError>> {
+        ready(self.outbox.locked().firing())
+    }
+
+    fn claim_pages<'a>(
+        &'a self,
+        holder: &'a str,
+        lease: Duration,
+        cooldown: Duration,
+    ) -> BoxFuture<'a, Result<Vec<PagesDue>, StoreError>> {
+        let now = epoch_millis(SystemTime::now());
+        ready(self.outbox.locked().claim(holder, lease, cooldown, now))
+    }
+
+    fn settle_pages<'a>(
+        &'a self,
+        holder: &'a str,
+        flow_id: &'a str,
+        through: u64,
+        settled: Settled,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let now = epoch_millis(SystemTime::now());
+        ready(
+            self.outbox
+                .locked()
+                .settle(holder, flow_id, through, settled, now),
+        )
     }
 }
 

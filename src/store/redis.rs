@@ -32,6 +32,9 @@ pub struct RedisSettings {
     /// How long the state of a run is kept after its latest newer state (default 7 days, the
     /// journal's retention).
     pub run_keep: Duration,
+    /// The rules of the pages [`observe`](RunStore::observe) records (default none: no page
+    /// is recorded; alerts are kept all the same).
+    pub paging: Option<super::PageRules>,
 }
 
 impl Default for RedisSettings {
@@ -40,6 +43,7 @@ impl Default for RedisSettings {
             prefix: "aep-flow-run:".to_owned(),
             timeout: Duration::from_secs(3),
             run_keep: Duration::from_secs(7 * 24 * 60 * 60),
+            paging: None,
         }
     }
 }
@@ -74,6 +78,14 @@ impl Default for RedisSettings {
 /// - `P` `journal-lease:` *journal*: a string, the holder of the journal's reading lease,
 ///   expiring with the lease. Taking, renewing and ending it, and saving under it, are each
 ///   one script: a position is saved only while the saver holds the lease.
+/// - [`PageStore`](super::PageStore): `P` `alerts`, a hash of the firing alerts by id;
+///   `P` `pages:` *flow*, a sorted set of the flow's pages owed by sequence number (each
+///   member `"<sequence> <page JSON>"`, the sequence from `P` `page-seq`); `P` `pages-due`,
+///   the set of flows with pages owed; `P` `pager:` *flow*, a hash of the flow's paging
+///   state (`paged` until it recovers, `sent` when its last page went, the sender's claim as
+///   `holder` and `until`). None expires: pages leave when they are sent or dropped. With
+///   [`RedisSettings::paging`], the observe script records a run's page with its state, and
+///   keeps each state's paging class as `p` in the run's hash.
 ///
 /// # The two-phase claim
 ///
@@ -197,10 +209,12 @@ return deleted
 
 // KEYS[1..n] the run keys, KEYS[n + i] the index of the flow of run i, KEYS[2n + 1] the
 // index of flows; ARGV[1] how long to keep a run in ms, ARGV[2] how many runs a flow's
-// index keeps, then seven values for run i from ARGV[7i - 4]: its version, status, JSON,
-// summary JSON, activity (ms), flow id and run id. For each run two values: 'new', 'stale',
-// 'duplicate', or 'newer' followed by the status kept before; then the summary kept before
-// ('' for none).
+// index keeps, ARGV[3] '1' when paging, ARGV[4] the prefix, then nine values for run i
+// from ARGV[9i - 4]: its version, status, JSON, summary JSON, activity (ms), flow id, run
+// id, paging class ('alarm', 'fine' or '') and the page it would call for (JSON). For each
+// run two values: 'new', 'stale', 'duplicate', or 'newer' followed by the status kept
+// before; then the summary kept before ('' for none). A kept state records its page as
+// `pages::page_for_run` says (the class of the state replaced is kept as `p`).
 const OBSERVE: &str = r"
 local function compare(a, b)
   if a == b then return 0 end
@@ -215,12 +229,14 @@ local function compare(a, b)
 end
 local runs = (#KEYS - 1) / 2
 local flows = KEYS[#KEYS]
+local paging, prefix = ARGV[3] == '1', ARGV[4]
 local found = {}
 for i = 1, runs do
-  local key, flow_key, base = KEYS[i], KEYS[runs + i], 7 * i - 4
+  local key, flow_key, base = KEYS[i], KEYS[runs + i], 9 * i - 4
   local version, status, run = ARGV[base], ARGV[base + 1], ARGV[base + 2]
   local summary, activity, flow, run_id = ARGV[base + 3], ARGV[base + 4], ARGV[base + 5], ARGV[base + 6]
-  local kept = redis.call('HMGET', key, 'v', 's', 'm')
+  local class, page = ARGV[base + 7], ARGV[base + 8]
+  local kept = redis.call('HMGET', key, 'v', 's', 'm', 'p')
   local order = 1
   if kept[1] then order = compare(version, kept[1]) end
   if order < 0 then
@@ -228,8 +244,15 @@ for i = 1, runs do
   elseif order == 0 then
     found[2 * i - 1], found[2 * i] = 'duplicate', ''
   else
-    redis.call('HSET', key, 'v', version, 's', status, 'r', run, 'm', summary)
+    redis.call('HSET', key, 'v', version, 's', status, 'r', run, 'm', summary, 'p', class)
     redis.call('PEXPIRE', key, ARGV[1])
+    if paging then
+      if class == 'alarm' and kept[4] ~= 'alarm' then
+        push_page(prefix, flow, page, false)
+      elseif class == 'fine' and redis.call('HGET', prefix .. 'pager:' .. flow, 'paged') == '1' then
+        push_page(prefix, flow, page, true)
+      end
+    end
     redis.call('ZADD', flow_key, activity, run_id)
     redis.call('ZREMRANGEBYRANK', flow_key, 0, -1 - tonumber(ARGV[2]))
     redis.call('PEXPIRE', flow_key, ARGV[1])
@@ -274,7 +297,7 @@ fn scripts() -> &'static [Script; 5] {
             Script::new(CLAIM),
             Script::new(COMPLETE),
             Script::new(ABANDON),
-            Script::new(OBSERVE),
+            Script::new(&format!("{}{OBSERVE}", super::redis_pages::PUSH_PAGE)),
             Script::new(FLOWS),
         ]
     })
@@ -551,9 +574,12 @@ impl RunStore for RedisStore {
             let tracked = summaries.iter().flatten().count();
             if tracked > 0 {
                 let (mut keys, mut flow_keys) = (Vec::new(), Vec::new());
+                let paging = self.shared.settings.paging;
                 let mut args = vec![
                     millis(self.shared.settings.run_keep),
                     RUNS_PER_FLOW_KEPT.to_string(),
+                    if paging.is_some() { "1" } else { "" }.to_owned(),
+                    self.shared.settings.prefix.clone(),
                 ];
                 for (notification, summary) in runs.iter().zip(&summaries) {
                     let Some(summary) = summary else { continue };
@@ -575,6 +601,8 @@ impl RunStore for RedisStore {
                         flow,
                         summary.run_id.clone(),
                     ]);
+                    let (class, page) = super::redis_pages::run_page(paging.as_ref(), summary)?;
+                    args.extend([class.to_owned(), page]);
                 }
                 keys.extend(flow_keys);
                 keys.push(self.flows_key());

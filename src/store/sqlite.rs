@@ -13,7 +13,7 @@ use tokio::sync::oneshot;
 use super::summary::{epoch_millis, stored_run};
 use super::tracker::{newer_state, version_key};
 use super::{Checkpoint, Claim, DedupStore, EventKey, FlowRuns, Observed, RunChange, RunStore};
-use super::{RunSummary, StoreError};
+use super::{PageRules, RunSummary, StoreError};
 use crate::deadline::within;
 use crate::{BoxFuture, FlowRun, Notification, Status};
 
@@ -31,6 +31,9 @@ pub struct SqliteSettings {
     /// The most calls waiting for the store's thread (default 4096); beyond that a call
     /// fails at once instead of queueing without bound.
     pub queue: usize,
+    /// The rules of the pages [`observe`](RunStore::observe) records (default none: no page
+    /// is recorded; alerts are kept all the same).
+    pub paging: Option<PageRules>,
 }
 
 impl Default for SqliteSettings {
@@ -39,6 +42,7 @@ impl Default for SqliteSettings {
             timeout: Duration::from_secs(3),
             run_keep: Duration::from_secs(7 * 24 * 60 * 60),
             queue: 4096,
+            paging: None,
         }
     }
 }
@@ -74,8 +78,10 @@ impl Default for SqliteSettings {
 /// # Tables
 ///
 /// `events` (deduplication key, done or claimed, claim owner, until when), `runs` (run id,
-/// flow id, version, last activity, the [`RunSummary`] and the run as JSON) and `positions`
-/// (journal name, position). Expired events and runs are deleted a thousand at a time as
+/// flow id, version, last activity, the [`RunSummary`] and the run as JSON), `positions`
+/// (journal name, position), `pages` (the outbox: pages owed, in order), `pagers` (each
+/// flow's paging state: paged since it last recovered, last page sent, the sender's claim)
+/// and `alerts` (the alerts firing). Expired events and runs are deleted a thousand at a time as
 /// the store goes.
 ///
 /// ```
@@ -132,7 +138,7 @@ type Job = Box<dyn FnOnce(&Connection, i64) -> Done + Send>;
 
 /// Whether a call's commit must be on disk before it resolves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Flush {
+pub(super) enum Flush {
     /// What an answer to Adobe relies on (events done, run states, journal positions):
     /// `synchronous=FULL`, the WAL fsynced at commit.
     Disk,
@@ -174,6 +180,25 @@ CREATE INDEX IF NOT EXISTS runs_seen ON runs (seen_ms);
 CREATE TABLE IF NOT EXISTS positions (
     journal TEXT PRIMARY KEY,
     position TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS pages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    flow_id TEXT NOT NULL,
+    recovered INTEGER NOT NULL,
+    page TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS pages_by_flow ON pages (flow_id, seq);
+CREATE TABLE IF NOT EXISTS pagers (
+    flow_id TEXT PRIMARY KEY,
+    paged INTEGER NOT NULL DEFAULT 0,
+    sent_ms INTEGER,
+    holder TEXT,
+    until_ms INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY,
+    seen_ms INTEGER NOT NULL,
+    alert TEXT NOT NULL
 );
 ";
 
@@ -236,7 +261,7 @@ impl SqliteStore {
 
     /// Runs `work` on the store's thread in the next transaction; resolves once it has
     /// committed (and, with [`Flush::Disk`], once the commit is on disk), within the timeout.
-    fn call<'a, T: Send + 'static>(
+    pub(super) fn call<'a, T: Send + 'static>(
         &'a self,
         flush: Flush,
         work: impl FnOnce(&Connection, i64) -> rusqlite::Result<T> + Send + 'static,
@@ -360,7 +385,7 @@ fn purge(connection: &Connection, now: i64, run_keep_ms: i64) -> rusqlite::Resul
 }
 
 /// `now` plus `duration` in milliseconds, saturating.
-fn until(now: i64, duration: Duration) -> i64 {
+pub(super) fn until(now: i64, duration: Duration) -> i64 {
     now.saturating_add(i64::try_from(duration.as_millis()).unwrap_or(i64::MAX))
 }
 
@@ -518,11 +543,28 @@ impl RunStore for SqliteStore {
             Ok(rows) => rows,
             Err(error) => return Box::pin(std::future::ready(Err(error))),
         };
+        let paging = self.shared.settings.paging;
         self.call(Flush::Disk, move |connection, _| {
             rows.iter()
                 .map(|row| match row {
                     None => Ok(Observed::new(RunChange::Untracked)),
-                    Some(row) => observe_row(connection, row),
+                    Some(row) => {
+                        let observed = observe_row(connection, row)?;
+                        let kept = matches!(
+                            observed.change,
+                            RunChange::New | RunChange::Updated | RunChange::StatusChanged { .. }
+                        );
+                        if let (Some(rules), true) = (&paging, kept) {
+                            let before = observed.before.as_ref();
+                            super::sqlite_pages::record_run_page(
+                                connection,
+                                rules,
+                                &row.summary,
+                                before,
+                            )?;
+                        }
+                        Ok(observed)
+                    }
                 })
                 .collect()
         })

@@ -1,12 +1,13 @@
-//! The admin port (never the webhook's): `/metrics`, `/healthz`, `/readyz`, `/api/flows`.
-//! The status page (`/`) comes with issue 32.
+//! The admin port (never the webhook's): the status page `/`, `/metrics`, `/healthz`,
+//! `/readyz`, `/api/flows`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use aep_flow_run::store::{AlertSummary, FlowRuns, PageRules, StoreError};
 use axum::extract::State;
 use axum::http::{header, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
@@ -24,11 +25,14 @@ pub struct Admin {
     pub metrics: Arc<Metrics>,
     /// The keys directory, when keys are not fetched.
     pub keys_dir: Option<std::path::PathBuf>,
+    /// What the status page shows as failing.
+    pub rules: PageRules,
 }
 
 /// The admin routes.
 pub fn router(admin: Arc<Admin>) -> Router {
     Router::new()
+        .route("/", get(status_page))
         .route("/metrics", get(metrics))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(ready))
@@ -85,19 +89,53 @@ async fn ready(State(admin): State<Arc<Admin>>) -> Response {
         .into_response()
 }
 
-/// The latest runs of every flow, as JSON: `{"flows": [{"flowId", "runs": [...]}]}`.
+/// The latest runs of every flow, as JSON: `{"flows": [{"flowId", "runs": [...]}],
+/// "alerts": [...]}` (the alerts firing).
 async fn flows(State(admin): State<Arc<Admin>>) -> Response {
-    let listed = tokio::time::timeout(
-        super::monitor::STORE_TIMEOUT,
-        admin.stores.runs.flows(RUNS_PER_FLOW),
-    )
-    .await;
-    match listed {
-        Ok(Ok(flows)) => (
+    match listed(&admin).await {
+        Ok((flows, alerts)) => (
             [(header::CONTENT_TYPE, "application/json")],
-            serde_json::json!({ "flows": flows }).to_string(),
+            serde_json::json!({ "flows": flows, "alerts": alerts }).to_string(),
         )
             .into_response(),
+        Err(()) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(header::CONTENT_TYPE, "application/json")],
+            r#"{"error":"store unavailable"}"#,
+        )
+            .into_response(),
+    }
+}
+
+/// The status page, as HTML.
+async fn status_page(State(admin): State<Arc<Admin>>) -> Response {
+    match listed(&admin).await {
+        Ok((flows, alerts)) => {
+            let page = super::page::StatusPage {
+                flows: &flows,
+                alerts: &alerts,
+                rules: admin.rules,
+                now: super::page::now_millis(),
+            };
+            Html(page.render()).into_response()
+        }
+        Err(()) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Html("<!DOCTYPE html><title>aep-flow-run</title><meta http-equiv=\"refresh\" content=\"10\"><p>The store does not answer: see the logs. This page tries again every 10 s.</p>"),
+        )
+            .into_response(),
+    }
+}
+
+/// The latest runs of every flow and the alerts firing; on a failure, counted and logged.
+async fn listed(admin: &Admin) -> Result<(Vec<FlowRuns>, Vec<AlertSummary>), ()> {
+    let read = async {
+        let flows = admin.stores.runs.flows(RUNS_PER_FLOW).await?;
+        let alerts = admin.stores.pages.firing_alerts().await?;
+        Ok::<_, StoreError>((flows, alerts))
+    };
+    match tokio::time::timeout(super::monitor::STORE_TIMEOUT, read).await {
+        Ok(Ok(listed)) => Ok(listed),
         failed => {
             let error = match failed {
                 Ok(Err(error)) => chain(&error),
@@ -107,12 +145,7 @@ async fn flows(State(admin): State<Arc<Admin>>) -> Response {
                 .metrics
                 .count("aep_store_errors_total", &[("operation", "flows")]);
             tracing::warn!(%error, "flows not listed");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                [(header::CONTENT_TYPE, "application/json")],
-                r#"{"error":"store unavailable"}"#,
-            )
-                .into_response()
+            Err(())
         }
     }
 }

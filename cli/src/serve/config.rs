@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use aep_flow_run::store::PageRules;
 use url::Url;
 
 /// The longest lease accepted: a claim outliving a day would hold an event past Adobe's
@@ -38,7 +39,8 @@ pub struct Args {
     /// The webhook's port on 127.0.0.1 (0 picks one).
     #[arg(long, env = "AEP_PORT", default_value_t = 8080)]
     pub port: u16,
-    /// The admin port on 127.0.0.1: /metrics, /healthz, /readyz, /api/flows (0 picks one).
+    /// The admin port on 127.0.0.1: the status page /, /metrics, /healthz, /readyz, /api/flows
+    /// (0 picks one).
     #[arg(long, env = "AEP_ADMIN_PORT", default_value_t = 9090)]
     pub admin_port: u16,
     /// Where state lives: sqlite:PATH, redis://HOST:PORT (shared by replicas) or memory.
@@ -73,6 +75,26 @@ pub struct Args {
     /// How long a connection may take to send its headers, and its body, in milliseconds.
     #[arg(long, env = "AEP_READ_TIMEOUT_MS", default_value_t = 30_000)]
     pub read_timeout_ms: u64,
+    /// Page failures and firing alerts: post a Slack-compatible JSON message to this URL
+    /// (an incoming webhook).
+    #[arg(
+        long,
+        env = "AEP_NOTIFY_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub notify: Option<Url>,
+    /// At most one page per flow in this many seconds; the next says how many came meanwhile.
+    #[arg(long, env = "AEP_NOTIFY_COOLDOWN_SECS", default_value_t = 900)]
+    pub notify_cooldown_secs: u64,
+    /// A partial success pages (and shows as failing) from this share of input records
+    /// failed, in percent.
+    #[arg(long, env = "AEP_NOTIFY_FAILED_PERCENT", default_value_t = 10)]
+    pub notify_failed_percent: u32,
+    /// The status page's address as people reach it, for the link in pages (default the
+    /// admin address).
+    #[arg(long, env = "AEP_PUBLIC_URL", value_name = "URL")]
+    pub public_url: Option<Url>,
 }
 
 /// Text lines or JSON lines.
@@ -122,6 +144,12 @@ pub struct Config {
     pub max_connections: usize,
     pub peer_connections: usize,
     pub read_timeout: Duration,
+    /// Where pages go, if anywhere.
+    pub notify: Option<Url>,
+    pub notify_cooldown: Duration,
+    /// What pages, and what the status page shows as failing.
+    pub page_rules: PageRules,
+    pub public_url: Option<Url>,
 }
 
 impl Args {
@@ -168,6 +196,13 @@ impl Args {
         if self.max_connections == 0 || self.peer_connections == 0 {
             return Err("--max-connections and --peer-connections must be at least 1".to_owned());
         }
+        if let Some(url) = &self.notify {
+            if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+                return Err(format!(
+                    "invalid --notify {url}: give an http:// or https:// URL"
+                ));
+            }
+        }
         if self.read_timeout_ms == 0 {
             return Err("--read-timeout-ms must be at least 1".to_owned());
         }
@@ -186,6 +221,10 @@ impl Args {
             max_connections: self.max_connections,
             peer_connections: self.peer_connections.min(self.max_connections),
             read_timeout: Duration::from_millis(self.read_timeout_ms),
+            notify: self.notify,
+            notify_cooldown: Duration::from_secs(self.notify_cooldown_secs),
+            page_rules: PageRules::new(self.notify_failed_percent),
+            public_url: self.public_url,
         })
     }
 }
@@ -255,6 +294,24 @@ mod tests {
         let error = with(&["--any-org", "--lease-secs", "18446744073709551615"]).unwrap_err();
         assert!(error.contains("invalid --lease-secs"), "{error}");
         assert!(with(&["--any-org", "--lease-secs", "0"]).is_err());
+        // Paging: off by default; a URL that cannot be posted to is refused at the start.
+        assert_eq!(config.notify, None);
+        assert_eq!(config.notify_cooldown, Duration::from_secs(900));
+        assert_eq!(config.page_rules, PageRules::new(10));
+        let error = with(&["--any-org", "--notify", "ftp://hooks.example.com/x"]).unwrap_err();
+        assert!(error.contains("invalid --notify"), "{error}");
+        let paging = with(&[
+            "--any-org",
+            "--notify",
+            "https://hooks.example.com/x",
+            "--notify-cooldown-secs",
+            "60",
+            "--notify-failed-percent",
+            "25",
+        ])
+        .unwrap();
+        assert_eq!(paging.notify_cooldown, Duration::from_secs(60));
+        assert_eq!(paging.page_rules.failed_percent, 25);
         let stores = [
             ("memory", StoreUrl::Memory),
             (

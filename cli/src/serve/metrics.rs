@@ -59,6 +59,21 @@ const METRICS: &[(&str, &str, &str)] = &[
         "Records of runs, by flow and kind: a later state adds only its difference.",
     ),
     (
+        "aep_pages_sent_total",
+        "counter",
+        "Pages (--notify) delivered: the URL answered 2xx.",
+    ),
+    (
+        "aep_pages_failed_total",
+        "counter",
+        "Page deliveries that failed (each is retried with backoff).",
+    ),
+    (
+        "aep_pages_dropped_total",
+        "counter",
+        "Pages given up on after 24 hours of failed deliveries.",
+    ),
+    (
         "aep_store_errors_total",
         "counter",
         "Store calls that failed or timed out, by operation.",

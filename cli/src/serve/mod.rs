@@ -1,13 +1,15 @@
 //! `aep-flow-run serve`: the monitor a team deploys. Receives Adobe I/O Events deliveries on
 //! the webhook port, follows the journal (`--journal`), keeps the latest state of every run
-//! in one store (SQLite by default, Redis for replicas, or memory), and answers `/metrics`,
-//! `/healthz`, `/readyz` and `/api/flows` on the admin port. SIGTERM (or Ctrl-C) stops
+//! in one store (SQLite by default, Redis for replicas, or memory), answers the status page
+//! `/`, `/metrics`, `/healthz`, `/readyz` and `/api/flows` on the admin port, and pages
+//! (`--notify`) failures and firing alerts. SIGTERM (or Ctrl-C) stops
 //! accepting, lets the deliveries in flight finish (at most 10 s) and exits 0.
 //!
 //! Files by concept: `config` (flags), `stores` (the store from `--store`), `keys` (keys from
 //! a directory), `webhook` (one request in, one answer out), `listener` (connections, limits,
-//! drain), `monitor` (what is done with new events), `journal_task`, `admin`, `metrics`,
-//! `logging`.
+//! drain), `monitor` (what is done with new events), `journal_task`, `admin`, `page` (the
+//! status page), `pager` (the sender of pages) with `page_message` (what a page says) and
+//! `post` (posting it), `metrics`, `logging`.
 
 use std::future::IntoFuture;
 use std::net::SocketAddr;
@@ -30,6 +32,10 @@ mod listener;
 mod logging;
 mod metrics;
 mod monitor;
+mod page;
+mod page_message;
+mod pager;
+mod post;
 mod stores;
 mod webhook;
 
@@ -93,6 +99,8 @@ struct Opened {
     consumer: Option<JournalConsumer>,
     webhook: TcpListener,
     admin: TcpListener,
+    /// Where the status page is, as pages link it.
+    status_page: String,
 }
 
 /// Opens the store, prepares the journal consumer, binds both ports, and prints the address
@@ -124,12 +132,17 @@ async fn open(config: &Config) -> Result<Opened, (ExitCode, String)> {
     };
     println!("listening on http://{webhook_address}/ (admin http://{admin_address}/)");
     log_start(config);
+    let status_page = match &config.public_url {
+        Some(url) => url.to_string(),
+        None => format!("http://{admin_address}/"),
+    };
     Ok(Opened {
         stores,
         receiver,
         consumer,
         webhook,
         admin,
+        status_page,
     })
 }
 
@@ -137,6 +150,7 @@ async fn open(config: &Config) -> Result<Opened, (ExitCode, String)> {
 struct Tasks {
     webhook: tokio::task::JoinHandle<usize>,
     journal: Option<tokio::task::JoinHandle<()>>,
+    pager: Option<tokio::task::JoinHandle<()>>,
     admin: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
@@ -144,10 +158,25 @@ struct Tasks {
 /// turns true.
 fn start(config: &Config, opened: Opened, stopping: watch::Receiver<bool>) -> Tasks {
     let metrics = Arc::new(Metrics::default());
+    let pages_recorded = Arc::new(tokio::sync::Notify::new());
     let monitor = Arc::new(Monitor {
         runs: opened.stores.runs.clone(),
+        pages: opened.stores.pages.clone(),
+        pages_recorded: pages_recorded.clone(),
         metrics: metrics.clone(),
         json: config.json,
+    });
+    let pager = config.notify.as_ref().map(|url| {
+        let pager = pager::Pager {
+            pages: opened.stores.pages.clone(),
+            url: url.clone(),
+            status_page: opened.status_page.clone(),
+            cooldown: config.notify_cooldown,
+            metrics: metrics.clone(),
+            poster: post::Poster::new(),
+            holder: pager::holder_name(),
+        };
+        tokio::spawn(pager::run(pager, pages_recorded, stopping.clone()))
     });
     let keys_dir = match &config.keys {
         Keys::Dir(dir) => Some(dir.clone()),
@@ -163,6 +192,7 @@ fn start(config: &Config, opened: Opened, stopping: watch::Receiver<bool>) -> Ta
         stores: opened.stores,
         metrics: metrics.clone(),
         keys_dir,
+        rules: config.page_rules,
     });
     let mut admin_stopping = stopping.clone();
     let admin = tokio::spawn(
@@ -190,6 +220,7 @@ fn start(config: &Config, opened: Opened, stopping: watch::Receiver<bool>) -> Ta
     Tasks {
         webhook,
         journal,
+        pager,
         admin,
     }
 }
@@ -207,6 +238,10 @@ impl Tasks {
             }
         }
         if let Some(task) = self.journal {
+            let _ = tokio::time::timeout(DRAIN, task).await;
+        }
+        // A page in flight finishes (a post is bounded); one not yet sent stays owed.
+        if let Some(task) = self.pager {
             let _ = tokio::time::timeout(DRAIN, task).await;
         }
         let _ = tokio::time::timeout(Duration::from_secs(1), self.admin).await;
@@ -281,6 +316,7 @@ fn log_start(config: &Config) {
         %keys,
         store = %Stores::describe(config),
         journal = ?config.journal.as_ref().map(url::Url::as_str),
+        notify = config.notify.is_some(),
         lease_secs = config.lease.as_secs(),
         "serving"
     );

@@ -5,8 +5,11 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aep_flow_run::store::{Incoming, Observed, RunChange, RunStore, RunSummary, StoreError};
-use aep_flow_run::{Event, Notification, Outcome};
+use aep_flow_run::store::{
+    Incoming, Observed, PageStore, RunChange, RunStore, RunSummary, StoreError,
+};
+use aep_flow_run::{Alert, Event, Notification, Outcome};
+use tokio::sync::Notify;
 
 use super::metrics::Metrics;
 
@@ -39,6 +42,10 @@ impl Source {
 /// Handles the events of a delivery or a journal page.
 pub struct Monitor {
     pub runs: Arc<dyn RunStore>,
+    /// Where firing alerts are kept (and their pages recorded).
+    pub pages: Arc<dyn PageStore>,
+    /// Told when pages may have been recorded, so that the sender looks at once.
+    pub pages_recorded: Arc<Notify>,
     pub metrics: Arc<Metrics>,
     /// One JSON line per new event on standard output, instead of a summary.
     pub json: bool,
@@ -46,8 +53,10 @@ pub struct Monitor {
 
 impl Monitor {
     /// Handles the new events of `events` (duplicates are counted only): records the run
-    /// states in one store call (the fallible part, done first: on an error nothing is
-    /// printed, and the caller gives the events back), then counts and prints them.
+    /// states in one store call and the alerts in another, each with the pages it calls for
+    /// (the fallible part, done first: on an error nothing is printed, and the caller gives
+    /// the events back; a state recorded twice is a duplicate, so no page is recorded twice),
+    /// then counts and prints them.
     pub async fn handle(&self, events: &[Incoming], source: Source) -> Result<(), StoreError> {
         for incoming in events {
             let result = if incoming.duplicate {
@@ -70,6 +79,17 @@ impl Monitor {
             .filter_map(|incoming| incoming.event.as_flow_run())
             .collect();
         let observed = self.observe(&notifications).await?;
+        let alerts: Vec<&Alert> = new
+            .iter()
+            .filter_map(|incoming| match &incoming.event {
+                Event::Alert(alert) => Some(alert),
+                _ => None,
+            })
+            .collect();
+        self.observe_alerts(&alerts).await?;
+        if !notifications.is_empty() || !alerts.is_empty() {
+            self.pages_recorded.notify_one();
+        }
         let now = SystemTime::now();
         for (notification, observed) in notifications.iter().zip(&observed) {
             self.count_run(notification, observed, now);
@@ -93,6 +113,22 @@ impl Monitor {
         if observed.is_err() {
             self.metrics
                 .count("aep_store_errors_total", &[("operation", "observe")]);
+        }
+        observed
+    }
+
+    async fn observe_alerts(&self, alerts: &[&Alert]) -> Result<(), StoreError> {
+        if alerts.is_empty() {
+            return Ok(());
+        }
+        let observed = tokio::time::timeout(STORE_TIMEOUT, self.pages.observe_alerts(alerts))
+            .await
+            .unwrap_or(Err(StoreError::Timeout {
+                timeout: STORE_TIMEOUT,
+            }));
+        if observed.is_err() {
+            self.metrics
+                .count("aep_store_errors_total", &[("operation", "observe_alerts")]);
         }
         observed
     }

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use aep_flow_run::store::{
-    Checkpoint, DedupStore, MemoryStore, RedisSettings, RedisStore, RunStore, SqliteSettings,
-    SqliteStore, StoreError,
+    Checkpoint, DedupStore, MemoryStore, PageStore, RedisSettings, RedisStore, RunStore,
+    SqliteSettings, SqliteStore, StoreError,
 };
 
 use super::config::{Config, StoreUrl};
@@ -16,6 +16,8 @@ pub struct Stores {
     pub dedup: Arc<dyn DedupStore>,
     pub runs: Arc<dyn RunStore>,
     pub checkpoint: Arc<dyn Checkpoint>,
+    /// The alerts firing, and the pages owed (recorded with the run states when `--notify`).
+    pub pages: Arc<dyn PageStore>,
     kind: Kind,
 }
 
@@ -30,21 +32,29 @@ impl Stores {
     /// Opens the store `config` names, and checks that it answers: a file that cannot be
     /// written or a Redis server that cannot be reached stops the start.
     pub async fn open(config: &Config) -> Result<Self, String> {
+        // Pages are recorded only when someone is to receive them.
+        let paging = config.notify.as_ref().map(|_| config.page_rules);
         match &config.store {
             StoreUrl::Memory => {
-                let store = Arc::new(MemoryStore::default());
+                let mut store = MemoryStore::default();
+                if let Some(rules) = paging {
+                    store = store.with_paging(rules);
+                }
+                let store = Arc::new(store);
                 Ok(Stores {
                     dedup: store.clone(),
                     runs: store.clone(),
-                    checkpoint: store,
+                    checkpoint: store.clone(),
+                    pages: store,
                     kind: Kind::Memory,
                 })
             }
             StoreUrl::Sqlite(path) => {
-                let store =
-                    SqliteStore::open(path, SqliteSettings::default()).map_err(|error| {
-                        format!("--store sqlite:{}: {}", path.display(), chain(&error))
-                    })?;
+                let mut settings = SqliteSettings::default();
+                settings.paging = paging;
+                let store = SqliteStore::open(path, settings).map_err(|error| {
+                    format!("--store sqlite:{}: {}", path.display(), chain(&error))
+                })?;
                 store.ping().await.map_err(|error| {
                     format!("--store sqlite:{}: {}", path.display(), chain(&error))
                 })?;
@@ -52,6 +62,7 @@ impl Stores {
                     dedup: Arc::new(store.clone()),
                     runs: Arc::new(store.clone()),
                     checkpoint: Arc::new(store.clone()),
+                    pages: Arc::new(store.clone()),
                     kind: Kind::Sqlite(store),
                 })
             }
@@ -60,6 +71,7 @@ impl Stores {
                 if let Some(prefix) = &config.redis_prefix {
                     settings.prefix = prefix.clone();
                 }
+                settings.paging = paging;
                 let store = RedisStore::connect(url, settings)
                     .await
                     .map_err(|error| format!("--store {}: {}", redacted(url), chain(&error)))?;
@@ -69,6 +81,7 @@ impl Stores {
                     dedup: Arc::new(store.clone()),
                     runs: Arc::new(store.clone()),
                     checkpoint: Arc::new(store.clone()),
+                    pages: Arc::new(store.clone()),
                     kind: Kind::Redis(store),
                 })
             }

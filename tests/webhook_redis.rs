@@ -36,7 +36,7 @@ impl OneAtATime for RedisStore {
 
     async fn observe_one(&self, run: &FlowRun) -> Result<RunChange, StoreError> {
         let notification = Notification::from_run(run.clone());
-        Ok(self.observe(&[&notification]).await?.remove(0).change)
+        Ok(self.observe(&[&notification], &[]).await?.remove(0).change)
     }
 }
 
@@ -653,7 +653,7 @@ async fn a_delivery_of_twenty_events_sends_three_commands() {
             .unwrap()
             .remove(0),
     );
-    store.observe(&[&warm_up]).await.unwrap();
+    store.observe(&[&warm_up], &[]).await.unwrap();
     let receiver = Receiver::new(webhook_sign::test_verifier("me")).with_store(store.clone());
     let batch: Vec<serde_json::Value> = (0..20)
         .map(|n| {
@@ -674,7 +674,7 @@ async fn a_delivery_of_twenty_events_sends_three_commands() {
             .filter_map(|incoming| incoming.event.as_flow_run())
             .collect();
         assert_eq!(runs.len(), 20);
-        let changes = store.observe(&runs).await.unwrap();
+        let changes = store.observe(&runs, &[]).await.unwrap();
         assert!(changes
             .iter()
             .all(|observed| observed.change == RunChange::New));

@@ -245,6 +245,31 @@ async fn the_sqlite_store_keeps_the_page_contract() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A file made before recoveries followed run order: its `pagers` table had a `paged` flag
+/// and no `paged_at`. Opened, it gains the column and keeps the rule.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn an_older_sqlite_file_gains_the_place_of_the_run_that_paged() {
+    use aep_flow_run::store::{SqliteSettings, SqliteStore};
+
+    let dir = std::env::temp_dir().join(format!("aep-page-stores-old-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE pagers (flow_id TEXT PRIMARY KEY, paged INTEGER NOT NULL DEFAULT 0, \
+             sent_ms INTEGER, holder TEXT, until_ms INTEGER NOT NULL DEFAULT 0); \
+             INSERT INTO pagers (flow_id, paged) VALUES ('f3', 0);",
+        )
+        .unwrap();
+    let mut settings = SqliteSettings::default();
+    settings.paging = Some(PageRules::new(10));
+    recovery_follows_run_order(&SqliteStore::open(&path, settings).unwrap()).await;
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 #[cfg(feature = "redis")]
 #[tokio::test]
 async fn the_redis_store_keeps_the_page_contract() {

@@ -12,7 +12,7 @@ use aep_flow_run::store::{
     RunChange, RunStore, StoreError,
 };
 use aep_flow_run::webhook::{Received, Receiver, ReceiverSettings};
-use aep_flow_run::{parse_runs, Alert, Event, FlowRun, Notification, Status};
+use aep_flow_run::{parse_runs, Alert, FlowRun, Notification, Status};
 
 /// One key or run at a time, for these tests: the store takes a delivery's at once.
 trait OneAtATime {
@@ -661,10 +661,7 @@ async fn deliver_as_serve(receiver: &Receiver<RedisStore>, store: &RedisStore, b
         .collect();
     let alerts: Vec<&Alert> = answer
         .new_events()
-        .filter_map(|incoming| match &incoming.event {
-            Event::Alert(alert) => Some(alert),
-            _ => None,
-        })
+        .filter_map(|incoming| incoming.event.as_alert())
         .collect();
     let changes = store.observe(&runs, &alerts).await.unwrap();
     assert!(changes

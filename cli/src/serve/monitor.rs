@@ -77,10 +77,7 @@ impl Monitor {
             .collect();
         let alerts: Vec<&Alert> = new
             .iter()
-            .filter_map(|incoming| match &incoming.event {
-                Event::Alert(alert) => Some(alert),
-                _ => None,
-            })
+            .filter_map(|incoming| incoming.event.as_alert())
             .collect();
         let observed = self.observe(&notifications, &alerts).await?;
         if !notifications.is_empty() || !alerts.is_empty() {

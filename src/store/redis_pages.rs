@@ -5,9 +5,10 @@
 //! Keys under the prefix `P`: `P pages:` *flow* (a sorted set of the flow's pages owed, by
 //! sequence number, each member `"<sequence> <page JSON>"`), `P page-seq` (the last
 //! sequence number), `P pages-due` (the set of flows with pages owed), `P pager:` *flow* (a
-//! hash: `paged-at` where the newest run that paged stands, until the flow recovers,
-//! `sent` when its last page was sent, `holder` and `until` of the sender's claim or retry wait) and `P alerts` (a hash of
-//! the firing alerts by id). None expires: pages leave when they are sent or dropped.
+//! hash: `paged-at` where the newest run that paged stands, until the flow recovers; `sent`
+//! when its last page was sent; `holder` and `until` of the sender's claim or retry wait)
+//! and `P alerts` (a hash of the firing alerts by id). None expires: pages leave when they
+//! are sent or dropped.
 
 use std::time::{Duration, SystemTime};
 
@@ -26,7 +27,7 @@ use crate::{Alert, BoxFuture};
 pub(super) const PAGE_RULES: &str = r"
 -- pages::page_for_run: a run turning alarming pages; a fine run recovers its flow when it
 -- stands (run_at) no earlier than the newest run that paged (paged_at, false when the flow
--- has not paged since it last recovered).
+-- has not paged since it last recovered). Both are epoch milliseconds, exact as Lua numbers.
 local function page_for_run(class, before, run_at, paged_at)
   if class == 'alarm' and before ~= 'alarm' then return 'failed' end
   if class == 'fine' and paged_at and tonumber(run_at) >= tonumber(paged_at) then

@@ -269,6 +269,24 @@ mod tests {
     }
 
     #[test]
+    fn a_run_stands_by_its_start_else_its_creation_else_its_arrival() {
+        let read = |name: &str| {
+            let body = std::fs::read(format!("fixtures/adobe-docs/{name}")).unwrap();
+            let seen = SystemTime::UNIX_EPOCH + Duration::from_millis(1_900_000_000_000);
+            RunSummary::of(&crate::parse_notification(&body).unwrap(), seen).unwrap()
+        };
+        // A run-start alert: `createdAt`, no `startedAtUTC` yet.
+        let started = read("alert-run-sources-start.json");
+        assert_eq!(started.created_at, Some(1_693_339_079_768));
+        assert_eq!(started.started_or_seen(), 1_693_339_079_768);
+        // `startedAtUTC` (in seconds) comes first.
+        let done = read("io-event-sources-flow-run-success.json");
+        assert_eq!(done.started_or_seen(), 1_590_512_053_000);
+        let timeless = summary("t1", None, Some(10), 1_900_000_000_000);
+        assert_eq!(timeless.started_or_seen(), 1_900_000_000_000);
+    }
+
+    #[test]
     fn summaries_read_back_and_group_by_flow_newest_first() {
         let a1 = summary("a1", Some("a"), Some(10), 99);
         let a2 = summary("a2", Some("a"), None, 30);

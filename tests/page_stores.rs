@@ -1,6 +1,7 @@
 //! The page-store contract, asked of every store alike (`MemoryStore`, `SqliteStore` on a
 //! real file, `RedisStore` against the real server of `AEP_TEST_REDIS_URL`): which run
-//! states and alerts record a page, one claim at a time, the cooldown, and recoveries.
+//! states and alerts record a page, one claim at a time, the cooldown, and recoveries (in
+//! run order, not arrival order).
 #![cfg(feature = "webhook")]
 
 use std::time::Duration;
@@ -15,6 +16,30 @@ mod redis_env;
 
 /// A run of `flow` with `input` records read and `failed` failed.
 fn run(run: &str, flow: &str, updated: u64, status: &str, input: u64, failed: u64) -> Notification {
+    parse_notification(
+        run_body(run, flow, updated, status, input, failed)
+            .to_string()
+            .as_bytes(),
+    )
+    .unwrap()
+}
+
+/// A run of `flow` that started at `started` (epoch seconds, as Adobe sends
+/// `startedAtUTC`), updated a minute later.
+fn run_started(run: &str, flow: &str, started: u64, status: &str) -> Notification {
+    let mut body = run_body(run, flow, (started + 60) * 1000, status, 1, 0);
+    body["event"]["metrics"]["durationSummary"] = json!({"startedAtUTC": started});
+    parse_notification(body.to_string().as_bytes()).unwrap()
+}
+
+fn run_body(
+    run: &str,
+    flow: &str,
+    updated: u64,
+    status: &str,
+    input: u64,
+    failed: u64,
+) -> serde_json::Value {
     let mut body = json!({
         "event_id": format!("{run}-{updated}"),
         "event": {
@@ -27,7 +52,7 @@ fn run(run: &str, flow: &str, updated: u64, status: &str, input: u64, failed: u6
         body["event"]["metrics"]["statusSummary"]["errors"] =
             json!([{"code": "CONNECTOR-1001-500", "message": "copy failed"}]);
     }
-    parse_notification(body.to_string().as_bytes()).unwrap()
+    body
 }
 
 /// The corpus alert, `FIRING` or `INACTIVE`.
@@ -62,19 +87,18 @@ const HOUR: Duration = Duration::from_secs(3600);
 async fn contract<S: RunStore + PageStore>(store: &S) {
     let flow_of_alert = alert(true).flow_id.clone().unwrap();
     store
-        .observe(&[
-            &run("r1", "f1", 1_800_000_000_000, "failed", 10, 10),
-            // A newer state of a run that already paged pages no more.
-            &run("r1", "f1", 1_800_000_001_000, "failed", 12, 12),
-            &run("r2", "f1", 1_800_000_002_000, "success", 5, 0),
-            // 5 % failed: below the rule's 10 %; 20 %: a page.
-            &run("r3", "f2", 1_800_000_003_000, "partialSuccess", 100, 5),
-            &run("r4", "f2", 1_800_000_004_000, "partialSuccess", 100, 20),
-        ])
-        .await
-        .unwrap();
-    store
-        .observe_alerts(&[&alert(true), &alert(true)])
+        .observe(
+            &[
+                &run("r1", "f1", 1_800_000_000_000, "failed", 10, 10),
+                // A newer state of a run that already paged pages no more.
+                &run("r1", "f1", 1_800_000_001_000, "failed", 12, 12),
+                &run("r2", "f1", 1_800_000_002_000, "success", 5, 0),
+                // 5 % failed: below the rule's 10 %; 20 %: a page.
+                &run("r3", "f2", 1_800_000_003_000, "partialSuccess", 100, 5),
+                &run("r4", "f2", 1_800_000_004_000, "partialSuccess", 100, 20),
+            ],
+            &[&alert(true), &alert(true)],
+        )
         .await
         .unwrap();
     let firing = store.firing_alerts().await.unwrap();
@@ -111,12 +135,14 @@ async fn contract<S: RunStore + PageStore>(store: &S) {
             .unwrap());
     }
     // The alert ends; a new failure waits for the cooldown, a recovery does not.
-    store.observe_alerts(&[&alert(false)]).await.unwrap();
-    assert!(store.firing_alerts().await.unwrap().is_empty());
     store
-        .observe(&[&run("r5", "f1", 1_800_000_005_000, "failed", 1, 1)])
+        .observe(
+            &[&run("r5", "f1", 1_800_000_005_000, "failed", 1, 1)],
+            &[&alert(false)],
+        )
         .await
         .unwrap();
+    assert!(store.firing_alerts().await.unwrap().is_empty());
     assert!(store
         .claim_pages("b", LEASE, HOUR)
         .await
@@ -138,7 +164,7 @@ async fn contract<S: RunStore + PageStore>(store: &S) {
         .unwrap()
         .is_empty());
     store
-        .observe(&[&run("r6", "f1", 1_800_000_006_000, "success", 1, 0)])
+        .observe(&[&run("r6", "f1", 1_800_000_006_000, "success", 1, 0)], &[])
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(350)).await;
@@ -156,6 +182,30 @@ async fn contract<S: RunStore + PageStore>(store: &S) {
         .await
         .unwrap()
         .is_empty());
+    recovery_follows_run_order(store).await;
+}
+
+/// An older run's success arriving after a newer run's failure recovers nothing; a run
+/// started later does.
+async fn recovery_follows_run_order<S: RunStore + PageStore>(store: &S) {
+    let newer = run_started("n1", "f3", 1_800_000_600, "failed");
+    let older = run_started("o1", "f3", 1_800_000_000, "success");
+    store.observe(&[&newer], &[]).await.unwrap();
+    store.observe(&[&older], &[]).await.unwrap();
+    let due = store.claim_pages("d", LEASE, Duration::ZERO).await.unwrap();
+    assert_eq!(kinds(&due), [("f3".to_owned(), vec![PageKind::Failed])]);
+    let failed = due[0].pages[0].run.as_ref().unwrap();
+    assert_eq!(failed.started_at, Some(1_800_000_600_000));
+    assert!(store
+        .settle_pages("d", "f3", due[0].through(), Settled::Sent)
+        .await
+        .unwrap());
+    let later = run_started("l1", "f3", 1_800_001_200, "success");
+    store.observe(&[&later], &[]).await.unwrap();
+    // A recovery, due at once despite the cooldown.
+    let due = store.claim_pages("d", LEASE, HOUR).await.unwrap();
+    assert_eq!(kinds(&due), [("f3".to_owned(), vec![PageKind::Recovered])]);
+    assert_eq!(due[0].pages[0].run.as_ref().unwrap().run_id, "l1");
 }
 
 #[tokio::test]
@@ -167,10 +217,12 @@ async fn the_memory_store_keeps_the_page_contract() {
 async fn without_rules_no_page_is_recorded_but_alerts_are_kept() {
     let store = MemoryStore::default();
     store
-        .observe(&[&run("r1", "f1", 1_800_000_000_000, "failed", 1, 1)])
+        .observe(
+            &[&run("r1", "f1", 1_800_000_000_000, "failed", 1, 1)],
+            &[&alert(true)],
+        )
         .await
         .unwrap();
-    store.observe_alerts(&[&alert(true)]).await.unwrap();
     assert_eq!(store.firing_alerts().await.unwrap().len(), 1);
     assert!(store
         .claim_pages("a", LEASE, Duration::ZERO)
@@ -179,17 +231,48 @@ async fn without_rules_no_page_is_recorded_but_alerts_are_kept() {
         .is_empty());
 }
 
+/// A SQLite store that pages, on `state.db` in a directory of its own (`prepare`: SQL run
+/// on the file first); remove the directory when done.
+#[cfg(feature = "sqlite")]
+fn sqlite_store(
+    test: &str,
+    prepare: &str,
+) -> (aep_flow_run::store::SqliteStore, std::path::PathBuf) {
+    use aep_flow_run::store::{SqliteSettings, SqliteStore};
+
+    let dir = std::env::temp_dir().join(format!("aep-{test}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("state.db");
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute_batch(prepare)
+        .unwrap();
+    let mut settings = SqliteSettings::default();
+    settings.paging = Some(PageRules::new(10));
+    (SqliteStore::open(&path, settings).unwrap(), dir)
+}
+
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn the_sqlite_store_keeps_the_page_contract() {
-    use aep_flow_run::store::{SqliteSettings, SqliteStore};
-
-    let dir = std::env::temp_dir().join(format!("aep-page-stores-{}", std::process::id()));
+    let (store, dir) = sqlite_store("page-stores", "");
+    contract(&store).await;
     let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut settings = SqliteSettings::default();
-    settings.paging = Some(PageRules::new(10));
-    contract(&SqliteStore::open(dir.join("state.db"), settings).unwrap()).await;
+}
+
+/// A file made before recoveries followed run order: its `pagers` table had a `paged` flag
+/// and no `paged_at`. Opened, it gains the column and keeps the rule.
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn an_older_sqlite_file_gains_the_place_of_the_run_that_paged() {
+    let (store, dir) = sqlite_store(
+        "page-stores-old",
+        "CREATE TABLE pagers (flow_id TEXT PRIMARY KEY, paged INTEGER NOT NULL DEFAULT 0, \
+         sent_ms INTEGER, holder TEXT, until_ms INTEGER NOT NULL DEFAULT 0); \
+         INSERT INTO pagers (flow_id, paged) VALUES ('f3', 0);",
+    );
+    recovery_follows_run_order(&store).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

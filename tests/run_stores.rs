@@ -49,7 +49,7 @@ async fn contract(store: &dyn RunStore) {
     let other = notification("r2", "f2", 1_800_000_120_000, "failed", 3);
     let third = notification("r3", "f1", 1_700_000_000_000, "success", 1);
     let observed = store
-        .observe(&[&started, &done, &started, &done])
+        .observe(&[&started, &done, &started, &done], &[])
         .await
         .unwrap();
     assert_eq!(
@@ -67,7 +67,7 @@ async fn contract(store: &dyn RunStore) {
             (RunChange::Duplicate, None),
         ]
     );
-    let observed = store.observe(&[&other, &third]).await.unwrap();
+    let observed = store.observe(&[&other, &third], &[]).await.unwrap();
     assert_eq!(
         changes(&observed),
         [(RunChange::New, None), (RunChange::New, None)]
@@ -118,7 +118,7 @@ async fn the_sqlite_store_keeps_the_contract_and_its_state_across_reopening() {
     let store = SqliteStore::open(&path, SqliteSettings::default()).unwrap();
     let again = notification("r1", "f1", 1_800_000_060_000, "success", 25);
     assert_eq!(
-        changes(&store.observe(&[&again]).await.unwrap()),
+        changes(&store.observe(&[&again], &[]).await.unwrap()),
         [(RunChange::Duplicate, None)]
     );
     assert_eq!(store.flows(20).await.unwrap().len(), 2);

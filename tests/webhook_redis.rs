@@ -1,16 +1,18 @@
 //! `RedisStore` against a real Redis server (`AEP_TEST_REDIS_URL`; see support/redis_env.rs):
 //! the two-phase claim across replicas, the choices for late marks and releases, run state
-//! decided the same way by every replica, failures as 503s, and recovering from a lost
+//! decided the same way by every replica, three commands per delivery (mixed ones with
+//! paging included), failures as 503s, and recovering from a lost
 //! connection, a restarted server and a server paused while the store connects.
 #![cfg(feature = "redis")]
 
 use std::time::Duration;
 
 use aep_flow_run::store::{
-    Claim, DedupStore, EventKey, RedisSettings, RedisStore, RunChange, RunStore, StoreError,
+    Claim, DedupStore, EventKey, PageKind, PageRules, PageStore, RedisSettings, RedisStore,
+    RunChange, RunStore, StoreError,
 };
 use aep_flow_run::webhook::{Received, Receiver, ReceiverSettings};
-use aep_flow_run::{parse_runs, FlowRun, Notification, Status};
+use aep_flow_run::{parse_runs, Alert, FlowRun, Notification, Status};
 
 /// One key or run at a time, for these tests: the store takes a delivery's at once.
 trait OneAtATime {
@@ -36,7 +38,7 @@ impl OneAtATime for RedisStore {
 
     async fn observe_one(&self, run: &FlowRun) -> Result<RunChange, StoreError> {
         let notification = Notification::from_run(run.clone());
-        Ok(self.observe(&[&notification]).await?.remove(0).change)
+        Ok(self.observe(&[&notification], &[]).await?.remove(0).change)
     }
 }
 
@@ -629,31 +631,56 @@ async fn commands_seen<F: std::future::Future>(url: &str, prefix: &str, during: 
     seen
 }
 
+/// A store on a prefix of its own with its scripts loaded (a first call may add a
+/// `SCRIPT LOAD` or an `EVAL`), and the URL of its server.
+async fn warmed_up(test: &str, paging: bool) -> Option<(String, RedisStore)> {
+    let url = redis_env::redis_url(test)?;
+    let mut settings = settings(test);
+    settings.paging = paging.then(PageRules::default);
+    let store = RedisStore::connect(&url, settings).await.unwrap();
+    let warm_up = [EventKey::from("warm-up")];
+    store.claim(&warm_up, LEASE).await.unwrap();
+    store.complete(&warm_up, KEEP).await.unwrap();
+    let run = parse_runs(br#"{"id": "warm-up", "metrics": {}}"#).unwrap();
+    let warm_up = Notification::from_run(run.into_iter().next().unwrap());
+    store.observe(&[&warm_up], &[]).await.unwrap();
+    Some((url, store))
+}
+
+/// Handles a signed delivery as `serve` does: the receiver claims its events, the runs and
+/// alerts of the new ones are recorded in one call, then the claim is completed.
+async fn deliver_as_serve(receiver: &Receiver<RedisStore>, store: &RedisStore, body: &[u8]) {
+    let headers = webhook_sign::signed_headers(body);
+    let answer = receiver
+        .handle("POST", "", webhook_sign::pairs(&headers), body)
+        .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let runs: Vec<&Notification> = answer
+        .new_events()
+        .filter_map(|incoming| incoming.event.as_flow_run())
+        .collect();
+    let alerts: Vec<&Alert> = answer
+        .new_events()
+        .filter_map(|incoming| incoming.event.as_alert())
+        .collect();
+    let changes = store.observe(&runs, &alerts).await.unwrap();
+    assert!(changes
+        .iter()
+        .all(|observed| observed.change == RunChange::New));
+    let Received::Delivery { events, .. } = &answer.received else {
+        panic!("{:?}", answer.received)
+    };
+    receiver.complete(events).await.unwrap();
+}
+
 /// Issue 30: a delivery of any size costs at most three commands sent to Redis: one claims
 /// every event, one marks them done, one records the states of its runs.
 #[tokio::test]
 async fn a_delivery_of_twenty_events_sends_three_commands() {
-    let Some(url) = redis_env::redis_url("three-commands") else {
+    let Some((url, store)) = warmed_up("three-commands", false).await else {
         return;
     };
-    let settings = settings("three-commands");
-    let prefix = settings.prefix.clone();
-    let store = RedisStore::connect(&url, settings).await.unwrap();
-    // Load the scripts once: a first call may add a SCRIPT LOAD or an EVAL.
-    store
-        .claim(&[EventKey::from("warm-up")], LEASE)
-        .await
-        .unwrap();
-    store
-        .complete(&[EventKey::from("warm-up")], KEEP)
-        .await
-        .unwrap();
-    let warm_up = Notification::from_run(
-        parse_runs(br#"{"id": "warm-up", "metrics": {}}"#)
-            .unwrap()
-            .remove(0),
-    );
-    store.observe(&[&warm_up]).await.unwrap();
+    let prefix = store.settings().prefix.clone();
     let receiver = Receiver::new(webhook_sign::test_verifier("me")).with_store(store.clone());
     let batch: Vec<serde_json::Value> = (0..20)
         .map(|n| {
@@ -663,26 +690,68 @@ async fn a_delivery_of_twenty_events_sends_three_commands() {
         })
         .collect();
     let body = serde_json::to_vec(&batch).unwrap();
-    let headers = webhook_sign::signed_headers(&body);
-    let seen = commands_seen(&url, &prefix, async {
-        let answer = receiver
-            .handle("POST", "", webhook_sign::pairs(&headers), &body)
-            .await;
-        assert_eq!(answer.status, 200, "{}", answer.body);
-        let runs: Vec<&Notification> = answer
-            .new_events()
-            .filter_map(|incoming| incoming.event.as_flow_run())
-            .collect();
-        assert_eq!(runs.len(), 20);
-        let changes = store.observe(&runs).await.unwrap();
-        assert!(changes
-            .iter()
-            .all(|observed| observed.change == RunChange::New));
-        let Received::Delivery { events, .. } = &answer.received else {
-            panic!("{:?}", answer.received)
-        };
-        receiver.complete(events).await.unwrap();
-    })
-    .await;
+    let seen = commands_seen(&url, &prefix, deliver_as_serve(&receiver, &store, &body)).await;
     assert_eq!(seen, ["EVALSHA", "EVALSHA", "EVALSHA"], "{seen:?}");
+}
+
+/// Issue 32's follow-up: a delivery that mixes runs, alerts and other events, with paging
+/// on, still costs three commands: the runs and alerts are recorded, with their pages, in
+/// the one observe script.
+#[tokio::test]
+async fn a_mixed_delivery_with_paging_sends_three_commands() {
+    let Some((url, store)) = warmed_up("three-commands-mixed", true).await else {
+        return;
+    };
+    let prefix = store.settings().prefix.clone();
+    let verifier = webhook_sign::test_verifier("me").with_organization(ALERT_ORG);
+    let receiver = Receiver::new(verifier).with_store(store.clone());
+    let body = serde_json::to_vec(&mixed_batch()).unwrap();
+    let seen = commands_seen(&url, &prefix, deliver_as_serve(&receiver, &store, &body)).await;
+    assert_eq!(seen, ["EVALSHA", "EVALSHA", "EVALSHA"], "{seen:?}");
+    // What the one script recorded: the alerts firing, and a page for each failed run and
+    // each alert.
+    assert_eq!(store.firing_alerts().await.unwrap().len(), 2);
+    let due = store
+        .claim_pages("test", LEASE, Duration::ZERO)
+        .await
+        .unwrap();
+    let count = |kind: PageKind| {
+        due.iter()
+            .flat_map(|flow| &flow.pages)
+            .filter(|page| page.kind == kind)
+            .count()
+    };
+    assert_eq!((count(PageKind::Failed), count(PageKind::Alert)), (4, 2));
+}
+
+/// The organisation of the corpus alert.
+const ALERT_ORG: &str = "777B575E55828EBB7F000101@AdobeOrg";
+
+/// 16 runs (every fourth failed), the corpus alert firing twice under two ids, and the
+/// corpus ingestion event twice: 20 events, a full batch.
+fn mixed_batch() -> Vec<serde_json::Value> {
+    let fixture = |name: &str| -> serde_json::Value {
+        let body = std::fs::read(format!("fixtures/adobe-docs/{name}")).unwrap();
+        serde_json::from_slice(&body).unwrap()
+    };
+    let mut batch: Vec<serde_json::Value> = (0..16)
+        .map(|n| {
+            let status = if n % 4 == 0 { "failed" } else { "success" };
+            serde_json::json!({"event_id": format!("e{n}"), "recipient_client_id": "me",
+                "event": {"id": format!("run-{n}"), "flowId": format!("flow-{}", n % 4),
+                          "updatedAt": 1_700_000_000_000u64 + n,
+                          "metrics": {"statusSummary": {"status": status}}}})
+        })
+        .collect();
+    for n in 0..2 {
+        let mut alert = fixture("not-a-run-alert-error-rate.json");
+        alert["id"] = serde_json::json!(format!("alert-{n}"));
+        alert["status"] = serde_json::json!("FIRING");
+        batch.push(alert);
+        let mut other = fixture("not-a-run-io-event-ingestion-load-failure.json");
+        other["event_id"] = serde_json::json!(format!("other-{n}"));
+        other["recipient_client_id"] = serde_json::json!("me");
+        batch.push(other);
+    }
+    batch
 }

@@ -139,10 +139,12 @@ impl RunStore for MemoryStore {
     fn observe<'a>(
         &'a self,
         runs: &'a [&'a Notification],
+        alerts: &'a [&'a Alert],
     ) -> BoxFuture<'a, Result<Vec<Observed>, StoreError>> {
         let now = SystemTime::now();
         let mut tracker = self.runs();
         let mut summaries = self.summaries.locked();
+        // One lock over the states and the outbox: a page is recorded with its state.
         let mut outbox = self.outbox.locked();
         let observed = runs
             .iter()
@@ -165,6 +167,12 @@ impl RunStore for MemoryStore {
                 observed
             })
             .collect();
+        for summary in alerts
+            .iter()
+            .filter_map(|alert| AlertSummary::of(alert, now))
+        {
+            outbox.observe_alert(summary, self.paging.is_some());
+        }
         // Summaries of runs the tracker forgot go once they are as many again as it keeps.
         if summaries.len() > 2 * self.capacity {
             summaries.retain(|run_id, _| tracker.get(run_id).is_some());
@@ -193,20 +201,6 @@ impl RunStore for MemoryStore {
 }
 
 impl PageStore for MemoryStore {
-    fn observe_alerts<'a>(
-        &'a self,
-        alerts: &'a [&'a Alert],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let now = SystemTime::now();
-        let mut outbox = self.outbox.locked();
-        for alert in alerts {
-            if let Some(summary) = AlertSummary::of(alert, now) {
-                outbox.observe_alert(summary, self.paging.is_some());
-            }
-        }
-        ready(())
-    }
-
     fn firing_alerts<'a>(&'a self) -> BoxFuture<'a, Result<Vec<AlertSummary>, StoreError>> {
         ready(self.outbox.locked().firing())
     }
@@ -346,7 +340,7 @@ mod tests {
         let newer = run("1700000000001", 9);
         let older = run("1699999999999", 1);
         let changes: Vec<(RunChange, Option<u64>)> =
-            ready(store.observe(&[&first, &newer, &older, &newer]))
+            ready(store.observe(&[&first, &newer, &older, &newer], &[]))
                 .into_iter()
                 .map(|observed| {
                     (

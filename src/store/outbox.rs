@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use super::alert_summary::newest_first;
-use super::pages::{due, duration_millis, page_for_run};
+use super::pages::{due, duration_millis, page_for_run, paged_after};
 use super::{AlertSummary, OwedPage, PageKind, PageRules, PagesDue, RunSummary, Settled};
 
 /// Every flow's pages owed and paging state, and the alerts firing.
@@ -20,8 +20,9 @@ pub(crate) struct Outbox {
 #[derive(Debug, Default)]
 struct FlowPages {
     pages: Vec<OwedPage>,
-    /// It paged (a failure or an alert) and has not recovered since.
-    paged: bool,
+    /// Where the newest run (or alert) that paged stands, while the flow has not recovered
+    /// since ([`page_for_run`]).
+    paged_at: Option<i64>,
     last_sent: Option<i64>,
     holder: Option<String>,
     /// No claim before this time (a claim's lease, or a retry's wait).
@@ -37,8 +38,9 @@ impl Outbox {
         before: Option<&RunSummary>,
     ) {
         let flow_id = run.flow_id.clone().unwrap_or_default();
-        let paged = self.flows.get(&flow_id).is_some_and(|flow| flow.paged);
-        if let Some(kind) = page_for_run(rules.class(Some(run)), rules.class(before), paged) {
+        let paged_at = self.flows.get(&flow_id).and_then(|flow| flow.paged_at);
+        let (now, was) = (rules.class(Some(run)), rules.class(before));
+        if let Some(kind) = page_for_run(now, was, run.started_or_seen(), paged_at) {
             self.push(OwedPage::run(kind, run));
         }
     }
@@ -62,7 +64,7 @@ impl Outbox {
         self.next_sequence += 1;
         page.sequence = self.next_sequence;
         let flow = self.flows.entry(page.flow_id.clone()).or_default();
-        flow.paged = page.kind != PageKind::Recovered;
+        flow.paged_at = paged_after(flow.paged_at, &page);
         flow.pages.push(page);
     }
 

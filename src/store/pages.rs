@@ -7,11 +7,14 @@ use serde::{Deserialize, Serialize};
 
 use super::{AlertSummary, RunSummary, StoreError};
 use crate::pluggable::forward_impls;
-use crate::{Alert, BoxFuture, Outcome};
+use crate::{BoxFuture, Outcome};
 
 /// Which run states page someone. A store given rules (`with_paging`, or the `paging`
 /// field of its settings) records a page owed whenever the latest state of a run turns
-/// alarming, and a "recovered" page when a flow that paged has a run that turns fine again.
+/// alarming, and a "recovered" page when a flow that paged has a run that turns fine again,
+/// a run that started no earlier than the newest run that paged (runs are placed by when
+/// they started, else were created, else arrived): an older run's success that arrives
+/// after a newer run's failure recovers nothing.
 ///
 /// - **Alarming**: a failed run, or a partial success where at least
 ///   [`failed_percent`](Self::failed_percent) % of the input records failed.
@@ -95,18 +98,31 @@ impl PageClass {
 }
 
 /// The page a kept run state calls for, from its class, the class of the state it replaced,
-/// and whether its flow paged since it last recovered. The stores apply this one rule (the
+/// where its run stands among its flow's runs ([`RunSummary::started_or_seen`]), and
+/// `paged_at`: where the newest run that paged its flow stands, while the flow has not
+/// recovered. A fine run recovers the flow only when it stands no earlier than that run: an
+/// older run's success arriving late recovers nothing. The stores apply this one rule (the
 /// Redis script mirrors it).
 pub(crate) fn page_for_run(
     now: PageClass,
     before: PageClass,
-    flow_paged: bool,
+    run_at: i64,
+    paged_at: Option<i64>,
 ) -> Option<PageKind> {
     match now {
         PageClass::Alarming if before != PageClass::Alarming => Some(PageKind::Failed),
-        PageClass::Fine if flow_paged => Some(PageKind::Recovered),
+        PageClass::Fine if paged_at.is_some_and(|paged_at| run_at >= paged_at) => {
+            Some(PageKind::Recovered)
+        }
         _ => None,
     }
+}
+
+/// A flow's `paged_at` after `page` is recorded: a recovery clears it; a failure or an
+/// alert moves it to where what paged stands, when that is later than before.
+pub(crate) fn paged_after(before: Option<i64>, page: &OwedPage) -> Option<i64> {
+    let stands_at = page.stands_at()?;
+    Some(before.map_or(stands_at, |before| before.max(stands_at)))
 }
 
 /// What a page is about.
@@ -168,6 +184,18 @@ impl OwedPage {
         }
     }
 
+    /// Where what called for it stands among its flow's runs: a run by
+    /// [`RunSummary::started_or_seen`], an alert by when its condition began (else when it
+    /// was recorded); `None` for a recovery.
+    pub(crate) fn stands_at(&self) -> Option<i64> {
+        match (self.kind, &self.run, &self.alert) {
+            (PageKind::Recovered, _, _) => None,
+            (_, Some(run), _) => Some(run.started_or_seen()),
+            (_, None, Some(alert)) => Some(alert.created_at.unwrap_or(alert.seen_at)),
+            (_, None, None) => Some(self.recorded_at),
+        }
+    }
+
     /// As a store keeps it.
     #[cfg_attr(not(any(feature = "redis", feature = "sqlite")), allow(dead_code))]
     pub(crate) fn to_json(&self) -> Result<String, StoreError> {
@@ -224,26 +252,17 @@ pub enum Settled {
 
 /// The pages a store owes and the alerts firing, beside its [`RunStore`](super::RunStore).
 ///
-/// With paging rules, [`RunStore::observe`](super::RunStore::observe) records the pages a
-/// delivery calls for in the same step as the run states (one SQLite transaction, one Redis
-/// script), and [`observe_alerts`](Self::observe_alerts) the pages of alerts that start
-/// firing: a page owed is never lost between the state and the outbox. A sender then
-/// [claims](Self::claim_pages) the flows whose pages are due, under a lease (so that
-/// replicas never both send one), posts one message per flow, and
+/// [`RunStore::observe`](super::RunStore::observe) records what a delivery says about runs
+/// and alerts in one step (one SQLite transaction, one Redis script) and, with paging rules,
+/// the pages they call for in that same step: a page owed is never lost between the state
+/// and the outbox. A sender then [claims](Self::claim_pages) the flows whose pages are due,
+/// under a lease (so that replicas never both send one), posts one message per flow, and
 /// [settles](Self::settle_pages) them.
 ///
 /// At most one message per flow per cooldown: the pages of a flow recorded while its
 /// cooldown runs wait, and go together when it ends, unless one of them is a
 /// [`PageKind::Recovered`], which is due at once.
 pub trait PageStore: Send + Sync {
-    /// Takes alerts into account: a `FIRING` alert is kept (and, with paging rules, pages
-    /// once) until a state of the same id that is not firing ends it. Alerts without an id
-    /// are not kept.
-    fn observe_alerts<'a>(
-        &'a self,
-        alerts: &'a [&'a Alert],
-    ) -> BoxFuture<'a, Result<(), StoreError>>;
-
     /// The alerts firing now, newest first.
     fn firing_alerts<'a>(&'a self) -> BoxFuture<'a, Result<Vec<AlertSummary>, StoreError>>;
 
@@ -269,7 +288,6 @@ pub trait PageStore: Send + Sync {
 }
 
 forward_impls!(PageStore {
-    fn observe_alerts<'a>(&'a self, alerts: &'a [&'a Alert]) -> BoxFuture<'a, Result<(), StoreError>>;
     fn firing_alerts<'a>(&'a self) -> BoxFuture<'a, Result<Vec<AlertSummary>, StoreError>>;
     fn claim_pages<'a>(&'a self, holder: &'a str, lease: Duration, cooldown: Duration) -> BoxFuture<'a, Result<Vec<PagesDue>, StoreError>>;
     fn settle_pages<'a>(&'a self, holder: &'a str, flow_id: &'a str, through: u64, settled: Settled) -> BoxFuture<'a, Result<bool, StoreError>>;
@@ -313,21 +331,31 @@ mod tests {
         run.outcome = Outcome::Failed;
         assert!(rules.is_alarming(&run));
         assert_eq!(
-            page_for_run(PageClass::Alarming, PageClass::Alarming, true),
+            page_for_run(PageClass::Alarming, PageClass::Alarming, 5, None),
             None
         );
         assert_eq!(
-            page_for_run(PageClass::Alarming, PageClass::Fine, false),
+            page_for_run(PageClass::Alarming, PageClass::Fine, 5, Some(9)),
             Some(PageKind::Failed)
         );
         assert_eq!(
-            page_for_run(PageClass::Fine, PageClass::Alarming, false),
+            page_for_run(PageClass::Fine, PageClass::Alarming, 5, None),
             None
         );
+        // Recovered by a run that stands no earlier than the newest that paged, only.
         assert_eq!(
-            page_for_run(PageClass::Fine, PageClass::Neither, true),
+            page_for_run(PageClass::Fine, PageClass::Neither, 5, Some(5)),
             Some(PageKind::Recovered)
         );
+        assert_eq!(
+            page_for_run(PageClass::Fine, PageClass::Neither, 4, Some(5)),
+            None
+        );
+        let failed = OwedPage::run(PageKind::Failed, &run);
+        assert_eq!(paged_after(None, &failed), Some(run.started_or_seen()));
+        assert_eq!(paged_after(Some(i64::MAX), &failed), Some(i64::MAX));
+        let recovered = OwedPage::run(PageKind::Recovered, &run);
+        assert_eq!(paged_after(Some(7), &recovered), None);
         assert!(due(0, Some(1_000), Duration::from_secs(1), false, 2_000));
         assert!(!due(0, Some(1_500), Duration::from_secs(1), false, 2_000));
         assert!(due(0, Some(1_500), Duration::from_secs(1), true, 2_000));

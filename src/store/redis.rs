@@ -15,7 +15,7 @@ use super::tracker::{newer_state, version_key};
 use super::StoreError;
 use super::{Claim, DedupStore, EventKey, FlowRuns, Observed, RunChange, RunStore, RunSummary};
 use crate::sync::Lock;
-use crate::{BoxFuture, FlowRun, Notification, Status};
+use crate::{Alert, BoxFuture, FlowRun, Notification, Status};
 
 /// What a [`RedisStore`] is told: its key prefix and how long it waits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,10 +82,11 @@ impl Default for RedisSettings {
 ///   `P` `pages:` *flow*, a sorted set of the flow's pages owed by sequence number (each
 ///   member `"<sequence> <page JSON>"`, the sequence from `P` `page-seq`); `P` `pages-due`,
 ///   the set of flows with pages owed; `P` `pager:` *flow*, a hash of the flow's paging
-///   state (`paged` until it recovers, `sent` when its last page went, the sender's claim as
-///   `holder` and `until`). None expires: pages leave when they are sent or dropped. With
-///   [`RedisSettings::paging`], the observe script records a run's page with its state, and
-///   keeps each state's paging class as `p` in the run's hash.
+///   state (`paged-at`, where the newest run that paged stands, until it recovers; `sent`
+///   when its last page went; the sender's claim as `holder` and `until`). None expires:
+///   pages leave when they are sent or dropped. The observe script keeps a delivery's
+///   alerts with its run states and, with [`RedisSettings::paging`], records their pages
+///   with them, keeping each state's paging class as `p` in the run's hash.
 ///
 /// # The two-phase claim
 ///
@@ -209,12 +210,13 @@ return deleted
 
 // KEYS[1..n] the run keys, KEYS[n + i] the index of the flow of run i, KEYS[2n + 1] the
 // index of flows; ARGV[1] how long to keep a run in ms, ARGV[2] how many runs a flow's
-// index keeps, ARGV[3] '1' when paging, ARGV[4] the prefix, then nine values for run i
-// from ARGV[9i - 4]: its version, status, JSON, summary JSON, activity (ms), flow id, run
-// id, paging class ('alarm', 'fine' or '') and the page it would call for (JSON). For each
-// run two values: 'new', 'stale', 'duplicate', or 'newer' followed by the status kept
-// before; then the summary kept before ('' for none). A kept state records its page as
-// `pages::page_for_run` says (the class of the state replaced is kept as `p`).
+// index keeps, ARGV[3] '1' when paging, ARGV[4] the prefix, then ten values for run i
+// from ARGV[10i - 5]: its version, status, JSON, summary JSON, activity (ms), flow id, run
+// id, paging class ('alarm', 'fine' or ''), the page it would call for (JSON) and where it
+// stands among its flow's runs (ms); then the alerts (see `observe_alerts`). For each run
+// two values: 'new', 'stale', 'duplicate', or 'newer' followed by the status kept before;
+// then the summary kept before ('' for none). A kept state records its page as
+// `page_for_run` says (the class of the state replaced is kept as `p`).
 const OBSERVE: &str = r"
 local function compare(a, b)
   if a == b then return 0 end
@@ -232,10 +234,10 @@ local flows = KEYS[#KEYS]
 local paging, prefix = ARGV[3] == '1', ARGV[4]
 local found = {}
 for i = 1, runs do
-  local key, flow_key, base = KEYS[i], KEYS[runs + i], 9 * i - 4
+  local key, flow_key, base = KEYS[i], KEYS[runs + i], 10 * i - 5
   local version, status, run = ARGV[base], ARGV[base + 1], ARGV[base + 2]
   local summary, activity, flow, run_id = ARGV[base + 3], ARGV[base + 4], ARGV[base + 5], ARGV[base + 6]
-  local class, page = ARGV[base + 7], ARGV[base + 8]
+  local class, page, run_at = ARGV[base + 7], ARGV[base + 8], ARGV[base + 9]
   local kept = redis.call('HMGET', key, 'v', 's', 'm', 'p')
   local order = 1
   if kept[1] then order = compare(version, kept[1]) end
@@ -247,10 +249,12 @@ for i = 1, runs do
     redis.call('HSET', key, 'v', version, 's', status, 'r', run, 'm', summary, 'p', class)
     redis.call('PEXPIRE', key, ARGV[1])
     if paging then
-      if class == 'alarm' and kept[4] ~= 'alarm' then
-        push_page(prefix, flow, page, false)
-      elseif class == 'fine' and redis.call('HGET', prefix .. 'pager:' .. flow, 'paged') == '1' then
-        push_page(prefix, flow, page, true)
+      local paged_at = redis.call('HGET', prefix .. 'pager:' .. flow, 'paged-at')
+      local kind = page_for_run(class, kept[4], run_at, paged_at)
+      if kind == 'failed' then
+        push_page(prefix, flow, page, run_at)
+      elseif kind == 'recovered' then
+        push_page(prefix, flow, page, nil)
       end
     end
     redis.call('ZADD', flow_key, activity, run_id)
@@ -268,6 +272,7 @@ for i = 1, runs do
     end
   end
 end
+observe_alerts(prefix, paging, 10 * runs + 5)
 return found
 ";
 
@@ -286,6 +291,9 @@ end
 return out
 ";
 
+/// The arguments of the observe script before those of its runs and alerts.
+const OBSERVE_FIXED_ARGS: usize = 4;
+
 /// How many runs a flow's index keeps, and how many flows a listing reads.
 const RUNS_PER_FLOW_KEPT: usize = 100;
 const MOST_FLOWS: usize = 1000;
@@ -297,7 +305,7 @@ fn scripts() -> &'static [Script; 5] {
             Script::new(CLAIM),
             Script::new(COMPLETE),
             Script::new(ABANDON),
-            Script::new(&format!("{}{OBSERVE}", super::redis_pages::PUSH_PAGE)),
+            Script::new(&format!("{}{OBSERVE}", super::redis_pages::PAGE_RULES)),
             Script::new(FLOWS),
         ]
     })
@@ -559,10 +567,61 @@ impl DedupStore for RedisStore {
     }
 }
 
+impl RedisStore {
+    /// The keys and arguments of the observe script for the runs of a delivery (those with
+    /// an id, their summaries given) and its alerts.
+    fn observe_call(
+        &self,
+        runs: &[&Notification],
+        summaries: &[Option<RunSummary>],
+        alerts: &[&Alert],
+        seen: SystemTime,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let (mut keys, mut flow_keys) = (Vec::new(), Vec::new());
+        let settings = &self.shared.settings;
+        let mut args = vec![
+            millis(settings.run_keep),
+            RUNS_PER_FLOW_KEPT.to_string(),
+            if settings.paging.is_some() { "1" } else { "" }.to_owned(),
+            settings.prefix.clone(),
+        ];
+        for (notification, summary) in runs.iter().zip(summaries) {
+            let Some(summary) = summary else { continue };
+            let run = &notification.run;
+            let flow = summary.flow_id.clone().unwrap_or_default();
+            keys.push(self.run_key(&summary.run_id));
+            flow_keys.push(self.flow_key(&flow));
+            let status = match run.status() {
+                Some(status) => format!("={}", status.as_str()),
+                None => "-".to_owned(),
+            };
+            let unwritten = |error| StoreError::unavailable("run state not written", error);
+            args.extend([
+                version_key(run),
+                status,
+                serde_json::to_string(run).map_err(unwritten)?,
+                serde_json::to_string(summary).map_err(unwritten)?,
+                summary.activity().to_string(),
+                flow,
+                summary.run_id.clone(),
+            ]);
+            args.extend(super::redis_pages::run_page(
+                settings.paging.as_ref(),
+                summary,
+            )?);
+        }
+        args.extend(super::redis_pages::alert_args(alerts, seen)?);
+        keys.extend(flow_keys);
+        keys.push(self.flows_key());
+        Ok((keys, args))
+    }
+}
+
 impl RunStore for RedisStore {
     fn observe<'a>(
         &'a self,
         runs: &'a [&'a Notification],
+        alerts: &'a [&'a Alert],
     ) -> BoxFuture<'a, Result<Vec<Observed>, StoreError>> {
         Box::pin(async move {
             let seen = SystemTime::now();
@@ -570,42 +629,10 @@ impl RunStore for RedisStore {
                 .iter()
                 .map(|notification| RunSummary::of(notification, seen))
                 .collect();
+            let (keys, args) = self.observe_call(runs, &summaries, alerts, seen)?;
+            // One script for the whole delivery; none when it holds nothing to keep.
             let mut found: Vec<String> = Vec::new();
-            let tracked = summaries.iter().flatten().count();
-            if tracked > 0 {
-                let (mut keys, mut flow_keys) = (Vec::new(), Vec::new());
-                let paging = self.shared.settings.paging;
-                let mut args = vec![
-                    millis(self.shared.settings.run_keep),
-                    RUNS_PER_FLOW_KEPT.to_string(),
-                    if paging.is_some() { "1" } else { "" }.to_owned(),
-                    self.shared.settings.prefix.clone(),
-                ];
-                for (notification, summary) in runs.iter().zip(&summaries) {
-                    let Some(summary) = summary else { continue };
-                    let run = &notification.run;
-                    let flow = summary.flow_id.clone().unwrap_or_default();
-                    keys.push(self.run_key(&summary.run_id));
-                    flow_keys.push(self.flow_key(&flow));
-                    let status = match run.status() {
-                        Some(status) => format!("={}", status.as_str()),
-                        None => "-".to_owned(),
-                    };
-                    let unwritten = |error| StoreError::unavailable("run state not written", error);
-                    args.extend([
-                        version_key(run),
-                        status,
-                        serde_json::to_string(run).map_err(unwritten)?,
-                        serde_json::to_string(summary).map_err(unwritten)?,
-                        summary.activity().to_string(),
-                        flow,
-                        summary.run_id.clone(),
-                    ]);
-                    let (class, page) = super::redis_pages::run_page(paging.as_ref(), summary)?;
-                    args.extend([class.to_owned(), page]);
-                }
-                keys.extend(flow_keys);
-                keys.push(self.flows_key());
+            if keys.len() > 1 || args.len() > OBSERVE_FIXED_ARGS {
                 found = self.run_script(&scripts()[3], keys, &args).await?;
             }
             let mut found = found.into_iter();

@@ -1,12 +1,14 @@
 //! The pages owed and the alerts firing in Redis: [`PageStore`] for [`RedisStore`], one
-//! script per call. A run's page is recorded by the observe script with its state.
+//! script per call. The observe script records the run states and the alerts of a delivery,
+//! with the pages they call for, by the rules of [`PAGE_RULES`].
 //!
 //! Keys under the prefix `P`: `P pages:` *flow* (a sorted set of the flow's pages owed, by
 //! sequence number, each member `"<sequence> <page JSON>"`), `P page-seq` (the last
 //! sequence number), `P pages-due` (the set of flows with pages owed), `P pager:` *flow* (a
-//! hash: `paged` `1` since the flow paged until it recovers, `sent` when its last page was
-//! sent, `holder` and `until` of the sender's claim or retry wait) and `P alerts` (a hash of
-//! the firing alerts by id). None expires: pages leave when they are sent or dropped.
+//! hash: `paged-at` where the newest run that paged stands, until the flow recovers; `sent`
+//! when its last page was sent; `holder` and `until` of the sender's claim or retry wait)
+//! and `P alerts` (a hash of the firing alerts by id). None expires: pages leave when they
+//! are sent or dropped.
 
 use std::time::{Duration, SystemTime};
 
@@ -20,32 +22,50 @@ use super::{AlertSummary, OwedPage, PageKind, PageRules, PageStore, PagesDue, Ru
 use super::{Settled, StoreError};
 use crate::{Alert, BoxFuture};
 
-/// Adds a page to a flow's outbox and marks the flow paged (or recovered); put before the
-/// scripts that record pages.
-pub(super) const PUSH_PAGE: &str = r"
-local function push_page(prefix, flow, page, recovered)
+/// The paging rules of the observe script, mirrored from `pages.rs` (the same contract
+/// test runs on every store); put before it.
+pub(super) const PAGE_RULES: &str = r"
+-- pages::page_for_run: a run turning alarming pages; a fine run recovers its flow when it
+-- stands (run_at) no earlier than the newest run that paged (paged_at, false when the flow
+-- has not paged since it last recovered). Both are epoch milliseconds, exact as Lua numbers.
+local function page_for_run(class, before, run_at, paged_at)
+  if class == 'alarm' and before ~= 'alarm' then return 'failed' end
+  if class == 'fine' and paged_at and tonumber(run_at) >= tonumber(paged_at) then
+    return 'recovered'
+  end
+  return nil
+end
+-- Adds a page to a flow's outbox, and moves the flow's paged_at as pages::paged_after does:
+-- a recovery (stands_at nil) clears it, anything else raises it to stands_at.
+local function push_page(prefix, flow, page, stands_at)
   local seq = redis.call('INCR', prefix .. 'page-seq')
   redis.call('ZADD', prefix .. 'pages:' .. flow, seq, seq .. ' ' .. page)
   redis.call('SADD', prefix .. 'pages-due', flow)
-  redis.call('HSET', prefix .. 'pager:' .. flow, 'paged', recovered and '0' or '1')
-end
-";
-
-// ARGV[1] the prefix, ARGV[2] '1' when paging, then five values per alert: its id, '1'
-// when firing, its summary JSON, its flow id and its page JSON.
-const OBSERVE_ALERTS: &str = r"
-local prefix, paging = ARGV[1], ARGV[2] == '1'
-for b = 3, #ARGV, 5 do
-  local id, firing, alert, flow, page = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
-  if firing == '1' then
-    if redis.call('HSETNX', prefix .. 'alerts', id, alert) == 1 and paging then
-      push_page(prefix, flow, page, false)
-    end
-  else
-    redis.call('HDEL', prefix .. 'alerts', id)
+  local pager = prefix .. 'pager:' .. flow
+  if not stands_at then
+    redis.call('HDEL', pager, 'paged-at')
+    return
+  end
+  local before = tonumber(redis.call('HGET', pager, 'paged-at') or '')
+  if not before or before < tonumber(stands_at) then
+    redis.call('HSET', pager, 'paged-at', stands_at)
   end
 end
-return 0
+-- From ARGV[from], six values per alert: its id, '1' when firing, its summary JSON, its
+-- flow id, its page JSON and where it stands. A firing alert is kept (and pages, when
+-- paging) once; any other state ends it.
+local function observe_alerts(prefix, paging, from)
+  for b = from, #ARGV, 6 do
+    local id, alert, flow, page = ARGV[b], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+    if ARGV[b + 1] == '1' then
+      if redis.call('HSETNX', prefix .. 'alerts', id, alert) == 1 and paging then
+        push_page(prefix, flow, page, ARGV[b + 5])
+      end
+    else
+      redis.call('HDEL', prefix .. 'alerts', id)
+    end
+  end
+end
 ";
 
 // ARGV[1] the prefix, ARGV[2] the holder, ARGV[3] now (ms), ARGV[4] the claim's end (ms),
@@ -97,30 +117,49 @@ redis.call('HSET', pager, 'until', '0')
 return 1
 ";
 
-fn scripts() -> &'static [Script; 3] {
-    static SCRIPTS: std::sync::OnceLock<[Script; 3]> = std::sync::OnceLock::new();
-    SCRIPTS.get_or_init(|| {
-        [
-            Script::new(&format!("{PUSH_PAGE}{OBSERVE_ALERTS}")),
-            Script::new(CLAIM_PAGES),
-            Script::new(SETTLE_PAGES),
-        ]
-    })
+fn scripts() -> &'static [Script; 2] {
+    static SCRIPTS: std::sync::OnceLock<[Script; 2]> = std::sync::OnceLock::new();
+    SCRIPTS.get_or_init(|| [Script::new(CLAIM_PAGES), Script::new(SETTLE_PAGES)])
 }
 
-/// The paging class of a run state and the page it would call for, as the observe script
-/// takes them (`''` for neither).
+/// The paging class of a run state, the page it would call for (`''` for neither) and where
+/// its run stands, as the observe script takes them.
 pub(super) fn run_page(
     rules: Option<&PageRules>,
     run: &RunSummary,
-) -> Result<(&'static str, String), StoreError> {
+) -> Result<[String; 3], StoreError> {
     let class = rules.map_or(PageClass::Neither, |rules| rules.class(Some(run)));
-    let kind = match class {
-        PageClass::Alarming => PageKind::Failed,
-        PageClass::Fine => PageKind::Recovered,
-        PageClass::Neither => return Ok(("", String::new())),
+    let page = match class {
+        PageClass::Alarming => OwedPage::run(PageKind::Failed, run).to_json()?,
+        PageClass::Fine => OwedPage::run(PageKind::Recovered, run).to_json()?,
+        PageClass::Neither => String::new(),
     };
-    Ok((class.as_str(), OwedPage::run(kind, run).to_json()?))
+    let run_at = run.started_or_seen().to_string();
+    Ok([class.as_str().to_owned(), page, run_at])
+}
+
+/// The six values of each alert the observe script takes (see `observe_alerts` in
+/// [`PAGE_RULES`]); alerts without an id are left out.
+pub(super) fn alert_args(alerts: &[&Alert], seen: SystemTime) -> Result<Vec<String>, StoreError> {
+    let mut args = Vec::new();
+    for alert in alerts
+        .iter()
+        .filter_map(|alert| AlertSummary::of(alert, seen))
+    {
+        let json = serde_json::to_string(&alert)
+            .map_err(|error| StoreError::unavailable("alert not written", error))?;
+        let page = OwedPage::alert(&alert);
+        let stands_at = page.stands_at().unwrap_or(alert.seen_at);
+        args.extend([
+            alert.alert_id.clone(),
+            if alert.firing { "1" } else { "0" }.to_owned(),
+            json,
+            page.flow_id.clone(),
+            page.to_json()?,
+            stands_at.to_string(),
+        ]);
+    }
+    Ok(args)
 }
 
 /// Reads the claim script's answer.
@@ -148,37 +187,6 @@ fn claimed(found: Vec<String>) -> Result<Vec<PagesDue>, StoreError> {
 }
 
 impl PageStore for RedisStore {
-    fn observe_alerts<'a>(
-        &'a self,
-        alerts: &'a [&'a Alert],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let seen = SystemTime::now();
-            let settings = self.settings();
-            let paging = if settings.paging.is_some() { "1" } else { "" };
-            let mut args = vec![settings.prefix.clone(), paging.to_owned()];
-            for alert in alerts
-                .iter()
-                .filter_map(|alert| AlertSummary::of(alert, seen))
-            {
-                let json = serde_json::to_string(&alert)
-                    .map_err(|error| StoreError::unavailable("alert not written", error))?;
-                let page = OwedPage::alert(&alert);
-                args.extend([
-                    alert.alert_id.clone(),
-                    if alert.firing { "1" } else { "0" }.to_owned(),
-                    json,
-                    page.flow_id.clone(),
-                    page.to_json()?,
-                ]);
-            }
-            if args.len() > 2 {
-                let _: i64 = self.run_script(&scripts()[0], Vec::new(), &args).await?;
-            }
-            Ok(())
-        })
-    }
-
     fn firing_alerts<'a>(&'a self) -> BoxFuture<'a, Result<Vec<AlertSummary>, StoreError>> {
         Box::pin(async move {
             let mut connection = self.connection();
@@ -210,7 +218,7 @@ impl PageStore for RedisStore {
                 now.saturating_add(duration_millis(lease)).to_string(),
                 duration_millis(cooldown).to_string(),
             ];
-            claimed(self.run_script(&scripts()[1], Vec::new(), &args).await?)
+            claimed(self.run_script(&scripts()[0], Vec::new(), &args).await?)
         })
     }
 
@@ -237,7 +245,7 @@ impl PageStore for RedisStore {
                 now.to_string(),
                 retry_end.to_string(),
             ];
-            let settled: i64 = self.run_script(&scripts()[2], Vec::new(), &args).await?;
+            let settled: i64 = self.run_script(&scripts()[1], Vec::new(), &args).await?;
             Ok(settled == 1)
         })
     }

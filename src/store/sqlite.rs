@@ -12,10 +12,10 @@ use tokio::sync::oneshot;
 
 use super::summary::{epoch_millis, stored_run};
 use super::tracker::{newer_state, version_key};
+use super::{AlertSummary, PageRules, RunSummary, StoreError};
 use super::{Checkpoint, Claim, DedupStore, EventKey, FlowRuns, Observed, RunChange, RunStore};
-use super::{PageRules, RunSummary, StoreError};
 use crate::deadline::within;
-use crate::{BoxFuture, FlowRun, Notification, Status};
+use crate::{Alert, BoxFuture, FlowRun, Notification, Status};
 
 /// What a [`SqliteStore`] is told.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +80,8 @@ impl Default for SqliteSettings {
 /// `events` (deduplication key, done or claimed, claim owner, until when), `runs` (run id,
 /// flow id, version, last activity, the [`RunSummary`] and the run as JSON), `positions`
 /// (journal name, position), `pages` (the outbox: pages owed, in order), `pagers` (each
-/// flow's paging state: paged since it last recovered, last page sent, the sender's claim)
+/// flow's paging state: where the newest run that paged stands until it recovers, last page
+/// sent, the sender's claim)
 /// and `alerts` (the alerts firing). Expired events and runs are deleted a thousand at a time as
 /// the store goes.
 ///
@@ -190,7 +191,7 @@ CREATE TABLE IF NOT EXISTS pages (
 CREATE INDEX IF NOT EXISTS pages_by_flow ON pages (flow_id, seq);
 CREATE TABLE IF NOT EXISTS pagers (
     flow_id TEXT PRIMARY KEY,
-    paged INTEGER NOT NULL DEFAULT 0,
+    paged_at INTEGER,
     sent_ms INTEGER,
     holder TEXT,
     until_ms INTEGER NOT NULL DEFAULT 0
@@ -225,6 +226,7 @@ impl SqliteStore {
         connection
             .execute_batch("PRAGMA synchronous=FULL;")
             .and_then(|()| connection.execute_batch(SCHEMA))
+            .and_then(|()| super::sqlite_pages::add_paged_at(&connection))
             .map_err(sqlite)?;
         let (queue, jobs) = mpsc::sync_channel(settings.queue.max(1));
         let run_keep = until(0, settings.run_keep);
@@ -529,10 +531,29 @@ fn observe_row(connection: &Connection, row: &RunRow) -> rusqlite::Result<Observ
     })
 }
 
+/// Keeps a delivered state if newer, with the page it calls for under `paging`.
+fn observe_with_page(
+    connection: &Connection,
+    row: &RunRow,
+    paging: Option<&PageRules>,
+) -> rusqlite::Result<Observed> {
+    let observed = observe_row(connection, row)?;
+    let kept = matches!(
+        observed.change,
+        RunChange::New | RunChange::Updated | RunChange::StatusChanged { .. }
+    );
+    if let (Some(rules), true) = (paging, kept) {
+        let before = observed.before.as_ref();
+        super::sqlite_pages::record_run_page(connection, rules, &row.summary, before)?;
+    }
+    Ok(observed)
+}
+
 impl RunStore for SqliteStore {
     fn observe<'a>(
         &'a self,
         runs: &'a [&'a Notification],
+        alerts: &'a [&'a Alert],
     ) -> BoxFuture<'a, Result<Vec<Observed>, StoreError>> {
         let seen = SystemTime::now();
         let rows: Result<Vec<Option<RunRow>>, StoreError> = runs
@@ -543,30 +564,24 @@ impl RunStore for SqliteStore {
             Ok(rows) => rows,
             Err(error) => return Box::pin(std::future::ready(Err(error))),
         };
+        let alerts: Vec<AlertSummary> = alerts
+            .iter()
+            .filter_map(|alert| AlertSummary::of(alert, seen))
+            .collect();
         let paging = self.shared.settings.paging;
+        // One transaction: the states, the alerts and the pages they call for.
         self.call(Flush::Disk, move |connection, _| {
-            rows.iter()
+            let observed = rows
+                .iter()
                 .map(|row| match row {
                     None => Ok(Observed::new(RunChange::Untracked)),
-                    Some(row) => {
-                        let observed = observe_row(connection, row)?;
-                        let kept = matches!(
-                            observed.change,
-                            RunChange::New | RunChange::Updated | RunChange::StatusChanged { .. }
-                        );
-                        if let (Some(rules), true) = (&paging, kept) {
-                            let before = observed.before.as_ref();
-                            super::sqlite_pages::record_run_page(
-                                connection,
-                                rules,
-                                &row.summary,
-                                before,
-                            )?;
-                        }
-                        Ok(observed)
-                    }
+                    Some(row) => observe_with_page(connection, row, paging.as_ref()),
                 })
-                .collect()
+                .collect::<rusqlite::Result<Vec<_>>>()?;
+            for alert in &alerts {
+                super::sqlite_pages::observe_alert(connection, alert, paging.is_some())?;
+            }
+            Ok(observed)
         })
     }
 

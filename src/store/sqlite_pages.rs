@@ -1,18 +1,18 @@
 //! The pages owed and the alerts firing in the SQLite file: [`PageStore`] for
-//! [`SqliteStore`]. A run's page is recorded by `observe` in the transaction of its state
-//! ([`record_run_page`]); an alert's by [`observe_alerts`](PageStore::observe_alerts) in the
-//! transaction that keeps it.
+//! [`SqliteStore`]. `observe` records a run's page in the transaction of its state
+//! ([`record_run_page`]), and keeps alerts with their pages ([`observe_alert`]) in that same
+//! transaction.
 
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::alert_summary::stored_alerts;
-use super::pages::{due, page_for_run};
+use super::pages::{due, page_for_run, paged_after};
 use super::sqlite::{until, Flush, SqliteStore};
 use super::{AlertSummary, OwedPage, PageKind, PageRules, PageStore, PagesDue, RunSummary};
 use super::{Settled, StoreError};
-use crate::{Alert, BoxFuture};
+use crate::BoxFuture;
 
 fn unwritable(error: StoreError) -> rusqlite::Error {
     rusqlite::Error::ToSqlConversionFailure(Box::new(error))
@@ -20,6 +20,29 @@ fn unwritable(error: StoreError) -> rusqlite::Error {
 
 fn unreadable(error: StoreError) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error))
+}
+
+/// Adds `paged_at` to a `pagers` table made before recoveries followed run order (its
+/// `paged` flag, left in place, is no longer read).
+pub(super) fn add_paged_at(connection: &Connection) -> rusqlite::Result<()> {
+    let has: bool = connection.query_row(
+        "SELECT COUNT(*) FROM pragma_table_info('pagers') WHERE name = 'paged_at'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has {
+        connection.execute_batch("ALTER TABLE pagers ADD COLUMN paged_at INTEGER")?;
+    }
+    Ok(())
+}
+
+/// Where the newest run that paged a flow stands, while it has not recovered.
+fn paged_at(connection: &Connection, flow_id: &str) -> rusqlite::Result<Option<i64>> {
+    Ok(connection
+        .prepare_cached("SELECT paged_at FROM pagers WHERE flow_id = ?1")?
+        .query_row([flow_id], |row| row.get(0))
+        .optional()?
+        .flatten())
 }
 
 /// Records the page a kept run state calls for, if any, in the caller's transaction.
@@ -30,19 +53,20 @@ pub(super) fn record_run_page(
     before: Option<&RunSummary>,
 ) -> rusqlite::Result<()> {
     let flow_id = run.flow_id.clone().unwrap_or_default();
-    let paged: bool = connection
-        .prepare_cached("SELECT paged FROM pagers WHERE flow_id = ?1")?
-        .query_row([&flow_id], |row| row.get(0))
-        .optional()?
-        .unwrap_or(false);
-    match page_for_run(rules.class(Some(run)), rules.class(before), paged) {
-        Some(kind) => push_page(connection, &OwedPage::run(kind, run)),
+    let paged_at = paged_at(connection, &flow_id)?;
+    let (now, was) = (rules.class(Some(run)), rules.class(before));
+    match page_for_run(now, was, run.started_or_seen(), paged_at) {
+        Some(kind) => push_page(connection, &OwedPage::run(kind, run), paged_at),
         None => Ok(()),
     }
 }
 
-/// Adds a page to the outbox and marks its flow paged (or recovered).
-fn push_page(connection: &Connection, page: &OwedPage) -> rusqlite::Result<()> {
+/// Adds a page to the outbox and moves its flow's `paged_at` (`before`: the flow's now).
+fn push_page(
+    connection: &Connection,
+    page: &OwedPage,
+    before: Option<i64>,
+) -> rusqlite::Result<()> {
     let recovered = page.kind == PageKind::Recovered;
     connection
         .prepare_cached("INSERT INTO pages (flow_id, recovered, page) VALUES (?1, ?2, ?3)")?
@@ -53,15 +77,16 @@ fn push_page(connection: &Connection, page: &OwedPage) -> rusqlite::Result<()> {
         ])?;
     connection
         .prepare_cached(
-            "INSERT INTO pagers (flow_id, paged) VALUES (?1, ?2) \
-             ON CONFLICT (flow_id) DO UPDATE SET paged = excluded.paged",
+            "INSERT INTO pagers (flow_id, paged_at) VALUES (?1, ?2) \
+             ON CONFLICT (flow_id) DO UPDATE SET paged_at = excluded.paged_at",
         )?
-        .execute(params![page.flow_id, !recovered])?;
+        .execute(params![page.flow_id, paged_after(before, page)])?;
     Ok(())
 }
 
-/// Keeps a firing alert (its page recorded once, when `paging`), or ends one.
-fn observe_alert(
+/// Keeps a firing alert (its page recorded once, when `paging`), or ends one, in the
+/// caller's transaction.
+pub(super) fn observe_alert(
     connection: &Connection,
     alert: &AlertSummary,
     paging: bool,
@@ -80,7 +105,9 @@ fn observe_alert(
         )?
         .execute(params![alert.alert_id, alert.seen_at, json])?;
     if added == 1 && paging {
-        push_page(connection, &OwedPage::alert(alert))?;
+        let page = OwedPage::alert(alert);
+        let before = paged_at(connection, &page.flow_id)?;
+        push_page(connection, &page, before)?;
     }
     Ok(())
 }
@@ -183,23 +210,6 @@ fn settle(
 }
 
 impl PageStore for SqliteStore {
-    fn observe_alerts<'a>(
-        &'a self,
-        alerts: &'a [&'a Alert],
-    ) -> BoxFuture<'a, Result<(), StoreError>> {
-        let seen = std::time::SystemTime::now();
-        let alerts: Vec<AlertSummary> = alerts
-            .iter()
-            .filter_map(|alert| AlertSummary::of(alert, seen))
-            .collect();
-        let paging = self.settings().paging.is_some();
-        self.call(Flush::Disk, move |connection, _| {
-            alerts
-                .iter()
-                .try_for_each(|alert| observe_alert(connection, alert, paging))
-        })
-    }
-
     fn firing_alerts<'a>(&'a self) -> BoxFuture<'a, Result<Vec<AlertSummary>, StoreError>> {
         let found = self.call(Flush::Cache, |connection, _| {
             let mut query = connection.prepare_cached("SELECT alert FROM alerts")?;

@@ -52,6 +52,8 @@ pub struct RunSummary {
     pub updated_at: Option<i64>,
     /// When the run started.
     pub started_at: Option<i64>,
+    /// When the run was created (`createdAt`: Flow Service runs and run alerts carry it).
+    pub created_at: Option<i64>,
     /// When the run completed.
     pub completed_at: Option<i64>,
     /// Records read.
@@ -92,6 +94,7 @@ impl RunSummary {
             status: run.status().map(|status| status.as_str().to_owned()),
             updated_at: run.updated_at.as_ref().and_then(|time| time.to_millis()),
             started_at: millis(run.started_at()),
+            created_at: run.created_at.as_ref().and_then(|time| time.to_millis()),
             completed_at: millis(run.completed_at()),
             input_records: run.input_records(),
             output_records: run.output_records(),
@@ -105,6 +108,13 @@ impl RunSummary {
     /// Listings order runs and flows by it, newest first.
     pub fn activity(&self) -> i64 {
         self.updated_at.unwrap_or(self.seen_at)
+    }
+
+    /// Where the run stands among its flow's runs: when it started, else when it was
+    /// created, else (neither known) when this state was recorded. A recovery must come from
+    /// a run that stands no earlier than the run that paged.
+    pub(crate) fn started_or_seen(&self) -> i64 {
+        self.started_at.or(self.created_at).unwrap_or(self.seen_at)
     }
 
     /// The name of [`outcome`](Self::outcome) as it is written (`partial_success`, ...).
@@ -248,6 +258,7 @@ mod tests {
             status: None,
             updated_at: updated,
             started_at: None,
+            created_at: None,
             completed_at: None,
             input_records: Some(3),
             output_records: None,
@@ -255,6 +266,24 @@ mod tests {
             error_codes: vec!["CONNECTOR-1001-500".to_owned()],
             seen_at: seen,
         }
+    }
+
+    #[test]
+    fn a_run_stands_by_its_start_else_its_creation_else_its_arrival() {
+        let read = |name: &str| {
+            let body = std::fs::read(format!("fixtures/adobe-docs/{name}")).unwrap();
+            let seen = SystemTime::UNIX_EPOCH + Duration::from_millis(1_900_000_000_000);
+            RunSummary::of(&crate::parse_notification(&body).unwrap(), seen).unwrap()
+        };
+        // A run-start alert: `createdAt`, no `startedAtUTC` yet.
+        let started = read("alert-run-sources-start.json");
+        assert_eq!(started.created_at, Some(1_693_339_079_768));
+        assert_eq!(started.started_or_seen(), 1_693_339_079_768);
+        // `startedAtUTC` (in seconds) comes first.
+        let done = read("io-event-sources-flow-run-success.json");
+        assert_eq!(done.started_or_seen(), 1_590_512_053_000);
+        let timeless = summary("t1", None, Some(10), 1_900_000_000_000);
+        assert_eq!(timeless.started_or_seen(), 1_900_000_000_000);
     }
 
     #[test]

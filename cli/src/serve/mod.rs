@@ -161,7 +161,6 @@ fn start(config: &Config, opened: Opened, stopping: watch::Receiver<bool>) -> Ta
     let pages_recorded = Arc::new(tokio::sync::Notify::new());
     let monitor = Arc::new(Monitor {
         runs: opened.stores.runs.clone(),
-        pages: opened.stores.pages.clone(),
         pages_recorded: pages_recorded.clone(),
         metrics: metrics.clone(),
         json: config.json,

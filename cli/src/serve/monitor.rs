@@ -5,9 +5,7 @@ use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use aep_flow_run::store::{
-    Incoming, Observed, PageStore, RunChange, RunStore, RunSummary, StoreError,
-};
+use aep_flow_run::store::{Incoming, Observed, RunChange, RunStore, RunSummary, StoreError};
 use aep_flow_run::{Alert, Event, Notification, Outcome};
 use tokio::sync::Notify;
 
@@ -41,9 +39,8 @@ impl Source {
 
 /// Handles the events of a delivery or a journal page.
 pub struct Monitor {
+    /// Where run states and alerts are kept, with the pages they call for.
     pub runs: Arc<dyn RunStore>,
-    /// Where firing alerts are kept (and their pages recorded).
-    pub pages: Arc<dyn PageStore>,
     /// Told when pages may have been recorded, so that the sender looks at once.
     pub pages_recorded: Arc<Notify>,
     pub metrics: Arc<Metrics>,
@@ -52,11 +49,11 @@ pub struct Monitor {
 }
 
 impl Monitor {
-    /// Handles the new events of `events` (duplicates are counted only): records the run
-    /// states in one store call and the alerts in another, each with the pages it calls for
-    /// (the fallible part, done first: on an error nothing is printed, and the caller gives
-    /// the events back; a state recorded twice is a duplicate, so no page is recorded twice),
-    /// then counts and prints them.
+    /// Handles the new events of `events` (duplicates are counted only): records what they
+    /// say about runs and alerts in one store call, with the pages they call for (the
+    /// fallible part, done first: on an error nothing is printed, and the caller gives the
+    /// events back; a state recorded twice is a duplicate and an alert kept already fires,
+    /// so no page is recorded twice), then counts and prints them.
     pub async fn handle(&self, events: &[Incoming], source: Source) -> Result<(), StoreError> {
         for incoming in events {
             let result = if incoming.duplicate {
@@ -78,15 +75,11 @@ impl Monitor {
             .iter()
             .filter_map(|incoming| incoming.event.as_flow_run())
             .collect();
-        let observed = self.observe(&notifications).await?;
         let alerts: Vec<&Alert> = new
             .iter()
-            .filter_map(|incoming| match &incoming.event {
-                Event::Alert(alert) => Some(alert),
-                _ => None,
-            })
+            .filter_map(|incoming| incoming.event.as_alert())
             .collect();
-        self.observe_alerts(&alerts).await?;
+        let observed = self.observe(&notifications, &alerts).await?;
         if !notifications.is_empty() || !alerts.is_empty() {
             self.pages_recorded.notify_one();
         }
@@ -99,36 +92,24 @@ impl Monitor {
         Ok(())
     }
 
-    async fn observe(&self, notifications: &[&Notification]) -> Result<Vec<Observed>, StoreError> {
-        if notifications.is_empty() {
+    /// Records the runs and alerts of new events: one store call, bounded.
+    async fn observe(
+        &self,
+        notifications: &[&Notification],
+        alerts: &[&Alert],
+    ) -> Result<Vec<Observed>, StoreError> {
+        if notifications.is_empty() && alerts.is_empty() {
             return Ok(Vec::new());
         }
-        let observed =
-            match tokio::time::timeout(STORE_TIMEOUT, self.runs.observe(notifications)).await {
-                Ok(observed) => observed,
-                Err(_) => Err(StoreError::Timeout {
-                    timeout: STORE_TIMEOUT,
-                }),
-            };
-        if observed.is_err() {
-            self.metrics
-                .count("aep_store_errors_total", &[("operation", "observe")]);
-        }
-        observed
-    }
-
-    async fn observe_alerts(&self, alerts: &[&Alert]) -> Result<(), StoreError> {
-        if alerts.is_empty() {
-            return Ok(());
-        }
-        let observed = tokio::time::timeout(STORE_TIMEOUT, self.pages.observe_alerts(alerts))
+        let observe = self.runs.observe(notifications, alerts);
+        let observed = tokio::time::timeout(STORE_TIMEOUT, observe)
             .await
             .unwrap_or(Err(StoreError::Timeout {
                 timeout: STORE_TIMEOUT,
             }));
         if observed.is_err() {
             self.metrics
-                .count("aep_store_errors_total", &[("operation", "observe_alerts")]);
+                .count("aep_store_errors_total", &[("operation", "observe")]);
         }
         observed
     }

@@ -231,23 +231,16 @@ async fn without_rules_no_page_is_recorded_but_alerts_are_kept() {
         .is_empty());
 }
 
-/// A SQLite store that pages, on `state.db` in a directory of its own (`prepare`: SQL run
-/// on the file first); remove the directory when done.
+/// A SQLite store that pages, on `state.db` in a directory of its own; remove the directory
+/// when done.
 #[cfg(feature = "sqlite")]
-fn sqlite_store(
-    test: &str,
-    prepare: &str,
-) -> (aep_flow_run::store::SqliteStore, std::path::PathBuf) {
+fn sqlite_store(test: &str) -> (aep_flow_run::store::SqliteStore, std::path::PathBuf) {
     use aep_flow_run::store::{SqliteSettings, SqliteStore};
 
     let dir = std::env::temp_dir().join(format!("aep-{test}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("state.db");
-    rusqlite::Connection::open(&path)
-        .unwrap()
-        .execute_batch(prepare)
-        .unwrap();
     let mut settings = SqliteSettings::default();
     settings.paging = Some(PageRules::new(10));
     (SqliteStore::open(&path, settings).unwrap(), dir)
@@ -256,23 +249,8 @@ fn sqlite_store(
 #[cfg(feature = "sqlite")]
 #[tokio::test]
 async fn the_sqlite_store_keeps_the_page_contract() {
-    let (store, dir) = sqlite_store("page-stores", "");
+    let (store, dir) = sqlite_store("page-stores");
     contract(&store).await;
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-/// A file made before recoveries followed run order: its `pagers` table had a `paged` flag
-/// and no `paged_at`. Opened, it gains the column and keeps the rule.
-#[cfg(feature = "sqlite")]
-#[tokio::test]
-async fn an_older_sqlite_file_gains_the_place_of_the_run_that_paged() {
-    let (store, dir) = sqlite_store(
-        "page-stores-old",
-        "CREATE TABLE pagers (flow_id TEXT PRIMARY KEY, paged INTEGER NOT NULL DEFAULT 0, \
-         sent_ms INTEGER, holder TEXT, until_ms INTEGER NOT NULL DEFAULT 0); \
-         INSERT INTO pagers (flow_id, paged) VALUES ('f3', 0);",
-    );
-    recovery_follows_run_order(&store).await;
     let _ = std::fs::remove_dir_all(&dir);
 }
 

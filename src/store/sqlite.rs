@@ -226,7 +226,6 @@ impl SqliteStore {
         connection
             .execute_batch("PRAGMA synchronous=FULL;")
             .and_then(|()| connection.execute_batch(SCHEMA))
-            .and_then(|()| super::sqlite_pages::add_paged_at(&connection))
             .map_err(sqlite)?;
         let (queue, jobs) = mpsc::sync_channel(settings.queue.max(1));
         let run_keep = until(0, settings.run_keep);

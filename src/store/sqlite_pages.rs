@@ -22,20 +22,6 @@ fn unreadable(error: StoreError) -> rusqlite::Error {
     rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, Box::new(error))
 }
 
-/// Adds `paged_at` to a `pagers` table made before recoveries followed run order (its
-/// `paged` flag, left in place, is no longer read).
-pub(super) fn add_paged_at(connection: &Connection) -> rusqlite::Result<()> {
-    let has: bool = connection.query_row(
-        "SELECT COUNT(*) FROM pragma_table_info('pagers') WHERE name = 'paged_at'",
-        [],
-        |row| row.get(0),
-    )?;
-    if !has {
-        connection.execute_batch("ALTER TABLE pagers ADD COLUMN paged_at INTEGER")?;
-    }
-    Ok(())
-}
-
 /// Where the newest run that paged a flow stands, while it has not recovered.
 fn paged_at(connection: &Connection, flow_id: &str) -> rusqlite::Result<Option<i64>> {
     Ok(connection

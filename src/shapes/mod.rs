@@ -26,7 +26,9 @@ macro_rules! notification {
             format: $format,
             published_at: $published_at,
             journal_position: $journal_position.map(str::to_owned),
+            journal_entry: $crate::Extra::new(),
             envelope: $envelope,
+            id_keys: Default::default(),
         }
     };
 }

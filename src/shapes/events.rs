@@ -15,12 +15,14 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::batch::read;
 use super::batch::ElementSeed;
 use super::ids::{EVENT_ID_KEYS, RECIPIENT_KEYS};
 use super::item::{keep_attribute, Item};
 use super::journal_page::position_text;
+use super::not_a_run::Holds;
 use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST, SINGLE_SHAPE};
-use super::{notifications_fast, notifications_or_stop, Sink};
+use super::{notifications_fast, Route, Sink};
 use crate::json::{Key, WireObject};
 use crate::model::{AlertObject, Context, IdKeys, RUN_METRICS};
 use crate::{Alert, AlertStatus, Error, Event, EventCode, Extra, Format, MessageInfo};
@@ -39,11 +41,15 @@ impl Sink for Vec<Event> {
 /// Reads every event of a body, in order.
 pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, Error> {
     let mut events = Vec::new();
-    let first = match notifications_or_stop(body, &mut events) {
-        Ok(()) => return Ok(events),
-        Err(syntax @ Error::Syntax { .. }) => return Err(syntax),
-        Err(first) => first,
-    };
+    match events_in_one_pass(body, &mut events) {
+        Ok(()) => Ok(events),
+        Err(syntax @ Error::Syntax { .. }) => Err(syntax),
+        Err(first) => events_of_value(body, first),
+    }
+}
+
+/// Reads every event of a body as a value, after the one pass stopped with `first`.
+pub(crate) fn events_of_value(body: &[u8], first: Error) -> Result<Vec<Event>, Error> {
     let read = serde_json::from_slice::<Value>(body)
         .and_then(|root| Ok((root, serde_json::from_slice::<&RawValue>(body)?)));
     let (root, raw) = match read {
@@ -57,10 +63,63 @@ pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, Error> {
         }
         Err(_) => return Err(first),
     };
-    events.clear();
+    let mut events = Vec::new();
     match Walk::new(&root, Want::Events).body(raw, &mut events) {
         Ok(()) => Ok(events),
         Err(second) => Err(better(first, second)),
+    }
+}
+
+/// Reads the events of a body in one pass: runs as `parse_notifications` reads them, other
+/// events kept as their text, alerts read from their own text. A body that holds anything
+/// else (see `not_a_run.rs`) stops the pass.
+fn events_in_one_pass(body: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
+    read(Route::Direct, body, false, |element, path, text| {
+        let text = text.ok_or_else(|| NotFound::at(path, NOTIFICATION))?;
+        let event = match element {
+            Some(item) => match item.holds(path)? {
+                Holds::Runs => return item.take_notifications(out, path, None),
+                Holds::Other => item.other_event(text),
+                Holds::Alert => {
+                    return alert_of_text(text, out).ok_or_else(|| NotFound::at(path, RUN))
+                }
+            },
+            None => other_of_text(text),
+        };
+        out.push(event.ok_or_else(|| NotFound::at(path, NOTIFICATION))?);
+        Ok(())
+    })
+}
+
+/// An element that is no object, kept as its text.
+fn other_of_text(text: &str) -> Option<Event> {
+    Some(Event::Other(OtherEvent {
+        event_id: None,
+        event_code: None,
+        recipient_client_id: None,
+        format: Format::BareRun,
+        journal_position: None,
+        journal_entry: Extra::new(),
+        element: RawValue::from_string(text.to_owned()).ok()?,
+    }))
+}
+
+/// The alert of an element, read from its own text as the value route reads it (`None`
+/// when it holds something else, or a field of the wrong type: the whole body then goes the
+/// value route, which says where).
+fn alert_of_text(text: &str, out: &mut Vec<Event>) -> Option<()> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    let raw: &RawValue = serde_json::from_str(text).ok()?;
+    let mut events = Vec::new();
+    Walk::new(&value, Want::Events)
+        .body(raw, &mut events)
+        .ok()?;
+    match events.pop() {
+        Some(alert @ Event::Alert(_)) if events.is_empty() => {
+            out.push(alert);
+            Some(())
+        }
+        _ => None,
     }
 }
 

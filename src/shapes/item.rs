@@ -117,6 +117,17 @@ impl Shapes {
         self.nested_key == Some(key) || matches!(&self.second, Some((other, _)) if *other == key)
     }
 
+    /// The object under `key` (`event` or `data`).
+    pub(super) fn nested(&self, key: &str) -> Option<&MaybeRun> {
+        if self.nested_key == Some(key) {
+            return Some(&self.nested);
+        }
+        match &self.second {
+            Some((other, run)) if *other == key => Some(run),
+            _ => None,
+        }
+    }
+
     /// The object under `key` (`event` or `data`), in place.
     pub(super) fn nested_mut(&mut self, key: &str) -> Option<&mut MaybeRun> {
         if self.nested_key == Some(key) {

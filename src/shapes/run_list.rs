@@ -15,7 +15,7 @@ pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
 
 pub(crate) fn runs_by(route: Route, body: &[u8]) -> Result<Vec<FlowRun>, Error> {
     let mut runs = Vec::new();
-    read(route, body, true, |element, path| match element {
+    read(route, body, true, |element, path, _| match element {
         // A top-level object may be a run list; an array element must be a run.
         Some(item) if matches!(path, Path::Root) => {
             runs.extend(item.take_runs(path)?);

@@ -20,6 +20,11 @@ const FAILED: &[u8] =
 const ALERT: &[u8] = include_bytes!("../fixtures/adobe-docs/not-a-run-alert-error-rate.json");
 const API_RUNS: &[u8] =
     include_bytes!("../fixtures/adobe-docs/api-runs-sources-success-with-errors.json");
+const AUDIT: &[u8] = include_bytes!("../fixtures/events/audit-dataset-delete.json");
+const CLOUD_EVENT: &[u8] =
+    include_bytes!("../fixtures/events/cloudevents-marketo-change-segment.json");
+const JOURNAL_OF_OTHERS: &[u8] =
+    include_bytes!("../fixtures/events/journal-aem-asset-created-two-events.json");
 
 /// The body without whitespace between its tokens, its keys in the order they came.
 /// (Written back from a serde_json `Value`, its keys would come sorted, an order Adobe's bodies
@@ -94,14 +99,19 @@ fn parse_and_drop<T, E: Debug>(parse: fn(&[u8]) -> Result<T, E>, body: &[u8]) {
     black_box(parsed.as_ref().expect("the body parses"));
 }
 
-/// A batch delivery of `count` copies of the success event (minified), each with its own id.
-fn batch(count: usize) -> Vec<u8> {
+/// `count` copies of the success event (minified), each with its own id.
+fn success_events(count: usize) -> Vec<Vec<u8>> {
     let event: Value = serde_json::from_slice(SUCCESS).unwrap();
     let id = event["event_id"].as_str().unwrap();
     let event = minified(SUCCESS);
-    let items: Vec<Vec<u8>> = (0..count)
+    (0..count)
         .map(|i| with_string(&event, "event_id", id, &format!("event-{i}")))
-        .collect();
+        .collect()
+}
+
+/// A batch delivery of `count` copies of the success event (minified), each with its own id.
+fn batch(count: usize) -> Vec<u8> {
+    let items = success_events(count);
     let body = [b"[".as_slice(), &items.join(b",".as_slice()), b"]"].concat();
     assert_eq!(
         serde_json::from_slice::<Vec<Value>>(&body).unwrap().len(),
@@ -206,6 +216,29 @@ fn events(c: &mut Criterion) {
     ]
     .concat();
     compare(c, "events_mixed_batch", &mixed, parse_events);
+    compare(c, "events_mixed_batch_20", &mixed_batch_20(), parse_events);
+    compare(
+        c,
+        "events_journal_page_of_others",
+        &minified(JOURNAL_OF_OTHERS),
+        parse_events,
+    );
+    compare(c, "events_batch_20_minified", &batch(20), parse_events);
+}
+
+/// A batch of 20 (minified): 16 runs, 2 alerts, an audit event and another product's
+/// CloudEvent, the alerts and the others spread among the runs.
+fn mixed_batch_20() -> Vec<u8> {
+    let runs = success_events(16);
+    let mut elements: Vec<&[u8]> = runs.iter().map(Vec::as_slice).collect();
+    let (alert, audit, cloud_event) = (minified(ALERT), minified(AUDIT), minified(CLOUD_EVENT));
+    elements.insert(3, &alert);
+    elements.insert(8, &audit);
+    elements.insert(12, &alert);
+    elements.insert(17, &cloud_event);
+    let body = [b"[".as_slice(), &elements.join(b",".as_slice()), b"]"].concat();
+    assert_eq!(aep_flow_run::parse_events(&body).unwrap().len(), 20);
+    body
 }
 
 criterion_group!(benches, founding_payloads, large_bodies, events);

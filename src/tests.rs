@@ -132,6 +132,21 @@ fn agrees_with_serde_json_on_every_stored_body() {
     }
 }
 
+/// `parse_events` in one pass gives what the value route gives, on every stored body both
+/// read.
+#[test]
+fn events_read_in_one_pass_are_the_events_read_as_a_value() {
+    let mut compared = 0;
+    for (file, body) in stored_bodies() {
+        let by_value = crate::shapes::events_of_value(&body, crate::Error::NotSingle { count: 0 });
+        if let (Ok(fast), Ok(slow)) = (crate::parse_events(&body), by_value) {
+            assert_eq!(fast, slow, "{}", file.display());
+            compared += 1;
+        }
+    }
+    assert!(compared > 500, "{compared}");
+}
+
 #[test]
 fn agrees_with_serde_json_on_the_edges_of_the_grammar() {
     let deep = |levels: usize| format!("{}{}", "[".repeat(levels), "]".repeat(levels));

@@ -544,11 +544,15 @@ fn status_case_variants_are_recognised_and_unknown_ones_kept() {
     let shouting = run_with_status("WeIrD");
     assert_eq!(shouting.status(), Some(&Status::Other("WeIrD".to_owned())));
 
-    // A case variant of a known value is written back (in its documented spelling).
-    let failed = run_with_status("Failed");
+    // A case variant of a known value is written back as it came, while it still holds
+    // that value; a value set since is written in its documented spelling.
+    let mut failed = run_with_status("Failed");
     let written = serde_json::to_value(&failed).unwrap();
-    assert_eq!(written["metrics"]["statusSummary"]["status"], "failed");
+    assert_eq!(written["metrics"]["statusSummary"]["status"], "Failed");
     assert_eq!(failed.outcome(), aep_flow_run::Outcome::Failed);
+    failed.metrics.status_summary.status = Some(Status::Success);
+    let written = serde_json::to_value(&failed).unwrap();
+    assert_eq!(written["metrics"]["statusSummary"]["status"], "success");
 }
 
 #[test]

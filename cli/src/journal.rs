@@ -178,7 +178,7 @@ fn json_line(event: &Event) -> serde_json::Value {
     let element = match event {
         Event::FlowRun(notification) => serde_json::to_value(notification.normalized()),
         Event::Alert(alert) => serde_json::to_value(alert),
-        Event::Other(other) => Ok(other.element.clone()),
+        Event::Other(other) => Ok(other.element()),
         _ => Ok(serde_json::Value::Null),
     }
     .unwrap_or(serde_json::Value::Null);

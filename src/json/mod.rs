@@ -14,6 +14,7 @@ mod number;
 mod object;
 mod open_enum;
 pub(crate) mod reader;
+pub(crate) mod spelling;
 pub(crate) mod well_known;
 
 pub(crate) use body::from_body;

@@ -13,6 +13,9 @@ pub(crate) trait WireObject: Default {
     /// What the object is, for "expected ..." in errors.
     const EXPECTING: &'static str;
 
+    /// The wire names of its fields.
+    const FIELDS: &'static [&'static str];
+
     /// Reads the fields of one object into `self`, giving `hook` first look at unknown ones.
     fn fill_fields<'de, F, H>(&mut self, fields: F, hook: &mut H) -> Result<(), F::Error>
     where
@@ -107,7 +110,7 @@ macro_rules! wire_object {
         $vis:vis struct $name:ident expecting $expecting:literal {
             $(
                 $(#[$field_meta:meta])*
-                $wire:literal => $field:ident : $ty:ty,
+                $([$spelling:ident])? $wire:literal => $field:ident : $ty:ty,
             )*
         }
     ) => {
@@ -118,6 +121,10 @@ macro_rules! wire_object {
             $(
                 $(#[$field_meta])*
                 pub $field: $ty,
+                $(
+                    /// The spelling the field's value came in, when not the documented one.
+                    pub(crate) $spelling: $crate::json::spelling::Spelling,
+                )?
             )*
             /// Fields this crate does not model, kept as they came and written back on
             /// serialisation.
@@ -126,6 +133,7 @@ macro_rules! wire_object {
 
         impl $crate::json::WireObject for $name {
             const EXPECTING: &'static str = $expecting;
+            const FIELDS: &'static [&'static str] = &[$($wire),*];
 
             fn fill_fields<'de, F, H>(&mut self, mut fields: F, hook: &mut H) -> Result<(), F::Error>
             where
@@ -148,7 +156,7 @@ macro_rules! wire_object {
                 $(
                     if H::ORDERED && more && fields.key_is(concat!("\"", $wire, "\"")) {
                         seen |= 1u64 << (Bit::$field as u32);
-                        if fields.fill_value(&mut self.$field)? {
+                        if $crate::json::spelling::fill_field!(fields, self.$field $(, self.$spelling)?) {
                             hook.present($wire);
                         }
                         more = fields.next_key()?;
@@ -167,7 +175,7 @@ macro_rules! wire_object {
                                     hook.absent($wire);
                                 }
                                 seen |= bit;
-                                if fields.fill_value(&mut self.$field)? {
+                                if $crate::json::spelling::fill_field!(fields, self.$field $(, self.$spelling)?) {
                                     hook.present($wire);
                                 }
                             }
@@ -229,7 +237,7 @@ macro_rules! wire_object {
                 let mut map = serializer.serialize_map(None)?;
                 $(
                     if !$crate::json::Absent::is_absent(&self.$field) {
-                        map.serialize_entry($wire, &self.$field)?;
+                        $crate::json::spelling::write_field!(map, $wire, self.$field $(, self.$spelling)?);
                     }
                 )*
                 for (key, value) in &self.extra {

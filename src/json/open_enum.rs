@@ -47,6 +47,8 @@ macro_rules! open_enum {
                     if value.eq_ignore_ascii_case($canonical)
                         $(|| value.eq_ignore_ascii_case($alias))*
                     {
+                        // Another spelling: a field that keeps it takes it from here.
+                        $crate::json::spelling::note(value);
                         return Some(Self::$variant);
                     }
                 )*

@@ -172,6 +172,19 @@ impl<'de> Reader<'de> {
         }
     }
 
+    /// Where the next value starts (past any whitespace), to take its text with
+    /// [`Reader::text_from`] once it is read.
+    pub(crate) fn value_start(&mut self) -> usize {
+        self.peek();
+        self.pos
+    }
+
+    /// The text read since `start` (a value's, when `start` came from
+    /// [`Reader::value_start`] and the value has just been read).
+    pub(crate) fn text_from(&self, start: usize) -> &'de str {
+        self.text.get(start..self.pos).unwrap_or_default()
+    }
+
     /// The next byte that is not whitespace (the first byte of the next value or token),
     /// left unread.
     #[inline]

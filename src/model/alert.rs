@@ -3,7 +3,7 @@
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
-use super::element::{Context, Element};
+use super::element::{Context, Element, IdKeys};
 use crate::json::{open_enum, wire_object};
 use crate::{EventCode, EventHeader, Extra, Format, Link, MessageInfo, Timestamp};
 
@@ -108,10 +108,14 @@ pub struct Alert {
     pub published_at: Option<Timestamp>,
     /// Its position in the I/O Events journal, when read from a journal page.
     pub journal_position: Option<String>,
+    /// The journal entry's members beside `position` and `event`, as they came.
+    pub journal_entry: Extra,
     /// The envelope's other fields, as they came.
     pub envelope: Extra,
     /// A message's own fields, when it came in a message list.
     pub message_info: Option<MessageInfo>,
+    /// The spellings its ids came under.
+    pub(crate) id_keys: IdKeys,
 }
 
 impl Alert {
@@ -170,8 +174,10 @@ impl Alert {
             format: context.format,
             published_at: context.published_at,
             journal_position: context.journal_position,
+            journal_entry: context.journal_entry,
             envelope: context.envelope,
             message_info: context.message,
+            id_keys: context.id_keys,
         }
     }
 
@@ -199,6 +205,8 @@ impl Alert {
     fn element(&self) -> Element<'_, AlertObject> {
         Element {
             format: self.format,
+            id_keys: self.id_keys,
+            journal_entry: &self.journal_entry,
             event_id: self.event_id.as_deref(),
             event_code: &self.event_code,
             recipient_client_id: self.recipient_client_id.as_deref(),

@@ -1,9 +1,12 @@
 //! Every event a delivery holds: flow runs, alerts, and anything else, kept verbatim.
 
+use serde::ser::SerializeMap;
 use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::Value;
 
-use crate::{Alert, Format, Notification};
+use super::element::JournalEntryOut;
+use crate::{Alert, Extra, Format, Notification};
 
 /// One event of a delivery, whatever it reports: what [`parse_events`](crate::parse_events)
 /// gives for each element of a body, in order.
@@ -148,8 +151,9 @@ impl Serialize for Event {
     }
 }
 
-/// An event that is neither a flow run nor an alert (audit events, other products' events),
-/// kept verbatim with its envelope.
+/// An event that is neither a flow run nor an alert (audit events, other products' events,
+/// Flow Service flows, Segmentation Service jobs, Destination SDK configurations), kept
+/// verbatim with its envelope: its text as it came, parsed only when asked.
 ///
 /// ```
 /// use aep_flow_run::{parse_events, Event};
@@ -157,10 +161,11 @@ impl Serialize for Event {
 /// let body = std::fs::read("fixtures/events/audit-dataset-delete.json")?;
 /// let Event::Other(audit) = &parse_events(&body)?[0] else { panic!("another event") };
 /// assert_eq!(audit.event_code.as_deref(), Some("audit_events_info"));
-/// assert_eq!(audit.element["payload"]["action"], "Delete");
+/// assert_eq!(audit.element()["payload"]["action"], "Delete");
+/// assert!(audit.element_text().starts_with("{"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct OtherEvent {
     /// `eventid` or `event_id` of the envelope, else a CloudEvent's `id`.
@@ -174,24 +179,82 @@ pub struct OtherEvent {
     pub format: Format,
     /// Its position in the I/O Events journal, when read from a journal page.
     pub journal_position: Option<String>,
+    /// The journal entry's members beside `position` and `event`, as they came.
+    pub journal_entry: Extra,
     /// The element exactly as it came, envelope included (a journal entry's `event`).
-    pub element: Value,
+    pub(crate) element: Box<RawValue>,
 }
+
+impl OtherEvent {
+    /// The element as a JSON value, parsed from its text on each call.
+    pub fn element(&self) -> Value {
+        // The text was read as JSON once already: it parses again.
+        serde_json::from_str(self.element.get()).unwrap_or(Value::Null)
+    }
+
+    /// The element's text exactly as it came (whitespace and key order included).
+    pub fn element_text(&self) -> &str {
+        self.element.get()
+    }
+}
+
+/// Equal when every fact and the element's text are equal, whitespace between tokens aside.
+impl PartialEq for OtherEvent {
+    fn eq(&self, other: &OtherEvent) -> bool {
+        self.event_id == other.event_id
+            && self.event_code == other.event_code
+            && self.recipient_client_id == other.recipient_client_id
+            && self.format == other.format
+            && self.journal_position == other.journal_position
+            && self.journal_entry == other.journal_entry
+            && tokens(self.element.get()).eq(tokens(other.element.get()))
+    }
+}
+
+/// The characters of JSON text without the whitespace between its tokens.
+fn tokens(text: &str) -> impl Iterator<Item = char> + '_ {
+    let mut in_string = false;
+    let mut escaped = false;
+    text.chars().filter(move |&c| {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            return true;
+        }
+        in_string = c == '"';
+        !c.is_ascii_whitespace()
+    })
+}
+
+impl Eq for OtherEvent {}
 
 impl Serialize for OtherEvent {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match &self.journal_position {
-            Some(position) => serde_json::json!({
-                "events": [{"position": position, "event": &self.element}]
-            })
-            .serialize(serializer),
+        let element = &*self.element;
+        let position = self.journal_position.as_deref();
+        match JournalEntryOut::around(position, element, &self.journal_entry) {
+            Some(entry) => entry.write_page(serializer),
+            None if self.format == Format::JournalEntry => single("events", [element], serializer),
+            None if self.format == Format::RunListItem => single("items", [element], serializer),
             // A body is an object or an array: an element that is neither (a batch may hold
             // anything) is written as a batch of one.
-            None if self.format == Format::JournalEntry => {
-                serde_json::json!({ "events": [&self.element] }).serialize(serializer)
-            }
-            None if !self.element.is_object() => [&self.element].serialize(serializer),
-            None => self.element.serialize(serializer),
+            None if !element.get().trim_start().starts_with('{') => [element].serialize(serializer),
+            None => element.serialize(serializer),
         }
     }
+}
+
+/// `{key: value}`.
+fn single<S: Serializer, V: Serialize>(
+    key: &str,
+    value: V,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let mut map = serializer.serialize_map(Some(1))?;
+    map.serialize_entry(key, &value)?;
+    map.end()
 }

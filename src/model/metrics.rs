@@ -29,6 +29,37 @@ pub struct Metrics expecting "a metrics object" {
 }
 }
 
+impl Metrics {
+    /// Whether the object is a run's `metrics`: empty (what a run that reports nothing yet
+    /// carries), or holding one of the summaries Flow Service documents. Other services'
+    /// `metrics` (a Segmentation Service job's `totalTime`, `profileSegmentationTime`) hold
+    /// none of them, and make no run.
+    pub(crate) fn is_run_metrics(&self) -> bool {
+        use crate::json::Absent;
+        let summaries = [
+            self.duration_summary.is_absent(),
+            self.latency_summary.is_absent(),
+            self.size_summary.is_absent(),
+            self.record_summary.is_absent(),
+            self.file_summary.is_absent(),
+            self.status_summary.is_absent(),
+            self.custom_summary.is_absent(),
+        ];
+        self.extra.is_empty() || summaries.contains(&false)
+    }
+}
+
+/// The members of a run's `metrics` object, as [`Metrics`] names them.
+pub(crate) const RUN_METRICS: [&str; 7] = [
+    "durationSummary",
+    "latencySummary",
+    "sizeSummary",
+    "recordSummary",
+    "fileSummary",
+    "statusSummary",
+    "customSummary",
+];
+
 wire_object! {
 /// When a run or activity started and completed (`durationSummary`).
 pub struct DurationSummary expecting "a durationSummary object" {

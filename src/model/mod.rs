@@ -21,7 +21,7 @@ mod timestamp;
 pub(crate) use alert::AlertObject;
 pub use alert::{Alert, AlertStatus};
 pub use count::{Count, CountTotal, WireCount};
-pub(crate) use element::Context;
+pub(crate) use element::{Context, IdKeys};
 pub use error_code::{ErrorCode, ErrorCodeParts};
 pub use event::{Event, EventKind, OtherEvent};
 pub use event_code::EventCode;
@@ -29,6 +29,7 @@ pub use found_error::{DistinctError, ErrorSite, FoundError};
 pub use link::Link;
 pub use manifest::{FileManifest, Manifest};
 pub use message::{EventNotificationMeta, MessageInfo, MessageSchema};
+pub(crate) use metrics::RUN_METRICS;
 pub use metrics::{
     DurationSummary, EntitySummary, FileExtensions, FileSummary, LatencySummary, Metrics,
     RecordSummary, SizeSummary,

@@ -2,10 +2,10 @@
 
 use std::borrow::Cow;
 
-use serde::ser::Error as _;
 use serde::{Deserialize, Serialize, Serializer};
 
-use super::element::Element;
+use super::element::{Element, IdKeys};
+use crate::json::Absent;
 use chrono::{DateTime, TimeDelta, Utc};
 
 use super::{DistinctError, FoundError, Outcome};
@@ -49,6 +49,10 @@ pub struct Notification {
     pub published_at: Option<Timestamp>,
     /// Its position in the I/O Events journal, when read from a journal page.
     pub journal_position: Option<String>,
+    /// The journal entry's members beside `position` and `event`, as they came, when read
+    /// from a journal page whose entries carry more (the I/O Events SDK's sample has a
+    /// `body`).
+    pub journal_entry: Extra,
     /// The envelope's other fields, as they came (CloudEvent `source`, the fields of a
     /// message list's object beside `messages`, an id given under both its names, ...).
     pub envelope: Extra,
@@ -58,6 +62,8 @@ pub struct Notification {
     pub message: Option<MessageInfo>,
     /// The flow run.
     pub run: FlowRun,
+    /// The spellings its ids came under.
+    pub(crate) id_keys: IdKeys,
 }
 
 fn is_missing(code: &EventCode) -> bool {
@@ -68,6 +74,8 @@ impl Serialize for Notification {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         Element {
             format: self.format,
+            id_keys: self.id_keys,
+            journal_entry: &self.journal_entry,
             event_id: self.event_id.as_deref(),
             event_code: &self.event_code,
             recipient_client_id: self.recipient_client_id.as_deref(),
@@ -75,28 +83,60 @@ impl Serialize for Notification {
             journal_position: self.journal_position.as_deref(),
             envelope: &self.envelope,
             message: self.message.as_ref(),
-            payload: Cow::<serde_json::Value>::Owned(
-                run_element(&self.run).map_err(S::Error::custom)?,
-            ),
+            payload: Cow::<RunElement<'_>>::Owned(RunElement {
+                run: &self.run,
+                mark: run_mark(self),
+            }),
         }
         .serialize(serializer)
     }
 }
 
-/// The run as its element writes it: with a `metrics` object even when every metric is
-/// absent, since that is what makes an object a run when it is read back.
-fn run_element(run: &FlowRun) -> Result<serde_json::Value, serde_json::Error> {
-    let mut value = serde_json::to_value(run)?;
-    if let serde_json::Value::Object(fields) = &mut value {
-        if !fields.contains_key("metrics") && !fields.contains_key("activities") {
-            fields.insert(
-                "metrics".to_owned(),
-                serde_json::Value::Object(Default::default()),
-            );
+/// The empty member a run is written with so that it reads back as a run, when what it
+/// holds would not make it one: an empty `metrics` when its metrics and activities are all
+/// absent (they came as `{}` or `[]`), an empty `activities` when its metrics hold none of a
+/// run's summaries. An item of a run list that carries run fields and nothing else needs
+/// neither: it is a run by its list.
+fn run_mark(notification: &Notification) -> RunMark {
+    let run = &notification.run;
+    let list_run =
+        notification.format == Format::RunListItem && run.extra.is_empty() && !run.is_absent();
+    let metrics_absent = run.metrics.is_absent();
+    if list_run || !run.activities.is_empty() || (!metrics_absent && run.metrics.is_run_metrics()) {
+        RunMark::default()
+    } else if metrics_absent {
+        RunMark {
+            metrics: Some(EmptyObject {}),
+            activities: None,
+        }
+    } else {
+        RunMark {
+            metrics: None,
+            activities: Some([]),
         }
     }
-    Ok(value)
 }
+
+/// The run as its element writes it.
+#[derive(Clone, Serialize)]
+struct RunElement<'a> {
+    #[serde(flatten)]
+    run: &'a FlowRun,
+    #[serde(flatten)]
+    mark: RunMark,
+}
+
+/// See [`run_mark`].
+#[derive(Clone, Copy, Default, Serialize)]
+struct RunMark {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metrics: Option<EmptyObject>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    activities: Option<[(); 0]>,
+}
+
+#[derive(Clone, Copy, Serialize)]
+struct EmptyObject {}
 
 /// A notification as one flat object, for display and logs: `eventCode`, `format`, the ids,
 /// `publishedAt`, `journalPosition`, `envelope`, `message` and `run`, whatever shape it came
@@ -170,9 +210,11 @@ impl Notification {
             format: Format::BareRun,
             published_at: None,
             journal_position: None,
+            journal_entry: Extra::new(),
             envelope: Extra::new(),
             message: None,
             run,
+            id_keys: IdKeys::default(),
         }
     }
 

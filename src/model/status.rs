@@ -60,7 +60,7 @@ wire_object! {
 /// The status of a run or an activity, with its errors (`statusSummary`).
 pub struct StatusSummary expecting "a statusSummary object" {
     /// `status`.
-    "status" => status: Option<Status>,
+    [status_spelling] "status" => status: Option<Status>,
     /// `errors`: the errors Platform reports for this run or activity.
     "errors" => errors: Vec<RunError>,
     /// `activityRefs`: ids of the activities this summary was drawn from.

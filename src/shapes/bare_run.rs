@@ -10,7 +10,7 @@ use super::Sink;
 use crate::json::{fill_object, fill_object_direct, Absent, Fill, Hook, Reader, Rejected};
 use crate::{FlowRun, Notification};
 
-/// A run candidate: an object read as a run, and whether it had what makes a run (a
+/// A run candidate: an object read as a run, and whether it had what makes a run (a run's
 /// `metrics` object or an `activities` array).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(super) struct MaybeRun {
@@ -40,10 +40,12 @@ impl MaybeRun {
         std::mem::take(&mut self.run)
     }
 
-    /// The object as a run, whatever it carries (an element of a run list is a run by its
-    /// position).
-    pub(super) fn into_run(self) -> FlowRun {
-        self.run
+    /// Whether the object is a run as an item of a run list: one by its own fields, or one
+    /// that carries run fields and nothing else (Flow Service's `POST /runs` answers
+    /// `{"items": [{"id", "etag"}]}`). A flow, a job or a configuration in a list carries
+    /// fields a run does not have.
+    pub(super) fn is_list_run(&self) -> bool {
+        self.is_run || (self.run.extra.is_empty() && !self.run.is_absent())
     }
 
     /// Empties the candidate in place. A run never read into, or already taken out, is the
@@ -77,8 +79,10 @@ impl RunMarks {
         }
     }
 
-    pub(super) fn any(self) -> bool {
-        self.metrics || self.activities
+    /// Whether the fields that arrived make `run` a run: an `activities` array, or a
+    /// `metrics` object of a run's own (see [`Metrics::is_run_metrics`](crate::Metrics)).
+    pub(super) fn make_a_run(self, run: &FlowRun) -> bool {
+        self.activities || (self.metrics && run.metrics.is_run_metrics())
     }
 }
 
@@ -107,7 +111,7 @@ impl MaybeRun {
         let mut markers = RunMarkers::default();
         self.holds = true;
         let present = fill(&mut self.run, &mut markers)?;
-        self.is_run = markers.marks.any();
+        self.is_run = markers.marks.make_a_run(&self.run);
         Ok(present)
     }
 }
@@ -136,7 +140,7 @@ impl Serialize for MaybeRun {
 
 impl Item {
     pub(super) fn is_bare_run(&self) -> bool {
-        self.shapes.is_run && self.marker_count() == 0
+        self.is_run() && self.marker_count() == 0
     }
 
     /// The object as a run of its own: envelope attributes, and a `data` object outside a

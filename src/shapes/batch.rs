@@ -22,7 +22,7 @@ use crate::Error;
 /// what stood there when `describe` is set (it reads the body once more).
 pub(super) fn read<F>(route: Route, body: &[u8], describe: bool, mut handle: F) -> Result<(), Error>
 where
-    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>, Option<&str>) -> Result<(), NotFound>,
 {
     let stopped = Cell::new(None);
     // Emptied after a body read in full, the item owns no heap and is not dropped (see
@@ -65,28 +65,31 @@ pub(super) struct BodySeed<'a, F> {
 
 impl<F> BodySeed<'_, F>
 where
-    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>, Option<&str>) -> Result<(), NotFound>,
 {
     /// Reads a body straight from the crate's reader: the fast path of [`from_body`], the
     /// same reading as the serde one (which the slow path uses). Objects and batches are read
     /// directly; any other body goes through the same visitor as before.
     pub(super) fn read_direct<'de>(mut self, reader: &mut Reader<'de>) -> Result<(), Rejected> {
+        let start = reader.value_start();
         match reader.peek() {
             Some(b'{') => {
                 reader.object(|fields| read_item(self.item, fields))?;
-                self.handle(true, &Path::Root)
+                self.handle(true, &Path::Root, Some(reader.text_from(start)))
             }
             Some(b'[') => reader.array(|mut elements| {
                 self.each_element(|item| {
                     let Some(reader) = elements.next()? else {
                         return Ok(None);
                     };
-                    if reader.peek() == Some(b'{') {
+                    let start = reader.value_start();
+                    let is_object = if reader.peek() == Some(b'{') {
                         reader.object(|fields| read_item(item, fields))?;
-                        Ok(Some(true))
+                        true
                     } else {
-                        ElementSeed(item).deserialize(reader).map(Some)
-                    }
+                        ElementSeed(item).deserialize(&mut *reader)?
+                    };
+                    Ok(Some((is_object, Some(reader.text_from(start)))))
                 })
             }),
             _ => self.deserialize(reader),
@@ -94,11 +97,11 @@ where
     }
 
     /// Reads the elements of a batch one at a time into the scratch item, with `next`
-    /// (which says whether the element was an object, or `None` after the last), handing
-    /// each to the handler.
-    fn each_element<E: de::Error>(
+    /// (which says whether the element was an object, with its text when the reader gives
+    /// it, or `None` after the last), handing each to the handler.
+    fn each_element<'t, E: de::Error>(
         &mut self,
-        mut next: impl FnMut(&mut Item) -> Result<Option<bool>, E>,
+        mut next: impl FnMut(&mut Item) -> Result<Option<(bool, Option<&'t str>)>, E>,
     ) -> Result<(), E> {
         let mut index = 0;
         let mut used = false;
@@ -107,23 +110,29 @@ where
                 // The handler took what it needed; the rest must not leak into the next.
                 self.item.clear();
             }
-            let Some(is_object) = next(self.item)? else {
+            let Some((is_object, text)) = next(self.item)? else {
                 return Ok(());
             };
-            self.handle(is_object, &Path::Root.child(Step::Index(index)))?;
+            self.handle(is_object, &Path::Root.child(Step::Index(index)), text)?;
             used = is_object;
             index += 1;
         }
     }
 
-    /// Hands the scratch item (when the value read was an object) to the handler.
-    fn handle<E: de::Error>(&mut self, is_object: bool, path: &Path<'_>) -> Result<(), E> {
+    /// Hands the scratch item (when the value read was an object) to the handler, with the
+    /// value's text when the reader gives it.
+    fn handle<E: de::Error>(
+        &mut self,
+        is_object: bool,
+        path: &Path<'_>,
+        text: Option<&str>,
+    ) -> Result<(), E> {
         let element = if is_object {
             Some(&mut *self.item)
         } else {
             None
         };
-        (self.handle)(element, path).map_err(|missing| {
+        (self.handle)(element, path, text).map_err(|missing| {
             self.stopped.set(Some(missing));
             E::custom("no flow-run notification")
         })
@@ -132,7 +141,7 @@ where
 
 impl<'de, F> DeserializeSeed<'de> for BodySeed<'_, F>
 where
-    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>, Option<&str>) -> Result<(), NotFound>,
 {
     type Value = ();
 
@@ -143,7 +152,7 @@ where
 
 impl<'de, F> Visitor<'de> for BodySeed<'_, F>
 where
-    F: FnMut(Option<&mut Item>, &Path<'_>) -> Result<(), NotFound>,
+    F: FnMut(Option<&mut Item>, &Path<'_>, Option<&str>) -> Result<(), NotFound>,
 {
     type Value = ();
 
@@ -153,35 +162,38 @@ where
 
     fn visit_map<A: MapAccess<'de>>(mut self, map: A) -> Result<(), A::Error> {
         read_item(self.item, SerdeFields::new(map))?;
-        self.handle(true, &Path::Root)
+        self.handle(true, &Path::Root, None)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<(), A::Error> {
-        self.each_element(|item| seq.next_element_seed(ElementSeed(item)))
+        self.each_element(|item| {
+            let element = seq.next_element_seed(ElementSeed(item))?;
+            Ok(element.map(|is_object| (is_object, None)))
+        })
     }
 
     fn visit_bool<E: de::Error>(mut self, _: bool) -> Result<(), E> {
-        self.handle(false, &Path::Root)
+        self.handle(false, &Path::Root, None)
     }
 
     fn visit_i64<E: de::Error>(mut self, _: i64) -> Result<(), E> {
-        self.handle(false, &Path::Root)
+        self.handle(false, &Path::Root, None)
     }
 
     fn visit_u64<E: de::Error>(mut self, _: u64) -> Result<(), E> {
-        self.handle(false, &Path::Root)
+        self.handle(false, &Path::Root, None)
     }
 
     fn visit_f64<E: de::Error>(mut self, _: f64) -> Result<(), E> {
-        self.handle(false, &Path::Root)
+        self.handle(false, &Path::Root, None)
     }
 
     fn visit_str<E: de::Error>(mut self, _: &str) -> Result<(), E> {
-        self.handle(false, &Path::Root)
+        self.handle(false, &Path::Root, None)
     }
 
     fn visit_unit<E: de::Error>(mut self) -> Result<(), E> {
-        self.handle(false, &Path::Root)
+        self.handle(false, &Path::Root, None)
     }
 }
 
@@ -192,7 +204,7 @@ pub(super) struct SlowBody;
 impl<'de> Deserialize<'de> for SlowBody {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let stopped = Cell::new(None);
-        let mut accept = |_: Option<&mut Item>, _: &Path<'_>| Ok(());
+        let mut accept = |_: Option<&mut Item>, _: &Path<'_>, _: Option<&str>| Ok(());
         BodySeed {
             item: &mut Item::default(),
             handle: &mut accept,

@@ -20,6 +20,7 @@ pub(super) fn push_cloud_event(
     data.check(&path.child(Step::Key("data")), RUN)?;
     let Around {
         mut attributes,
+        id_keys,
         event_id,
         recipient_client_id,
         journal_position,
@@ -42,16 +43,20 @@ pub(super) fn push_cloud_event(
         journal_position: journal_position,
         run: data,
     );
-    cloud_event.event_id = event_id;
     cloud_event.recipient_client_id = recipient_client_id;
+    cloud_event.id_keys = id_keys;
     // The I/O Events id comes first; the CloudEvent's own `id` then stays in the envelope.
-    match (&cloud_event.event_id, cloud_event_id) {
-        (None, id) => cloud_event.event_id = id,
-        (Some(_), Some(id)) => {
-            cloud_event.envelope.insert("id", Value::String(id));
+    cloud_event.event_id = match (event_id, cloud_event_id) {
+        (None, id) => {
+            cloud_event.id_keys = id_keys.with_event_id_key(id.as_ref().map(|_| "id"));
+            id
         }
-        (Some(_), None) => {}
-    }
+        (Some(event_id), Some(id)) => {
+            cloud_event.envelope.insert("id", Value::String(id));
+            Some(event_id)
+        }
+        (Some(event_id), None) => Some(event_id),
+    };
     out.push(cloud_event);
     Ok(())
 }

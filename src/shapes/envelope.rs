@@ -17,6 +17,7 @@ pub(super) fn push_io_event(
     event.check(&path.child(Step::Key("event")), RUN)?;
     let Around {
         mut attributes,
+        id_keys,
         event_id,
         recipient_client_id,
         journal_position,
@@ -35,6 +36,7 @@ pub(super) fn push_io_event(
         run: event,
     );
     io_event.event_id = event_id;
+    io_event.id_keys = id_keys;
     io_event.recipient_client_id = recipient_client_id;
     out.push(io_event);
     Ok(())

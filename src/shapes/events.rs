@@ -8,19 +8,25 @@
 //! alert, anything else), runs go through the same classifier as on the fast route, and
 //! anything else is kept verbatim.
 
-use serde::de::DeserializeSeed;
-use serde::Deserialize;
+use std::fmt;
+
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use super::batch::read;
 use super::batch::ElementSeed;
 use super::ids::{EVENT_ID_KEYS, RECIPIENT_KEYS};
 use super::item::{keep_attribute, Item};
 use super::journal_page::position_text;
+use super::not_a_run::Holds;
 use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST, SINGLE_SHAPE};
-use super::{notifications_fast, notifications_or_stop, Sink};
-use crate::model::{AlertObject, Context};
-use crate::{Alert, Error, Event, EventCode, Extra, Format, MessageInfo, Notification, OtherEvent};
-use crate::{FlowRun, Timestamp};
+use super::{notifications_fast, Route, Sink};
+use crate::json::{Key, WireObject};
+use crate::model::{AlertObject, Context, IdKeys, RUN_METRICS};
+use crate::{Alert, AlertStatus, Error, Event, EventCode, Extra, Format, MessageInfo};
+use crate::{FlowRun, Notification, OtherEvent, Timestamp};
 
 impl Sink for Vec<Event> {
     fn push(&mut self, notification: Notification) {
@@ -35,13 +41,19 @@ impl Sink for Vec<Event> {
 /// Reads every event of a body, in order.
 pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, Error> {
     let mut events = Vec::new();
-    let first = match notifications_or_stop(body, &mut events) {
-        Ok(()) => return Ok(events),
-        Err(syntax @ Error::Syntax { .. }) => return Err(syntax),
-        Err(first) => first,
-    };
-    let root = match serde_json::from_slice::<Value>(body) {
-        Ok(root) => root,
+    match events_in_one_pass(body, &mut events) {
+        Ok(()) => Ok(events),
+        Err(syntax @ Error::Syntax { .. }) => Err(syntax),
+        Err(first) => events_of_value(body, first),
+    }
+}
+
+/// Reads every event of a body as a value, after the one pass stopped with `first`.
+pub(crate) fn events_of_value(body: &[u8], first: Error) -> Result<Vec<Event>, Error> {
+    let read = serde_json::from_slice::<Value>(body)
+        .and_then(|root| Ok((root, serde_json::from_slice::<&RawValue>(body)?)));
+    let (root, raw) = match read {
+        Ok(read) => read,
         // The fast read stopped before it, at something else than runs; serde_json says
         // where the syntax is wrong (or the nesting too deep).
         Err(_) if matches!(first, Error::Unrecognized { .. }) => {
@@ -51,10 +63,63 @@ pub(crate) fn events(body: &[u8]) -> Result<Vec<Event>, Error> {
         }
         Err(_) => return Err(first),
     };
-    events.clear();
-    match Walk::new(&root, Want::Events).body(&mut events) {
+    let mut events = Vec::new();
+    match Walk::new(&root, Want::Events).body(raw, &mut events) {
         Ok(()) => Ok(events),
         Err(second) => Err(better(first, second)),
+    }
+}
+
+/// Reads the events of a body in one pass: runs as `parse_notifications` reads them, other
+/// events kept as their text, alerts read from their own text. A body that holds anything
+/// else (see `not_a_run.rs`) stops the pass.
+fn events_in_one_pass(body: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
+    read(Route::Direct, body, false, |element, path, text| {
+        let text = text.ok_or_else(|| NotFound::at(path, NOTIFICATION))?;
+        let event = match element {
+            Some(item) => match item.holds(path)? {
+                Holds::Runs => return item.take_notifications(out, path, None),
+                Holds::Other => item.other_event(text),
+                Holds::Alert => {
+                    return alert_of_text(text, out).ok_or_else(|| NotFound::at(path, RUN))
+                }
+            },
+            None => other_of_text(text),
+        };
+        out.push(event.ok_or_else(|| NotFound::at(path, NOTIFICATION))?);
+        Ok(())
+    })
+}
+
+/// An element that is no object, kept as its text.
+fn other_of_text(text: &str) -> Option<Event> {
+    Some(Event::Other(OtherEvent {
+        event_id: None,
+        event_code: None,
+        recipient_client_id: None,
+        format: Format::BareRun,
+        journal_position: None,
+        journal_entry: Extra::new(),
+        element: RawValue::from_string(text.to_owned()).ok()?,
+    }))
+}
+
+/// The alert of an element, read from its own text as the value route reads it (`None`
+/// when it holds something else, or a field of the wrong type: the whole body then goes the
+/// value route, which says where).
+fn alert_of_text(text: &str, out: &mut Vec<Event>) -> Option<()> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    let raw: &RawValue = serde_json::from_str(text).ok()?;
+    let mut events = Vec::new();
+    Walk::new(&value, Want::Events)
+        .body(raw, &mut events)
+        .ok()?;
+    match events.pop() {
+        Some(alert @ Event::Alert(_)) if events.is_empty() => {
+            out.push(alert);
+            Some(())
+        }
+        _ => None,
     }
 }
 
@@ -68,12 +133,15 @@ pub(crate) fn notifications_of_value<S: Sink>(
     if !matches!(first, Error::InvalidField { .. }) {
         return Err(first);
     }
-    let Ok(root) = serde_json::from_slice::<Value>(body) else {
+    let (Ok(root), Ok(raw)) = (
+        serde_json::from_slice::<Value>(body),
+        serde_json::from_slice::<&RawValue>(body),
+    ) else {
         return Err(first);
     };
     let mut events = Vec::new();
     Walk::new(&root, Want::Notifications)
-        .body(&mut events)
+        .body(raw, &mut events)
         .map_err(|second| better(first, second))?;
     for event in events {
         if let Event::FlowRun(notification) = event {
@@ -88,20 +156,26 @@ pub(crate) fn runs_of_value(body: &[u8], first: Error) -> Result<Vec<FlowRun>, E
     if !matches!(first, Error::InvalidField { .. }) {
         return Err(first);
     }
-    let Ok(root) = serde_json::from_slice::<Value>(body) else {
+    let (Ok(root), Ok(raw)) = (
+        serde_json::from_slice::<Value>(body),
+        serde_json::from_slice::<&RawValue>(body),
+    ) else {
         return Err(first);
     };
     let walk = Walk::new(&root, Want::Runs);
+    let node = Node { value: &root, raw };
     let mut events = Vec::new();
-    let read = match &root {
-        Value::Object(map) if !is_run(map) && map.get("items").is_some_and(Value::is_array) => {
-            walk.run_list(map, &Path::Root, None, &mut events)
+    let entry = Entry::default();
+    let items = node.member("items").filter(|items| items.value.is_array());
+    let read = match (&root, items) {
+        (Value::Object(map), Some(items)) if !is_run(map) => {
+            walk.run_list(items, &Path::Root, &entry, &mut events)
         }
-        Value::Object(map) if is_run(map) => walk.run(&root, &Path::Root, None, &mut events),
-        Value::Array(elements) => elements.iter().enumerate().try_for_each(|(index, run)| {
+        (Value::Object(map), _) if is_run(map) => walk.run(&root, &Path::Root, &entry, &mut events),
+        (Value::Array(elements), _) => elements.iter().enumerate().try_for_each(|(index, run)| {
             let path = Path::Root.child(Step::Index(index));
             match run {
-                Value::Object(map) if is_run(map) => walk.run(run, &path, None, &mut events),
+                Value::Object(map) if is_run(map) => walk.run(run, &path, &entry, &mut events),
                 _ => Err(NotFound::at(&path, RUN).into_error_in(&root)),
             }
         }),
@@ -147,10 +221,44 @@ struct Walk<'a> {
     want: Want,
 }
 
-/// Whether an object is a run: a `metrics` object or an `activities` array.
+/// Whether an object is a run: an `activities` array, or a `metrics` object of a run's own
+/// (empty, or with one of the summaries Flow Service documents; see
+/// `Metrics::is_run_metrics`).
 fn is_run(map: &Map<String, Value>) -> bool {
-    map.get("metrics").is_some_and(Value::is_object)
-        || map.get("activities").is_some_and(Value::is_array)
+    map.get("activities").is_some_and(Value::is_array)
+        || map
+            .get("metrics")
+            .and_then(Value::as_object)
+            .is_some_and(|metrics| {
+                metrics.is_empty()
+                    || RUN_METRICS
+                        .iter()
+                        .any(|key| metrics.get(*key).is_some_and(|summary| !is_empty(summary)))
+                    || metrics
+                        .keys()
+                        .all(|key| RUN_METRICS.contains(&key.as_str()))
+            })
+}
+
+fn is_empty(value: &Value) -> bool {
+    match value {
+        Value::Null => true,
+        Value::Object(map) => map.is_empty(),
+        _ => false,
+    }
+}
+
+/// Whether an item of a run list is a run: one by its own fields, or one that carries run
+/// fields and nothing else (the `{"id", "etag"}` of a `POST /runs` answer), as
+/// `MaybeRun::is_list_run` decides on the fast route.
+fn is_list_run(item: &Value) -> bool {
+    item.as_object().is_some_and(|map| {
+        is_run(map)
+            || (map.values().any(|value| !value.is_null())
+                && map
+                    .keys()
+                    .all(|key| FlowRun::FIELDS.contains(&key.as_str())))
+    })
 }
 
 /// Whether an object carries more than one shape, or a run and a shape: the same test as
@@ -170,11 +278,17 @@ fn is_ambiguous(map: &Map<String, Value>) -> bool {
     markers > 1 || (markers == 1 && is_run(map))
 }
 
-/// Whether an object is an observability alert: a `status` and a `name`, and no run.
+/// Whether an object is an observability alert as Adobe's alert rules publish them: a
+/// `name` and a `status` of `FIRING` or `INACTIVE`, and no run. (A Destination SDK
+/// configuration has a `name` and a `status` too: `TEST`.)
 fn is_alert(map: &Map<String, Value>) -> bool {
-    !is_run(map)
-        && map.get("status").is_some_and(Value::is_string)
-        && map.get("name").is_some_and(Value::is_string)
+    let alert_status = match map.get("status") {
+        Some(Value::String(status)) => {
+            !matches!(AlertStatus::from(status.as_str()), AlertStatus::Other(_))
+        }
+        _ => false,
+    };
+    !is_run(map) && alert_status && map.get("name").is_some_and(Value::is_string)
 }
 
 fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
@@ -205,15 +319,20 @@ impl<'a> Walk<'a> {
         Walk { root, want }
     }
 
-    fn body(&self, out: &mut Vec<Event>) -> Result<(), Error> {
+    fn body(&self, raw: &RawValue, out: &mut Vec<Event>) -> Result<(), Error> {
+        let node = Node {
+            value: self.root,
+            raw,
+        };
         match self.root {
-            Value::Array(elements) => {
-                for (index, element) in elements.iter().enumerate() {
-                    self.element(element, &Path::Root.child(Step::Index(index)), None, out)?;
+            Value::Array(_) => {
+                for (index, element) in node.elements().into_iter().enumerate() {
+                    let path = Path::Root.child(Step::Index(index));
+                    self.element(element, &path, &Entry::default(), out)?;
                 }
                 Ok(())
             }
-            Value::Object(_) => self.element(self.root, &Path::Root, None, out),
+            Value::Object(_) => self.element(node, &Path::Root, &Entry::default(), out),
             _ => Err(NotFound::at(&Path::Root, NOTIFICATION).into_error_in(self.root)),
         }
     }
@@ -221,126 +340,89 @@ impl<'a> Walk<'a> {
     /// One element of a body (or a journal entry's `event`).
     fn element(
         &self,
-        element: &Value,
+        node: Node<'_>,
         path: &Path<'_>,
-        position: Option<String>,
+        entry: &Entry,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        let at_position = |format| Context {
-            format,
-            journal_position: position.clone(),
-            ..Context::default()
-        };
-        let Value::Object(map) = element else {
-            return self.other(element, at_position(Format::BareRun), None, path, out);
+        let Value::Object(map) = node.value else {
+            return self.other(node, entry.context(Format::BareRun), None, path, out);
         };
         if is_ambiguous(map) {
             // The one-pass reader refuses such an object as a notification: another event
             // it is, kept whole, so that nothing in it is lost.
             return match self.want {
-                Want::Events => self.other(element, at_position(Format::BareRun), None, path, out),
+                Want::Events => self.other(node, entry.context(Format::BareRun), None, path, out),
                 _ => Err(NotFound::at(path, SINGLE_SHAPE).into_error_in(self.root)),
             };
         }
         if !is_run(map) {
-            if let Some(Value::Array(entries)) = map.get("events") {
-                return self.journal_page(entries, path, out);
+            if let Some(events) = node
+                .member("events")
+                .filter(|events| events.value.is_array())
+            {
+                return self.journal_page(events, path, out);
             }
-            if let Some(Value::Array(_)) = map.get("items") {
+            if let Some(items) = node.member("items").filter(|items| items.value.is_array()) {
                 return match self.want {
-                    Want::Events => self.run_list(map, path, position.as_deref(), out),
+                    Want::Events => self.run_list(items, path, entry, out),
                     _ => Err(NotFound::at(path, NOTIFICATION).into_error_in(self.root)),
                 };
             }
-            if let Some(Value::Array(messages)) = map.get("messages") {
-                return self.message_list(map, messages, path, position, out);
+            if let Some(messages) = node.member("messages").filter(|list| list.value.is_array()) {
+                return self.message_list(node, messages, path, entry, out);
             }
         }
         let cloud_event = map.contains_key("specversion");
-        let payload_key = if cloud_event { "data" } else { "event" };
-        let payload = match map.get(payload_key) {
-            Some(payload @ Value::Object(_)) if !is_run(map) || cloud_event => Some(payload),
-            _ => None,
-        };
-        let standalone = Context {
-            journal_position: position,
-            ..Context::default()
-        };
-        let Some(payload) = payload else {
+        match map.get("event") {
+            // A CloudEvent is one whatever its `data` holds, or without one.
+            _ if cloud_event => self.enveloped(node, "data", path, entry, out),
+            Some(Value::Object(_)) if !is_run(map) => {
+                self.enveloped(node, "event", path, entry, out)
+            }
             // A run, an alert or anything else, on its own.
-            return self.payload(element, element, standalone, path, out);
-        };
+            _ => self.payload(node, node.value, entry.context(Format::BareRun), path, out),
+        }
+    }
+
+    /// An element whose payload stands under `payload_key` (`event` of an I/O event, `data`
+    /// of a CloudEvent).
+    fn enveloped(
+        &self,
+        node: Node<'_>,
+        payload_key: &'static str,
+        path: &Path<'_>,
+        entry: &Entry,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let payload = node.value.get(payload_key).unwrap_or(&Value::Null);
         if payload.as_object().is_some_and(is_run) {
-            return self.notifications(element, path, standalone, out);
+            return self.notifications(node.value, path, entry.context(Format::BareRun), out);
         }
-        let position = standalone.journal_position;
-        // An envelope around an alert or another event: its ids, code and time, and its
-        // other attributes.
-        let mut envelope = map.clone();
-        envelope.remove(payload_key);
-        let id_keys: &[&str] = if cloud_event {
-            &[EVENT_ID_KEYS[0], EVENT_ID_KEYS[1], "id"]
-        } else {
-            &EVENT_ID_KEYS
-        };
-        let event_id = first_text(map, id_keys);
-        let recipient = first_text(map, &RECIPIENT_KEYS);
-        for (key, _) in event_id.iter().chain(recipient.iter()) {
-            envelope.remove(*key);
-        }
-        let mut context = Context {
-            format: if cloud_event {
-                Format::CloudEvent
-            } else {
-                Format::IoEvent
-            },
-            event_id: event_id.map(|(_, id)| id),
-            recipient_client_id: recipient.map(|(_, id)| id),
-            journal_position: position,
-            ..Context::default()
-        };
-        if cloud_event {
-            if let Some(Value::String(code)) = envelope.remove("type") {
-                context.event_code = EventCode::from(code);
-            }
-            if let Some(time) = envelope.get("time") {
-                if let Ok(time) = Timestamp::deserialize(time) {
-                    envelope.remove("time");
-                    context.published_at = Some(time);
-                }
-            }
-        }
-        let mut envelope = Extra::from(envelope);
-        envelope.retain(keep_attribute);
-        context.envelope = envelope;
+        let context = envelope_context(node.value, payload_key, entry);
         let payload_path = path.child(Step::Key(payload_key));
-        match payload {
-            Value::Object(object) if is_run(object) => {
-                self.notifications(element, path, context, out)
-            }
-            _ => self.payload_at(element, payload, context, path, &payload_path, out),
-        }
+        self.payload_at(node, payload, context, path, &payload_path, out)
     }
 
     /// A payload that stands on its own (no envelope).
     fn payload(
         &self,
-        element: &Value,
+        node: Node<'_>,
         payload: &Value,
         context: Context,
         path: &Path<'_>,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         match payload {
-            Value::Object(map) if is_run(map) => self.notifications(element, path, context, out),
-            _ => self.payload_at(element, payload, context, path, path, out),
+            Value::Object(map) if is_run(map) => self.notifications(node.value, path, context, out),
+            _ => self.payload_at(node, payload, context, path, path, out),
         }
     }
 
     /// A payload that is no run: an alert, or anything else.
     fn payload_at(
         &self,
-        element: &Value,
+        node: Node<'_>,
         payload: &Value,
         mut context: Context,
         path: &Path<'_>,
@@ -354,7 +436,16 @@ impl<'a> Walk<'a> {
             Value::Object(map) if is_alert(map) => {
                 let object: AlertObject = typed(payload, payload_path)?;
                 if context.format == Format::BareRun {
-                    (context.event_id, context.recipient_client_id) = own_ids(map);
+                    let (event_id, recipient) = (
+                        first_text(map, &EVENT_ID_KEYS),
+                        first_text(map, &RECIPIENT_KEYS),
+                    );
+                    context.id_keys = IdKeys::of(
+                        event_id.as_ref().map(|(key, _)| *key),
+                        recipient.as_ref().map(|(key, _)| *key),
+                    );
+                    context.event_id = event_id.map(|(_, id)| id);
+                    context.recipient_client_id = recipient.map(|(_, id)| id);
                 }
                 out.push(Event::Alert(Alert::from_parts(object, context)));
                 Ok(())
@@ -364,7 +455,7 @@ impl<'a> Walk<'a> {
                     EventCode::Missing => header_code(payload),
                     code => Some(code.as_str().to_owned()),
                 };
-                self.other(element, context, code, path, out)
+                self.other(node, context, code, path, out)
             }
         }
     }
@@ -372,7 +463,7 @@ impl<'a> Walk<'a> {
     /// An element kept verbatim.
     fn other(
         &self,
-        element: &Value,
+        node: Node<'_>,
         context: Context,
         event_code: Option<String>,
         path: &Path<'_>,
@@ -381,17 +472,18 @@ impl<'a> Walk<'a> {
         if self.want != Want::Events {
             return Err(NotFound::at(path, NOTIFICATION).into_error_in(self.root));
         }
-        let (event_id, recipient_client_id) = match (context.format, element.as_object()) {
+        let (event_id, recipient_client_id) = match (context.format, node.value.as_object()) {
             (Format::BareRun, Some(map)) => own_ids(map),
             _ => (None, None),
         };
         out.push(Event::Other(OtherEvent {
             event_id: context.event_id.or(event_id),
-            event_code: event_code.or_else(|| header_code(element)),
+            event_code: event_code.or_else(|| header_code(node.value)),
             recipient_client_id: context.recipient_client_id.or(recipient_client_id),
             format: context.format,
             journal_position: context.journal_position,
-            element: element.clone(),
+            journal_entry: context.journal_entry,
+            element: node.raw.to_owned(),
         }));
         Ok(())
     }
@@ -416,34 +508,39 @@ impl<'a> Walk<'a> {
             }
         }
         let position = context.journal_position.as_deref();
+        let first = out.len();
         item.take_notifications(out, path, position)
-            .map_err(|missing| missing.into_error_in(self.root))
+            .map_err(|missing| missing.into_error_in(self.root))?;
+        for event in &mut out[first..] {
+            if let Event::FlowRun(notification) = event {
+                notification
+                    .journal_entry
+                    .clone_from(&context.journal_entry);
+            }
+        }
+        Ok(())
     }
 
     fn journal_page(
         &self,
-        entries: &[Value],
+        events: Node<'_>,
         path: &Path<'_>,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let events_path = path.child(Step::Key("events"));
-        for (index, entry) in entries.iter().enumerate() {
-            if entry.is_null() {
+        for (index, entry) in events.elements().into_iter().enumerate() {
+            if entry.value.is_null() {
                 // As on the fast route: a `null` element of a list is no element.
                 continue;
             }
             let entry_path = events_path.child(Step::Index(index));
-            match entry.get("event") {
+            match entry.member("event") {
                 Some(event) => {
-                    let position = entry.get("position").and_then(position_text);
                     let event_path = entry_path.child(Step::Key("event"));
-                    self.element(event, &event_path, position, out)?;
+                    self.element(event, &event_path, &Entry::of(entry), out)?;
                 }
                 None => {
-                    let context = Context {
-                        format: Format::JournalEntry,
-                        ..Context::default()
-                    };
+                    let context = Entry::default().context(Format::JournalEntry);
                     self.other(entry, context, None, &entry_path, out)?
                 }
             }
@@ -451,18 +548,32 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    /// A Flow Service run list: its items are runs by position.
+    /// A Flow Service run list: its items that are runs as list items (see
+    /// [`is_list_run`]) are runs, any other is another event (the flows of `GET /flows`, a
+    /// Destination SDK configuration list).
     fn run_list(
         &self,
-        map: &Map<String, Value>,
+        items: Node<'_>,
         path: &Path<'_>,
-        position: Option<&str>,
+        entry: &Entry,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let items_path = path.child(Step::Key("items"));
-        let items = map.get("items").and_then(Value::as_array);
-        for (index, run) in items.into_iter().flatten().enumerate() {
-            self.run(run, &items_path.child(Step::Index(index)), position, out)?;
+        for (index, item) in items.elements().into_iter().enumerate() {
+            let item_path = items_path.child(Step::Index(index));
+            if is_list_run(item.value) {
+                self.run(item.value, &item_path, entry, out)?;
+            } else if self.want == Want::Events {
+                self.other(
+                    item,
+                    entry.context(Format::RunListItem),
+                    None,
+                    &item_path,
+                    out,
+                )?;
+            } else {
+                return Err(NotFound::at(&item_path, RUN).into_error_in(self.root));
+            }
         }
         Ok(())
     }
@@ -472,7 +583,7 @@ impl<'a> Walk<'a> {
         &self,
         run: &Value,
         path: &Path<'_>,
-        position: Option<&str>,
+        entry: &Entry,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         if !run.is_object() {
@@ -481,89 +592,249 @@ impl<'a> Walk<'a> {
         let run: FlowRun = typed(run, path)?;
         let mut notification = Notification::from_run(run);
         notification.format = Format::RunListItem;
-        notification.journal_position = position.map(str::to_owned);
+        notification.journal_position.clone_from(&entry.position);
+        notification.journal_entry.clone_from(&entry.siblings);
         out.push(Event::FlowRun(notification));
         Ok(())
     }
 
     fn message_list(
         &self,
-        map: &Map<String, Value>,
-        messages: &[Value],
+        list: Node<'_>,
+        messages: Node<'_>,
         path: &Path<'_>,
-        position: Option<String>,
+        entry: &Entry,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let messages_path = path.child(Step::Key("messages"));
-        let mut attributes = map.clone();
-        attributes.remove("messages");
-        for (index, message) in messages.iter().enumerate() {
-            if message.is_null() {
+        for (index, message) in messages.elements().into_iter().enumerate() {
+            if message.value.is_null() {
                 continue;
             }
-            let message_path = messages_path.child(Step::Index(index));
             // The message on its own, in the list object's other fields.
-            let mut element = attributes.clone();
-            element.insert("messages".to_owned(), Value::Array(vec![message.clone()]));
-            let element = Value::Object(element);
-            let value = message.get("value");
-            if value.and_then(Value::as_object).is_some_and(is_run) {
-                let context = Context {
-                    journal_position: position.clone(),
-                    ..Context::default()
-                };
-                self.notifications(&element, path, context, out)?;
-                continue;
-            }
-            let mut info_fields = message.as_object().cloned().unwrap_or_default();
-            let published_at = info_fields.remove("timestamp");
-            info_fields.remove("value");
-            let info: MessageInfo = match MessageInfo::deserialize(&Value::Object(info_fields)) {
-                Ok(info) => info,
-                // No run and no alert: another event, whatever its message fields hold.
-                Err(_) if !value.and_then(Value::as_object).is_some_and(is_alert) => {
-                    let context = Context {
-                        format: Format::Message,
-                        journal_position: position.clone(),
-                        ..Context::default()
-                    };
-                    let code = message
-                        .pointer("/_eventNotificationMeta/type")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    self.other(&element, context, code, path, out)?;
-                    continue;
-                }
-                Err(_) => {
-                    let fields = message.as_object().cloned().unwrap_or_default();
-                    typed(&Value::Object(fields), &message_path)?
-                }
+            let (element, raw) = single_message(list, message);
+            let node = Node {
+                value: &element,
+                raw: &raw,
             };
-            let code = info
-                .event_notification_meta
-                .as_ref()
-                .and_then(|meta| meta.event_type.as_deref())
-                .map(EventCode::from)
-                .unwrap_or_default();
-            let mut envelope = Extra::from(attributes.clone());
-            envelope.retain(keep_attribute);
-            let context = Context {
-                format: Format::Message,
-                event_code: code,
-                published_at: published_at
-                    .as_ref()
-                    .and_then(|time| Timestamp::deserialize(time).ok()),
-                journal_position: position.clone(),
-                envelope,
-                message: Some(info),
-                ..Context::default()
-            };
-            let value_path = message_path.child(Step::Key("value"));
-            let payload = value.unwrap_or(&Value::Null);
-            self.payload_at(&element, payload, context, path, &value_path, out)?;
+            let message_path = messages_path.child(Step::Index(index));
+            self.message(node, message.value, path, &message_path, entry, out)?;
         }
         Ok(())
     }
+
+    /// One message of a message list, given as `node`: the list object with this message
+    /// only.
+    fn message(
+        &self,
+        node: Node<'_>,
+        message: &Value,
+        path: &Path<'_>,
+        message_path: &Path<'_>,
+        entry: &Entry,
+        out: &mut Vec<Event>,
+    ) -> Result<(), Error> {
+        let value = message.get("value");
+        if value.and_then(Value::as_object).is_some_and(is_run) {
+            return self.notifications(node.value, path, entry.context(Format::BareRun), out);
+        }
+        let mut info_fields = message.as_object().cloned().unwrap_or_default();
+        let published_at = info_fields.remove("timestamp");
+        info_fields.remove("value");
+        let info: MessageInfo = match MessageInfo::deserialize(&Value::Object(info_fields)) {
+            Ok(info) => info,
+            // No run and no alert: another event, whatever its message fields hold.
+            Err(_) if !value.and_then(Value::as_object).is_some_and(is_alert) => {
+                let code = message
+                    .pointer("/_eventNotificationMeta/type")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned);
+                return self.other(node, entry.context(Format::Message), code, path, out);
+            }
+            Err(_) => typed(message, message_path)?,
+        };
+        let code = info
+            .event_notification_meta
+            .as_ref()
+            .and_then(|meta| meta.event_type.as_deref())
+            .map(EventCode::from)
+            .unwrap_or_default();
+        let mut envelope = Extra::from(node.value.as_object().cloned().unwrap_or_default());
+        envelope.remove("messages");
+        envelope.retain(keep_attribute);
+        let context = Context {
+            event_code: code,
+            published_at: published_at
+                .as_ref()
+                .and_then(|time| Timestamp::deserialize(time).ok()),
+            envelope,
+            message: Some(info),
+            ..entry.context(Format::Message)
+        };
+        let value_path = message_path.child(Step::Key("value"));
+        let payload = value.unwrap_or(&Value::Null);
+        self.payload_at(node, payload, context, path, &value_path, out)
+    }
+}
+
+/// The facts of an envelope around a payload that is no run: its ids (under the spellings
+/// they came in), a CloudEvent's code and time, and its other attributes.
+fn envelope_context(element: &Value, payload_key: &str, entry: &Entry) -> Context {
+    let map = element.as_object().cloned().unwrap_or_default();
+    let cloud_event = payload_key == "data";
+    let mut envelope = map.clone();
+    envelope.remove(payload_key);
+    let id_keys: &[&'static str] = if cloud_event {
+        &[EVENT_ID_KEYS[0], EVENT_ID_KEYS[1], "id"]
+    } else {
+        &EVENT_ID_KEYS
+    };
+    let event_id = first_text(&map, id_keys);
+    let recipient = first_text(&map, &RECIPIENT_KEYS);
+    for (key, _) in event_id.iter().chain(recipient.iter()) {
+        envelope.remove(*key);
+    }
+    let format = if cloud_event {
+        Format::CloudEvent
+    } else {
+        Format::IoEvent
+    };
+    let mut context = Context {
+        id_keys: IdKeys::of(
+            event_id.as_ref().map(|(key, _)| *key),
+            recipient.as_ref().map(|(key, _)| *key),
+        ),
+        event_id: event_id.map(|(_, id)| id),
+        recipient_client_id: recipient.map(|(_, id)| id),
+        ..entry.context(format)
+    };
+    if cloud_event {
+        if let Some(Value::String(code)) = envelope.remove("type") {
+            context.event_code = EventCode::from(code);
+        }
+        if let Some(time) = envelope.get("time") {
+            if let Ok(time) = Timestamp::deserialize(time) {
+                envelope.remove("time");
+                context.published_at = Some(time);
+            }
+        }
+    }
+    let mut envelope = Extra::from(envelope);
+    envelope.retain(keep_attribute);
+    context.envelope = envelope;
+    context
+}
+
+/// A message of a message list on its own, in the list object's other fields: as a value,
+/// and as text that keeps the object's members in the order they came.
+fn single_message(list: Node<'_>, message: Node<'_>) -> (Value, Box<RawValue>) {
+    let mut value = list.value.as_object().cloned().unwrap_or_default();
+    value.insert(
+        "messages".to_owned(),
+        Value::Array(vec![message.value.clone()]),
+    );
+    let members: Vec<String> = raw_members(list.raw)
+        .into_iter()
+        .map(|(key, raw)| {
+            let key_text = serde_json::to_string(&key).unwrap_or_default();
+            match key.as_str() {
+                "messages" => format!("{key_text}:[{}]", message.raw.get()),
+                _ => format!("{key_text}:{}", raw.get()),
+            }
+        })
+        .collect();
+    let text = format!("{{{}}}", members.join(","));
+    let raw = RawValue::from_string(text).unwrap_or_else(|_| message.raw.to_owned());
+    (Value::Object(value), raw)
+}
+
+/// What a journal entry gives the events read from it: its position and its members beside
+/// `position` and `event`.
+#[derive(Default)]
+struct Entry {
+    position: Option<String>,
+    siblings: Extra,
+}
+
+impl Entry {
+    fn of(entry: Node<'_>) -> Self {
+        let mut siblings = Extra::new();
+        for (key, _) in raw_members(entry.raw) {
+            if key != "position" && key != "event" {
+                let value = entry.value.get(&key).cloned().unwrap_or(Value::Null);
+                siblings.insert(key, value);
+            }
+        }
+        Entry {
+            position: entry.value.get("position").and_then(position_text),
+            siblings,
+        }
+    }
+
+    /// A context in `format` for an event of this entry.
+    fn context(&self, format: Format) -> Context {
+        Context {
+            format,
+            journal_position: self.position.clone(),
+            journal_entry: self.siblings.clone(),
+            ..Context::default()
+        }
+    }
+}
+
+/// A part of a body: its value, to classify, and its text, to keep.
+#[derive(Clone, Copy)]
+struct Node<'a> {
+    value: &'a Value,
+    raw: &'a RawValue,
+}
+
+impl<'a> Node<'a> {
+    /// The member under `key` (the last, when repeated, as the value keeps it).
+    fn member(&self, key: &str) -> Option<Node<'a>> {
+        let value = self.value.get(key)?;
+        let raw = raw_members(self.raw)
+            .into_iter()
+            .rev()
+            .find(|(name, _)| name == key)?
+            .1;
+        Some(Node { value, raw })
+    }
+
+    /// The elements of an array.
+    fn elements(&self) -> Vec<Node<'a>> {
+        let values = self.value.as_array().map(Vec::as_slice).unwrap_or_default();
+        let raws: Vec<&'a RawValue> = serde_json::from_str(self.raw.get()).unwrap_or_default();
+        values
+            .iter()
+            .zip(raws)
+            .map(|(value, raw)| Node { value, raw })
+            .collect()
+    }
+}
+
+/// The members of an object as text, in the order they came (repeated keys included).
+fn raw_members(raw: &RawValue) -> Vec<(String, &RawValue)> {
+    struct Members;
+
+    impl<'de> Visitor<'de> for Members {
+        type Value = Vec<(String, &'de RawValue)>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut members = Vec::new();
+            while let Some(Key(key)) = map.next_key()? {
+                members.push((key.into_owned(), map.next_value()?));
+            }
+            Ok(members)
+        }
+    }
+
+    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
+    deserializer.deserialize_map(Members).unwrap_or_default()
 }
 
 /// Reads a typed value from part of a body, naming the field of any value of the wrong type.
@@ -593,7 +864,11 @@ fn invalid(path: &Path<'_>, inner: &str, error: &serde_json::Error) -> Error {
 impl<'de> Deserialize<'de> for Event {
     /// Reads one delivery element, in any shape `parse_events` reads.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        single(Value::deserialize(deserializer)?, Want::Events).map_err(serde::de::Error::custom)
+        // Any deserializer gives a value (in the order of its keys); serde_json's text of it
+        // is what an element is kept as.
+        let value = Value::deserialize(deserializer)?;
+        let raw = serde_json::value::to_raw_value(&value).map_err(serde::de::Error::custom)?;
+        single(&raw, Want::Events).map_err(serde::de::Error::custom)
     }
 }
 
@@ -624,9 +899,14 @@ deserialize_as! {
 }
 
 /// The one event of an element.
-fn single(root: Value, want: Want) -> Result<Event, Error> {
+fn single(raw: &RawValue, want: Want) -> Result<Event, Error> {
+    let root: Value = serde_json::from_str(raw.get()).map_err(|error| Error::Syntax {
+        line: error.line(),
+        column: error.column(),
+        message: error.to_string(),
+    })?;
     let mut events = Vec::new();
-    Walk::new(&root, want).body(&mut events)?;
+    Walk::new(&root, want).body(raw, &mut events)?;
     let count = events.len();
     match (events.pop(), count) {
         (Some(event), 1) => Ok(event),

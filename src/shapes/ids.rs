@@ -4,7 +4,7 @@
 use serde::de;
 use serde_json::Value;
 
-use super::item::take_string;
+use super::item::take_keyed_string;
 use crate::json::duplicate;
 use crate::Extra;
 
@@ -12,6 +12,9 @@ use crate::Extra;
 pub(super) const EVENT_ID_KEYS: [&str; 2] = ["event_id", "eventid"];
 /// The spellings of the recipient client id, the older one first.
 pub(super) const RECIPIENT_KEYS: [&str; 2] = ["recipient_client_id", "recipientclientid"];
+
+/// An id with the key it came under.
+pub(super) type Keyed = Option<(&'static str, String)>;
 
 /// The spellings of the I/O Events ids among the envelope attributes, in the order
 /// [`take_string`] prefers them.
@@ -77,9 +80,10 @@ impl Ids {
         }
     }
 
-    /// The event id and the recipient client id, as [`take_string`] would take them from the
-    /// attributes; a second spelling of either goes back among them.
-    pub(super) fn take(&mut self, attributes: &mut Extra) -> (Option<String>, Option<String>) {
+    /// The event id and the recipient client id, each with the key it came under, as
+    /// [`take_keyed_string`] would take them from the attributes; a second spelling of either
+    /// goes back among them.
+    pub(super) fn take(&mut self, attributes: &mut Extra) -> (Keyed, Keyed) {
         let [event_id, eventid, recipient, recipientclientid] = &self.slots;
         if event_id.is_some() && eventid.is_some()
             || recipient.is_some() && recipientclientid.is_some()
@@ -87,16 +91,16 @@ impl Ids {
             // Both spellings of one id (rare): decided in the map, as for any attribute.
             self.restore(attributes);
             return (
-                take_string(attributes, &ID_KEYS[..2]),
-                take_string(attributes, &ID_KEYS[2..]),
+                take_keyed_string(attributes, &ID_KEYS[..2]),
+                take_keyed_string(attributes, &ID_KEYS[2..]),
             );
         }
         // At most one spelling of each: all that is held is taken.
-        let mut take = |first: usize, second: usize| {
-            let held = self.slots[first]
+        let mut take = |first: usize, second: usize| match self.slots[first].take() {
+            Some((_, id)) => Some((ID_KEYS[first], id)),
+            None => self.slots[second]
                 .take()
-                .or_else(|| self.slots[second].take());
-            held.map(|(_, id)| id)
+                .map(|(_, id)| (ID_KEYS[second], id)),
         };
         (take(0, 1), take(2, 3))
     }

@@ -16,6 +16,7 @@ use super::message_list::{push_messages, Messages};
 use super::path::{NotFound, Path, NOTIFICATION, NOT_A_LIST, SINGLE_SHAPE};
 use super::Sink;
 use crate::json::{duplicate, unique_keys, Absent, Fields, Fill, Hook, WireObject};
+use crate::model::IdKeys;
 use crate::{Extra, FlowRun, Timestamp};
 
 /// Envelope attributes: kept aside while the shape is unknown, then moved to the
@@ -94,7 +95,6 @@ where
 /// What an object held besides the fields of a bare run.
 #[derive(Default)]
 pub(super) struct Shapes {
-    pub(super) is_run: bool,
     pub(super) marks: RunMarks,
     /// Whether a known run field of the object itself arrived (see [`Item::clear`]).
     pub(super) run_fields: bool,
@@ -115,6 +115,17 @@ impl Shapes {
     /// Whether an object stands under `key` (`event` or `data`).
     pub(super) fn has_nested(&self, key: &str) -> bool {
         self.nested_key == Some(key) || matches!(&self.second, Some((other, _)) if *other == key)
+    }
+
+    /// The object under `key` (`event` or `data`).
+    pub(super) fn nested(&self, key: &str) -> Option<&MaybeRun> {
+        if self.nested_key == Some(key) {
+            return Some(&self.nested);
+        }
+        match &self.second {
+            Some((other, run)) if *other == key => Some(run),
+            _ => None,
+        }
     }
 
     /// The object under `key` (`event` or `data`), in place.
@@ -164,13 +175,11 @@ impl<'de> Hook<'de> for Shapes {
 
     fn present(&mut self, wire_name: &'static str) {
         self.marks.set(wire_name, true);
-        self.is_run = self.marks.any();
         self.run_fields = true;
     }
 
     fn absent(&mut self, wire_name: &'static str) {
         self.marks.set(wire_name, false);
-        self.is_run = self.marks.any();
     }
 
     fn take<F: Fields<'de>>(&mut self, key: &str, fields: &mut F) -> Result<bool, F::Error> {
@@ -225,6 +234,11 @@ pub(super) struct Item {
 }
 
 impl Item {
+    /// Whether the object's own fields make it a run (see [`RunMarks::make_a_run`]).
+    pub(super) fn is_run(&self) -> bool {
+        self.shapes.marks.make_a_run(&self.run)
+    }
+
     /// How many shape markers the object carries; more than one is ambiguous, and so is a
     /// run (an object with `metrics` or `activities`) that also carries one.
     pub(super) fn marker_count(&self) -> usize {
@@ -259,7 +273,6 @@ impl Item {
             self.run = FlowRun::default();
         }
         let Shapes {
-            is_run,
             marks,
             run_fields,
             attributes,
@@ -271,7 +284,6 @@ impl Item {
             messages,
             ids,
         } = &mut self.shapes;
-        *is_run = false;
         *marks = RunMarks::default();
         *run_fields = false;
         *attributes = Extra::new();
@@ -298,6 +310,8 @@ impl Item {
 pub(super) struct Around<'a> {
     /// The envelope's other attributes, `null` ones left out.
     pub(super) attributes: Extra,
+    /// The spellings of the ids.
+    pub(super) id_keys: IdKeys,
     pub(super) event_id: Option<String>,
     pub(super) recipient_client_id: Option<String>,
     pub(super) journal_position: Option<&'a str>,
@@ -316,7 +330,7 @@ impl Item {
         journal_position: Option<&str>,
     ) -> Result<(), NotFound> {
         let markers = self.marker_count();
-        if markers > 1 || (markers == 1 && self.shapes.is_run) {
+        if markers > 1 || (markers == 1 && self.is_run()) {
             return Err(NotFound::at(path, SINGLE_SHAPE));
         }
         if self.is_bare_run() {
@@ -335,12 +349,21 @@ impl Item {
             shapes.ids.restore(&mut shapes.attributes);
             (None, None)
         };
+        let id_keys = IdKeys::of(
+            event_id.as_ref().map(|(key, _)| *key),
+            recipient_client_id.as_ref().map(|(key, _)| *key),
+        );
+        let (event_id, recipient_client_id) = (
+            event_id.map(|(_, id)| id),
+            recipient_client_id.map(|(_, id)| id),
+        );
         shapes.release_nested_except(key);
         let mut attributes = std::mem::take(&mut shapes.attributes);
         let (items, events) = (shapes.items.take(), shapes.events.take());
         attributes.retain(keep_attribute);
         let around = Around {
             attributes,
+            id_keys,
             event_id,
             recipient_client_id,
             journal_position,
@@ -371,12 +394,20 @@ pub(super) fn keep_attribute(key: &str, value: &mut Value) -> bool {
 
 /// Removes and returns the first of `keys` that holds a string; a second spelling of the
 /// same field stays in the map, so nothing is lost.
-pub(super) fn take_string(map: &mut Extra, keys: &[&str]) -> Option<String> {
+pub(super) fn take_string(map: &mut Extra, keys: &[&'static str]) -> Option<String> {
+    take_keyed_string(map, keys).map(|(_, text)| text)
+}
+
+/// The same, with the key it stood under.
+pub(super) fn take_keyed_string(
+    map: &mut Extra,
+    keys: &[&'static str],
+) -> Option<(&'static str, String)> {
     let key = keys
         .iter()
         .find(|key| matches!(map.get(key), Some(Value::String(_))))?;
     match map.remove(key) {
-        Some(Value::String(text)) => Some(text),
+        Some(Value::String(text)) => Some((key, text)),
         _ => None,
     }
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::de::{IgnoredAny, MapAccess, Visitor};
+use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
@@ -12,7 +12,7 @@ use super::item::Item;
 use super::path::{NotFound, Path, Step, NOTIFICATION};
 use super::Sink;
 use crate::json::{duplicate, fill_by_value, Direct, Key};
-use crate::Notification;
+use crate::{Extra, Notification};
 
 /// Hands on the notifications of every entry of a journal page, or says which entry has none.
 pub(super) fn push_journal_page(
@@ -72,6 +72,7 @@ impl<'de> Deserialize<'de> for JournalEntry {
                 let mut position: Option<Value> = None;
                 let mut event = Item::default();
                 let mut event_seen = None;
+                let mut siblings = Extra::new();
                 while let Some(Key(key)) = map.next_key()? {
                     match &*key {
                         "position" if position.is_none() => position = Some(map.next_value()?),
@@ -79,18 +80,17 @@ impl<'de> Deserialize<'de> for JournalEntry {
                             event_seen = Some(map.next_value_seed(ElementSeed(&mut event))?);
                         }
                         "position" | "event" => return Err(duplicate(&key)),
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
+                        _ => siblings.push_unchecked(key.into_owned(), map.next_value()?),
                     }
                 }
+                siblings.merge_repeated();
                 let position = position.as_ref().and_then(position_text);
                 let event_path = Path::Root.child(Step::Key("event"));
                 let mut notifications = Vec::new();
                 let read = match event_seen {
                     Some(true) => event
                         .take_notifications(&mut notifications, &event_path, position.as_deref())
-                        .map(|()| notifications),
+                        .map(|()| with_siblings(notifications, siblings)),
                     _ => Err(NotFound::at(&event_path, NOTIFICATION)),
                 };
                 event.discard();
@@ -100,6 +100,17 @@ impl<'de> Deserialize<'de> for JournalEntry {
 
         deserializer.deserialize_map(EntryVisitor)
     }
+}
+
+/// The notifications of an entry, each with the entry's members beside `position` and
+/// `event` (nearly always none).
+fn with_siblings(mut notifications: Vec<Notification>, siblings: Extra) -> Vec<Notification> {
+    if !siblings.is_empty() {
+        for notification in &mut notifications {
+            notification.journal_entry.clone_from(&siblings);
+        }
+    }
+    notifications
 }
 
 fill_by_value!(JournalEntry);

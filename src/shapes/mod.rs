@@ -26,7 +26,9 @@ macro_rules! notification {
             format: $format,
             published_at: $published_at,
             journal_position: $journal_position.map(str::to_owned),
+            journal_entry: $crate::Extra::new(),
             envelope: $envelope,
+            id_keys: Default::default(),
         }
     };
 }
@@ -40,11 +42,14 @@ mod ids;
 mod item;
 mod journal_page;
 mod message_list;
+mod not_a_run;
 mod path;
 mod run_list;
 
 use batch::read;
 pub(crate) use events::events;
+#[cfg(test)]
+pub(crate) use events::events_of_value;
 use path::{NotFound, NOTIFICATION};
 pub(crate) use run_list::runs;
 #[cfg(test)]
@@ -111,12 +116,6 @@ pub(super) fn notifications_fast<S: Sink>(body: &[u8], out: &mut S) -> Result<()
     notifications_by(Route::Direct, body, out)
 }
 
-/// The same, for a caller that reads any other body another way: the error for a body that
-/// holds something else than runs does not say what.
-pub(super) fn notifications_or_stop<S: Sink>(body: &[u8], out: &mut S) -> Result<(), Error> {
-    notifications_read(Route::Direct, body, false, out)
-}
-
 pub(crate) fn notifications_by<S: Sink>(
     route: Route,
     body: &[u8],
@@ -133,7 +132,7 @@ fn notifications_read<S: Sink>(
     describe: bool,
     out: &mut S,
 ) -> Result<(), Error> {
-    read(route, body, describe, |element, path| match element {
+    read(route, body, describe, |element, path, _| match element {
         Some(item) => item.take_notifications(out, path, None),
         None => Err(NotFound::at(path, NOTIFICATION)),
     })

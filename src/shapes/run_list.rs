@@ -1,10 +1,9 @@
 //! Shape 7, the Flow Service run list: `{"items": [RUN, ...], "_links": {...}}` (the answer
 //! of `GET /runs`), read by `parse_runs` with single runs and arrays of runs.
 
-use super::bare_run::MaybeRun;
 use super::batch::read;
 use super::item::Item;
-use super::path::{NotFound, Path, RUN, RUN_OR_LIST};
+use super::path::{NotFound, Path, Step, RUN, RUN_OR_LIST};
 use super::Route;
 use crate::{Error, FlowRun};
 
@@ -16,7 +15,7 @@ pub(crate) fn runs(body: &[u8]) -> Result<Vec<FlowRun>, Error> {
 
 pub(crate) fn runs_by(route: Route, body: &[u8]) -> Result<Vec<FlowRun>, Error> {
     let mut runs = Vec::new();
-    read(route, body, true, |element, path| match element {
+    read(route, body, true, |element, path, _| match element {
         // A top-level object may be a run list; an array element must be a run.
         Some(item) if matches!(path, Path::Root) => {
             runs.extend(item.take_runs(path)?);
@@ -39,11 +38,14 @@ impl Item {
             return Ok(vec![self.take_bare_run()]);
         }
         let single_shape = self.marker_count() == 1;
-        match self.shapes.items.take() {
-            Some(items) if single_shape && !self.shapes.is_run => {
-                Ok(items.into_iter().map(MaybeRun::into_run).collect())
-            }
-            _ => Err(NotFound::at(path, RUN_OR_LIST)),
+        let items = match self.shapes.items.take() {
+            Some(items) if single_shape && !self.is_run() => items,
+            _ => return Err(NotFound::at(path, RUN_OR_LIST)),
+        };
+        let items_path = path.child(Step::Key("items"));
+        if let Some(index) = items.iter().position(|item| !item.is_list_run()) {
+            return Err(NotFound::at(&items_path.child(Step::Index(index)), RUN));
         }
+        Ok(items.into_iter().map(|item| item.run).collect())
     }
 }

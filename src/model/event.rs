@@ -6,7 +6,7 @@ use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::element::JournalEntryOut;
-use crate::{Alert, Extra, Format, Notification};
+use crate::{Alert, Extra, FlowRun, Format, Notification};
 
 /// One event of a delivery, whatever it reports: what [`parse_events`](crate::parse_events)
 /// gives for each element of a body, in order.
@@ -130,6 +130,20 @@ impl Event {
             Event::FlowRun(notification) => Some(notification),
             _ => None,
         }
+    }
+
+    /// The run itself (ids, metrics, activities), when the event is a flow run: the
+    /// shortcut past its notification (`event.run()` rather than `notification.run`).
+    ///
+    /// ```
+    /// let events = aep_flow_run::parse_events(
+    ///     br#"{"event_id": "e-1", "event": {"id": "run-1", "metrics": {}}}"#,
+    /// )?;
+    /// assert_eq!(events[0].run().and_then(|run| run.id.as_deref()), Some("run-1"));
+    /// # Ok::<(), aep_flow_run::Error>(())
+    /// ```
+    pub fn run(&self) -> Option<&FlowRun> {
+        self.as_flow_run().map(|notification| &notification.run)
     }
 
     /// The alert, when it is one.

@@ -106,7 +106,7 @@ pub(super) fn other_of_text(text: &str) -> Option<Event> {
         format: Format::BareRun,
         journal_position: None,
         journal_entry: Extra::new(),
-        element: RawValue::from_string(text.to_owned()).ok()?,
+        element: text.into(),
     }))
 }
 
@@ -489,7 +489,7 @@ impl<'a> Walk<'a> {
             format: context.format,
             journal_position: context.journal_position,
             journal_entry: context.journal_entry,
-            element: node.raw.to_owned(),
+            element: node.raw.get().into(),
         }));
         Ok(())
     }

@@ -113,7 +113,30 @@ pub(super) struct Shapes {
     /// the object turns out to need them (a run, or fields around a run), never for another
     /// event, which is kept as its text. (Read through serde, they go to the run's `extra`
     /// at once.)
-    pub(super) unknown: Vec<(String, Box<str>)>,
+    pub(super) unknown: Vec<UnknownField>,
+}
+
+/// An unknown field kept as text: its key and its value's text in one block.
+pub(super) struct UnknownField {
+    text: Box<str>,
+    key_len: usize,
+}
+
+impl UnknownField {
+    fn new(key: &str, value: &str) -> Self {
+        UnknownField {
+            text: [key, value].concat().into(),
+            key_len: key.len(),
+        }
+    }
+
+    fn key(&self) -> &str {
+        &self.text[..self.key_len]
+    }
+
+    fn value(&self) -> &str {
+        &self.text[self.key_len..]
+    }
 }
 
 impl Shapes {
@@ -226,7 +249,7 @@ impl<'de> Hook<'de> for Shapes {
                 None => attributes.push_unchecked(key.to_owned(), fields.value()?),
             },
             _ => match fields.value_text()? {
-                Some(text) => self.unknown.push((key.to_owned(), text.into())),
+                Some(text) => self.unknown.push(UnknownField::new(key, text)),
                 None => return Ok(false),
             },
         }
@@ -276,10 +299,10 @@ impl Item {
     /// read as serde_json reads it (deeper than its limit): the value route then reads the
     /// body.
     pub(super) fn settle(&mut self) -> bool {
-        for (key, text) in std::mem::take(&mut self.shapes.unknown) {
-            match serde_json::from_str::<Value>(&text) {
+        for field in std::mem::take(&mut self.shapes.unknown) {
+            match serde_json::from_str::<Value>(field.value()) {
                 Ok(value) => {
-                    self.run.extra.insert(key, value);
+                    self.run.extra.insert(field.key(), value);
                 }
                 Err(_) => return false,
             }
@@ -294,9 +317,9 @@ impl Item {
             .unknown
             .iter()
             .rev()
-            .find(|(name, _)| name == key)
+            .find(|field| field.key() == key)
         {
-            Some((_, text)) => serde_json::from_str(text).ok(),
+            Some(field) => serde_json::from_str(field.value()).ok(),
             None => self.run.extra.get(key).cloned(),
         }
     }

@@ -4,7 +4,6 @@
 //! (a journal page or a message list that holds no run, a run list, an object of two shapes)
 //! stops the pass, and the body goes the value route.
 
-use serde_json::value::RawValue;
 use serde_json::Value;
 
 use super::bare_run::MaybeRun;
@@ -53,7 +52,7 @@ impl Item {
 
     /// The element as another event, kept as `text`.
     pub(super) fn other_event(&mut self, text: &str) -> Option<Event> {
-        let element = RawValue::from_string(text.to_owned()).ok()?;
+        let element: Box<str> = text.into();
         let shapes = &mut self.shapes;
         let cloud_event = shapes.attributes.contains_key("specversion");
         let (format, payload) = if cloud_event {

@@ -109,6 +109,12 @@ pub(crate) trait Fields<'de> {
         place: &mut T,
         open: u8,
     ) -> Result<Option<Value>, Self::Error>;
+
+    /// Steps over the value and gives its text, when the reader can (the crate's reader);
+    /// `None`, with the value left unread, otherwise.
+    fn value_text(&mut self) -> Result<Option<&'de str>, Self::Error> {
+        Ok(None)
+    }
 }
 
 /// [`Fields`] read through serde.

@@ -614,6 +614,16 @@ impl<'de> Reader<'de> {
     /// Steps over one value, checking it as serde_json's `IgnoredAny` does: with its own
     /// stack rather than recursion, and so with no nesting limit.
     fn skip_value(&mut self) -> Result<()> {
+        self.skip_within(usize::MAX)
+    }
+
+    /// Steps over one value as reading it would, refusing it past the nesting limit.
+    pub(crate) fn skip_nested_value(&mut self) -> Result<()> {
+        self.skip_within(usize::from(self.depth_left).saturating_sub(1))
+    }
+
+    /// Steps over one value with at most `max_open` arrays and objects open at once.
+    fn skip_within(&mut self, max_open: usize) -> Result<()> {
         let mut open: Vec<u8> = Vec::new();
         loop {
             match self.peek().ok_or(Rejected)? {
@@ -628,6 +638,10 @@ impl<'de> Reader<'de> {
                     self.scan_number()?;
                 }
                 bracket @ (b'[' | b'{') => {
+                    // An empty one counts too: reading it enters it.
+                    if open.len() >= max_open {
+                        return Err(Rejected);
+                    }
                     self.pos += 1;
                     // `]` and `}` stand two code points after `[` and `{`.
                     let close = bracket + 2;
@@ -1007,6 +1021,15 @@ impl<'de> MapAccess<'de> for Entries<'_, 'de> {
     }
 }
 
+impl<'de> Entries<'_, 'de> {
+    /// The reader, standing at the value of the key just read, for a caller that takes the
+    /// value's text as well (see [`Reader::value_start`]).
+    pub(crate) fn value_reader(&mut self) -> Result<&mut Reader<'de>> {
+        self.reader.expect(b':')?;
+        Ok(self.reader)
+    }
+}
+
 impl<'de> Fields<'de> for Entries<'_, 'de> {
     type Error = Rejected;
 
@@ -1046,6 +1069,13 @@ impl<'de> Fields<'de> for Entries<'_, 'de> {
     fn value<T: Deserialize<'de>>(&mut self) -> Result<T> {
         self.reader.expect(b':')?;
         T::deserialize(&mut *self.reader)
+    }
+
+    fn value_text(&mut self) -> Result<Option<&'de str>> {
+        self.reader.expect(b':')?;
+        let start = self.reader.value_start();
+        self.reader.skip_nested_value()?;
+        Ok(Some(self.reader.text_from(start)))
     }
 
     fn fill_or_value<T: Fill<'de>>(&mut self, place: &mut T, open: u8) -> Result<Option<Value>> {

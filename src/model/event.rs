@@ -195,20 +195,21 @@ pub struct OtherEvent {
     pub journal_position: Option<String>,
     /// The journal entry's members beside `position` and `event`, as they came.
     pub journal_entry: Extra,
-    /// The element exactly as it came, envelope included (a journal entry's `event`).
-    pub(crate) element: Box<RawValue>,
+    /// The element exactly as it came, envelope included (a journal entry's `event`): JSON
+    /// text, as the reader checked it (it is checked again only when written).
+    pub(crate) element: Box<str>,
 }
 
 impl OtherEvent {
     /// The element as a JSON value, parsed from its text on each call.
     pub fn element(&self) -> Value {
         // The text was read as JSON once already: it parses again.
-        serde_json::from_str(self.element.get()).unwrap_or(Value::Null)
+        serde_json::from_str(&self.element).unwrap_or(Value::Null)
     }
 
     /// The element's text exactly as it came (whitespace and key order included).
     pub fn element_text(&self) -> &str {
-        self.element.get()
+        &self.element
     }
 }
 
@@ -221,7 +222,7 @@ impl PartialEq for OtherEvent {
             && self.format == other.format
             && self.journal_position == other.journal_position
             && self.journal_entry == other.journal_entry
-            && tokens(self.element.get()).eq(tokens(other.element.get()))
+            && tokens(&self.element).eq(tokens(&other.element))
     }
 }
 
@@ -248,7 +249,8 @@ impl Eq for OtherEvent {}
 
 impl Serialize for OtherEvent {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let element = &*self.element;
+        let element: &RawValue =
+            serde_json::from_str(&self.element).map_err(serde::ser::Error::custom)?;
         let position = self.journal_position.as_deref();
         match JournalEntryOut::around(position, element, &self.journal_entry) {
             Some(entry) => entry.write_page(serializer),
@@ -256,7 +258,7 @@ impl Serialize for OtherEvent {
             None if self.format == Format::RunListItem => single("items", [element], serializer),
             // A body is an object or an array: an element that is neither (a batch may hold
             // anything) is written as a batch of one.
-            None if !element.get().trim_start().starts_with('{') => [element].serialize(serializer),
+            None if !self.element.trim_start().starts_with('{') => [element].serialize(serializer),
             None => element.serialize(serializer),
         }
     }

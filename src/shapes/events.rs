@@ -29,8 +29,14 @@ use crate::{Alert, AlertStatus, Error, Event, EventCode, Extra, Format, MessageI
 use crate::{FlowRun, Notification, OtherEvent, Timestamp};
 
 impl Sink for Vec<Event> {
+    const TAKES_EVENTS: bool = true;
+
     fn push(&mut self, notification: Notification) {
         Vec::push(self, Event::FlowRun(notification));
+    }
+
+    fn push_event(&mut self, event: Event) {
+        Vec::push(self, event);
     }
 
     fn clear(&mut self) {
@@ -92,7 +98,7 @@ fn events_in_one_pass(body: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
 }
 
 /// An element that is no object, kept as its text.
-fn other_of_text(text: &str) -> Option<Event> {
+pub(super) fn other_of_text(text: &str) -> Option<Event> {
     Some(Event::Other(OtherEvent {
         event_id: None,
         event_code: None,
@@ -100,14 +106,14 @@ fn other_of_text(text: &str) -> Option<Event> {
         format: Format::BareRun,
         journal_position: None,
         journal_entry: Extra::new(),
-        element: RawValue::from_string(text.to_owned()).ok()?,
+        element: text.into(),
     }))
 }
 
 /// The alert of an element, read from its own text as the value route reads it (`None`
 /// when it holds something else, or a field of the wrong type: the whole body then goes the
 /// value route, which says where).
-fn alert_of_text(text: &str, out: &mut Vec<Event>) -> Option<()> {
+pub(super) fn alert_of_text(text: &str, out: &mut Vec<Event>) -> Option<()> {
     let value: Value = serde_json::from_str(text).ok()?;
     let raw: &RawValue = serde_json::from_str(text).ok()?;
     let mut events = Vec::new();
@@ -483,7 +489,7 @@ impl<'a> Walk<'a> {
             format: context.format,
             journal_position: context.journal_position,
             journal_entry: context.journal_entry,
-            element: node.raw.to_owned(),
+            element: node.raw.get().into(),
         }));
         Ok(())
     }

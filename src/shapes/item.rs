@@ -109,6 +109,34 @@ pub(super) struct Shapes {
     pub(super) events: Option<Vec<JournalEntry>>,
     pub(super) messages: Option<Messages>,
     pub(super) ids: Ids,
+    /// The object's own unknown fields, as their text, in order: read as values only when
+    /// the object turns out to need them (a run, or fields around a run), never for another
+    /// event, which is kept as its text. (Read through serde, they go to the run's `extra`
+    /// at once.)
+    pub(super) unknown: Vec<UnknownField>,
+}
+
+/// An unknown field kept as text: its key and its value's text in one block.
+pub(super) struct UnknownField {
+    text: Box<str>,
+    key_len: usize,
+}
+
+impl UnknownField {
+    fn new(key: &str, value: &str) -> Self {
+        UnknownField {
+            text: [key, value].concat().into(),
+            key_len: key.len(),
+        }
+    }
+
+    fn key(&self) -> &str {
+        &self.text[..self.key_len]
+    }
+
+    fn value(&self) -> &str {
+        &self.text[self.key_len..]
+    }
 }
 
 impl Shapes {
@@ -220,7 +248,10 @@ impl<'de> Hook<'de> for Shapes {
                 },
                 None => attributes.push_unchecked(key.to_owned(), fields.value()?),
             },
-            _ => return Ok(false),
+            _ => match fields.value_text()? {
+                Some(text) => self.unknown.push(UnknownField::new(key, text)),
+                None => return Ok(false),
+            },
         }
         Ok(true)
     }
@@ -260,7 +291,37 @@ impl Item {
     /// Whether the run read from the object's own fields may own heap: a known field
     /// arrived, or an unknown one that no shape took.
     pub(super) fn run_holds(&self) -> bool {
-        self.shapes.run_fields || !self.run.extra.is_empty()
+        self.shapes.run_fields || !self.run.extra.is_empty() || !self.shapes.unknown.is_empty()
+    }
+
+    /// Reads the object's unknown fields, kept as text, into its run's `extra`, in order (a
+    /// key given twice keeps its first place and its last value). `false` when one does not
+    /// read as serde_json reads it (deeper than its limit): the value route then reads the
+    /// body.
+    pub(super) fn settle(&mut self) -> bool {
+        for field in std::mem::take(&mut self.shapes.unknown) {
+            match serde_json::from_str::<Value>(field.value()) {
+                Ok(value) => {
+                    self.run.extra.insert(field.key(), value);
+                }
+                Err(_) => return false,
+            }
+        }
+        true
+    }
+
+    /// An unknown field of the object itself, read from its text when it was kept so.
+    pub(super) fn unknown_field(&self, key: &str) -> Option<Value> {
+        match self
+            .shapes
+            .unknown
+            .iter()
+            .rev()
+            .find(|field| field.key() == key)
+        {
+            Some(field) => serde_json::from_str(field.value()).ok(),
+            None => self.run.extra.get(key).cloned(),
+        }
     }
 
     /// Empties the item in place once its object has been read in full (the flags saying
@@ -283,6 +344,7 @@ impl Item {
             events,
             messages,
             ids,
+            unknown,
         } = &mut self.shapes;
         *marks = RunMarks::default();
         *run_fields = false;
@@ -294,6 +356,7 @@ impl Item {
         *events = None;
         *messages = None;
         ids.clear();
+        unknown.clear();
     }
 
     /// Lets go of the item once its object has been read in full: emptied, it owns no heap,
@@ -332,6 +395,9 @@ impl Item {
         let markers = self.marker_count();
         if markers > 1 || (markers == 1 && self.is_run()) {
             return Err(NotFound::at(path, SINGLE_SHAPE));
+        }
+        if !self.settle() {
+            return Err(NotFound::at(path, NOTIFICATION));
         }
         if self.is_bare_run() {
             self.push_bare_run(out, journal_position);

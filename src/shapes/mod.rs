@@ -55,11 +55,21 @@ pub(crate) use run_list::runs;
 #[cfg(test)]
 pub(crate) use run_list::runs_by;
 
-use crate::{Error, Notification};
+use crate::{Error, Event, Notification};
 
 /// Where notifications go: a list, or [`Single`] for `parse_notification`.
 pub(crate) trait Sink {
+    /// Whether it takes events that are no runs (`parse_events`' list does).
+    const TAKES_EVENTS: bool = false;
+
     fn push(&mut self, notification: Notification);
+
+    /// Takes an event: a flow run always, any other only when [`Sink::TAKES_EVENTS`].
+    fn push_event(&mut self, event: Event) {
+        if let Event::FlowRun(notification) = event {
+            self.push(notification);
+        }
+    }
 
     /// Forgets what was pushed, before a body is read again by the other route.
     fn clear(&mut self);

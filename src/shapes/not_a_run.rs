@@ -4,7 +4,7 @@
 //! (a journal page or a message list that holds no run, a run list, an object of two shapes)
 //! stops the pass, and the body goes the value route.
 
-use serde_json::value::RawValue;
+use serde_json::Value;
 
 use super::bare_run::MaybeRun;
 use super::item::Item;
@@ -43,16 +43,16 @@ impl Item {
             _ => return Err(NotFound::at(path, SINGLE_SHAPE)),
         };
         let alert = match payload {
-            Some(payload) => looks_like_alert(&payload.run.extra),
+            Some(payload) => looks_like_alert(|key| payload.run.extra.get(key).cloned()),
             None if cloud_event => false,
-            None => looks_like_alert(&self.run.extra),
+            None => looks_like_alert(|key| self.unknown_field(key)),
         };
         Ok(if alert { Holds::Alert } else { Holds::Other })
     }
 
     /// The element as another event, kept as `text`.
     pub(super) fn other_event(&mut self, text: &str) -> Option<Event> {
-        let element = RawValue::from_string(text.to_owned()).ok()?;
+        let element: Box<str> = text.into();
         let shapes = &mut self.shapes;
         let cloud_event = shapes.attributes.contains_key("specversion");
         let (format, payload) = if cloud_event {
@@ -94,9 +94,10 @@ impl Item {
 /// Whether an object read as a run is an alert by Adobe's alert shape: a `name` and a
 /// `status` of `FIRING` or `INACTIVE` (neither of them a run field, both among its unknown
 /// fields).
-fn looks_like_alert(fields: &Extra) -> bool {
-    let status = fields.get("status").and_then(|status| status.as_str());
-    let known_status =
-        status.is_some_and(|status| !matches!(AlertStatus::from(status), AlertStatus::Other(_)));
-    known_status && fields.get("name").is_some_and(|name| name.is_string())
+fn looks_like_alert(field: impl Fn(&str) -> Option<Value>) -> bool {
+    let known_status = match field("status") {
+        Some(Value::String(status)) => !matches!(AlertStatus::from(status), AlertStatus::Other(_)),
+        _ => false,
+    };
+    known_status && field("name").is_some_and(|name| name.is_string())
 }

@@ -55,6 +55,7 @@ impl<'a> Path<'a> {
 
 /// Valid JSON without a flow run where one was expected; [`NotFound::into_error`] reads the
 /// body again to say what was there instead.
+#[derive(Clone)]
 pub(super) struct NotFound {
     path: Vec<Step>,
     expected: &'static str,

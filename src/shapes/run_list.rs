@@ -22,6 +22,9 @@ pub(crate) fn runs_by(route: Route, body: &[u8]) -> Result<Vec<FlowRun>, Error> 
             Ok(())
         }
         Some(item) if item.is_bare_run() => {
+            if !item.settle() {
+                return Err(NotFound::at(path, RUN));
+            }
             runs.push(item.take_bare_run());
             Ok(())
         }
@@ -34,6 +37,9 @@ pub(crate) fn runs_by(route: Route, body: &[u8]) -> Result<Vec<FlowRun>, Error> 
 
 impl Item {
     pub(super) fn take_runs(&mut self, path: &Path<'_>) -> Result<Vec<FlowRun>, NotFound> {
+        if !self.settle() {
+            return Err(NotFound::at(path, RUN_OR_LIST));
+        }
         if self.is_bare_run() {
             return Ok(vec![self.take_bare_run()]);
         }

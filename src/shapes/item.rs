@@ -187,6 +187,26 @@ impl Shapes {
         }
     }
 
+    /// The ids, with their spellings, of an envelope whose payload stands under `key`: they
+    /// become the notification's fields where the envelope is an I/O event's or a
+    /// CloudEvent's; any other shape keeps them among its attributes.
+    fn envelope_ids(&mut self, key: &str) -> (IdKeys, Option<String>, Option<String>) {
+        if !self.has_nested(key) {
+            self.ids.restore(&mut self.attributes);
+            return (IdKeys::default(), None, None);
+        }
+        let (event_id, recipient) = self.ids.take(&mut self.attributes);
+        let id_keys = IdKeys::of(
+            event_id.as_ref().map(|(key, _)| *key),
+            recipient.as_ref().map(|(key, _)| *key),
+        );
+        (
+            id_keys,
+            event_id.map(|(_, id)| id),
+            recipient.map(|(_, id)| id),
+        )
+    }
+
     /// Puts the objects under `event` and `data` back among the attributes, as the values
     /// they were.
     pub(super) fn release_nested(&mut self) {
@@ -407,22 +427,7 @@ impl Item {
         let Item { run, shapes } = self;
         let cloud_event = shapes.attributes.contains_key("specversion");
         let key = if cloud_event { "data" } else { "event" };
-        // The ids become the notification's fields where the envelope is an I/O event's or a
-        // CloudEvent's; any other shape keeps them among its attributes.
-        let (event_id, recipient_client_id) = if shapes.has_nested(key) {
-            shapes.ids.take(&mut shapes.attributes)
-        } else {
-            shapes.ids.restore(&mut shapes.attributes);
-            (None, None)
-        };
-        let id_keys = IdKeys::of(
-            event_id.as_ref().map(|(key, _)| *key),
-            recipient_client_id.as_ref().map(|(key, _)| *key),
-        );
-        let (event_id, recipient_client_id) = (
-            event_id.map(|(_, id)| id),
-            recipient_client_id.map(|(_, id)| id),
-        );
+        let (id_keys, event_id, recipient_client_id) = shapes.envelope_ids(key);
         shapes.release_nested_except(key);
         let mut attributes = std::mem::take(&mut shapes.attributes);
         let (items, events) = (shapes.items.take(), shapes.events.take());

@@ -23,7 +23,7 @@ pub struct Metrics expecting "a metrics object" {
     /// `fileSummary`.
     "fileSummary" => file_summary: Rare<FileSummary>,
     /// `statusSummary`.
-    "statusSummary" => status_summary: Rare<StatusSummary>,
+    "statusSummary" => status_summary: StatusSummary,
     /// `customSummary`: service-specific metrics.
     "customSummary" => custom_summary: Extra,
 }

@@ -63,7 +63,7 @@ pub struct FlowRun expecting "a flow run object" {
     /// `predecessors`: runs this one waited for.
     "predecessors" => predecessors: Vec<Predecessor>,
     /// `metrics`: the run's summaries and errors.
-    "metrics" => metrics: Metrics,
+    "metrics" => metrics: Rare<Metrics>,
     /// `activities`: the steps of the run, each with summaries of its own.
     "activities" => activities: Vec<Activity>,
     /// `header`: the I/O Events header Adobe places inside the run of events and alerts.

@@ -12,10 +12,10 @@ use super::{
 #[test]
 fn inline_sizes_stay_small() {
     let sizes = [
-        ("Event", size_of::<Event>(), 600),
-        ("Notification", size_of::<Notification>(), 600),
-        ("FlowRun", size_of::<FlowRun>(), 456),
-        ("Metrics", size_of::<Metrics>(), 64),
+        ("Event", size_of::<Event>(), 544),
+        ("Notification", size_of::<Notification>(), 544),
+        ("FlowRun", size_of::<FlowRun>(), 400),
+        ("Metrics", size_of::<Metrics>(), 232),
         ("Activity", size_of::<Activity>(), 168),
         ("StatusSummary", size_of::<StatusSummary>(), 176),
         ("RecordSummary", size_of::<RecordSummary>(), 264),

@@ -111,6 +111,7 @@ pub use chrono;
 pub use error::Error;
 pub use json::extra;
 pub use json::extra::Extra;
+pub use json::rare::Rare;
 pub use model::*;
 #[cfg(feature = "webhook")]
 pub use pluggable::{BoxError, BoxFuture, SharedError};

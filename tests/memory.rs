@@ -28,6 +28,15 @@ fn small_runs(count: usize) -> Vec<u8> {
     format!("[{}]", runs.join(",")).into_bytes()
 }
 
+/// A batch of `count` runs that carry nothing but their id and an empty `metrics`: the
+/// body where an event's inline size weighs most against `Value`.
+fn bare_runs(count: usize) -> Vec<u8> {
+    let runs: Vec<String> = (0..count)
+        .map(|i| format!(r#"{{"id":"run-{i}","metrics":{{}}}}"#))
+        .collect();
+    format!("[{}]", runs.join(",")).into_bytes()
+}
+
 fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("{}/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).unwrap()
 }
@@ -63,4 +72,24 @@ fn events_hold_no_more_than_a_value_of_the_same_body() {
         assert!(events <= value, "{}", report.join("\n"));
     }
     println!("{}", report.join("\n"));
+}
+
+/// A body of bare runs weighs an `Event`'s inline size against `Value`'s few allocations. Its
+/// run summaries cost a pointer each when they did not come, but a `FlowRun` still holds
+/// sixteen `Option<String>` ids inline (384 bytes of its 544): DESIGN.md's bound, never more
+/// than `Value`, is not met here yet, and this keeps the gap from widening.
+#[test]
+fn bare_runs_hold_at_most_a_quarter_more_than_a_value() {
+    let body = bare_runs(1000);
+    let events = held_by(|| parse_events(&body).unwrap());
+    let value = held_by(|| serde_json::from_slice::<Value>(&body).unwrap());
+    let ratio = events as f64 / value as f64;
+    println!(
+        "1,000 bare minimal runs: events {events} bytes, Value {value} bytes ({ratio:.2}x), Event {} bytes inline",
+        std::mem::size_of::<Event>()
+    );
+    assert!(
+        ratio <= 1.25,
+        "events {events} bytes against Value {value} bytes"
+    );
 }

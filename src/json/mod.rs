@@ -13,6 +13,7 @@ mod list;
 mod number;
 mod object;
 mod open_enum;
+pub(crate) mod rare;
 pub(crate) mod reader;
 pub(crate) mod spelling;
 pub(crate) mod well_known;

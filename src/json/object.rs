@@ -190,6 +190,13 @@ macro_rules! wire_object {
             }
         }
 
+        impl $crate::json::rare::Empty for $name {
+            fn empty() -> &'static Self {
+                static EMPTY: std::sync::OnceLock<$name> = std::sync::OnceLock::new();
+                EMPTY.get_or_init(Self::default)
+            }
+        }
+
         impl $crate::json::Absent for $name {
             fn is_absent(&self) -> bool {
                 $( $crate::json::Absent::is_absent(&self.$field) && )* self.extra.is_empty()

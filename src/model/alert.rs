@@ -36,7 +36,7 @@ pub(crate) struct AlertObject expecting "an alert object" {
     "url" => url: Option<Link>,
     "flowId" => flow_id: Option<String>,
     "flowRunId" => flow_run_id: Option<String>,
-    "header" => header: Option<EventHeader>,
+    "header" => header: Option<Box<EventHeader>>,
 }
 }
 
@@ -91,7 +91,7 @@ pub struct Alert {
     /// `sandboxId`.
     pub sandbox_id: Option<String>,
     /// `header`, with `_adobeio.eventCode`.
-    pub header: Option<EventHeader>,
+    pub header: Option<Box<EventHeader>>,
     /// The alert object's other fields, kept as they came.
     pub extra: Extra,
     /// The I/O Events event id of the delivery element (`event_id`, `eventid`, or the
@@ -113,7 +113,7 @@ pub struct Alert {
     /// The envelope's other fields, as they came.
     pub envelope: Extra,
     /// A message's own fields, when it came in a message list.
-    pub message_info: Option<MessageInfo>,
+    pub message_info: Option<Box<MessageInfo>>,
     /// The spellings its ids came under.
     pub(crate) id_keys: IdKeys,
 }
@@ -213,7 +213,7 @@ impl Alert {
             published_at: self.published_at.as_ref(),
             journal_position: self.journal_position.as_deref(),
             envelope: &self.envelope,
-            message: self.message_info.as_ref(),
+            message: self.message_info.as_deref(),
             payload: std::borrow::Cow::Owned(self.object()),
         }
     }

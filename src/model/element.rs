@@ -65,7 +65,7 @@ pub(crate) struct Context {
     pub(crate) published_at: Option<Timestamp>,
     pub(crate) journal_position: Option<String>,
     pub(crate) envelope: Extra,
-    pub(crate) message: Option<MessageInfo>,
+    pub(crate) message: Option<Box<MessageInfo>>,
 }
 
 /// A delivery element to write back: its payload (a run, an alert) in the envelope of its

@@ -7,21 +7,21 @@ use chrono::TimeDelta;
 use super::manifest::{FileManifest, Manifest};
 use super::status::StatusSummary;
 use crate::json::wire_object;
-use crate::{Count, Extra, RunError, Timestamp};
+use crate::{Count, Extra, Rare, RunError, Timestamp};
 
 wire_object! {
 /// The metrics of a run (`metrics`).
 pub struct Metrics expecting "a metrics object" {
     /// `durationSummary`.
-    "durationSummary" => duration_summary: DurationSummary,
+    "durationSummary" => duration_summary: Rare<DurationSummary>,
     /// `latencySummary`.
-    "latencySummary" => latency_summary: LatencySummary,
+    "latencySummary" => latency_summary: Rare<LatencySummary>,
     /// `sizeSummary`.
-    "sizeSummary" => size_summary: SizeSummary,
+    "sizeSummary" => size_summary: Rare<SizeSummary>,
     /// `recordSummary`.
-    "recordSummary" => record_summary: RecordSummary,
+    "recordSummary" => record_summary: Rare<RecordSummary>,
     /// `fileSummary`.
-    "fileSummary" => file_summary: FileSummary,
+    "fileSummary" => file_summary: Rare<FileSummary>,
     /// `statusSummary`.
     "statusSummary" => status_summary: StatusSummary,
     /// `customSummary`: service-specific metrics.

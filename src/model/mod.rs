@@ -15,6 +15,8 @@ mod message;
 mod metrics;
 mod notification;
 mod run;
+#[cfg(test)]
+mod sizes;
 mod status;
 mod timestamp;
 

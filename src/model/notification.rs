@@ -59,7 +59,7 @@ pub struct Notification {
     /// A message's own fields (`msgType`, `schema`, `provider`, ...), when it came in a
     /// message list; the list object's other fields, shared by its messages, are in
     /// `envelope`.
-    pub message: Option<MessageInfo>,
+    pub message: Option<Box<MessageInfo>>,
     /// The flow run.
     pub run: FlowRun,
     /// The spellings its ids came under.
@@ -82,7 +82,7 @@ impl Serialize for Notification {
             published_at: self.published_at.as_ref(),
             journal_position: self.journal_position.as_deref(),
             envelope: &self.envelope,
-            message: self.message.as_ref(),
+            message: self.message.as_deref(),
             payload: Cow::<RunElement<'_>>::Owned(RunElement {
                 run: &self.run,
                 mark: run_mark(self),
@@ -196,7 +196,7 @@ impl Notification {
             published_at: self.published_at.as_ref(),
             journal_position: self.journal_position.as_deref(),
             envelope: &self.envelope,
-            message: self.message.as_ref(),
+            message: self.message.as_deref(),
             run: &self.run,
         }
     }

@@ -8,7 +8,7 @@ use super::found_error::{distinct, summary_errors, DistinctError, FoundError};
 use super::metrics::{DurationSummary, FileSummary, LatencySummary, RecordSummary, SizeSummary};
 use super::status::{Outcome, Status, StatusSummary};
 use crate::json::wire_object;
-use crate::{Count, ErrorCode, Metrics, Timestamp};
+use crate::{Count, ErrorCode, Metrics, Rare, Timestamp};
 
 wire_object! {
 /// One run of a dataflow: the RUN object of every wire shape.
@@ -37,7 +37,7 @@ pub struct FlowRun expecting "a flow run object" {
     /// `flowName` (observability alerts).
     "flowName" => flow_name: Option<String>,
     /// `flowSpec`: the flow specification.
-    "flowSpec" => flow_spec: Option<FlowSpecRef>,
+    "flowSpec" => flow_spec: Option<Box<FlowSpecRef>>,
     /// `createdAt`.
     "createdAt" => created_at: Option<Timestamp>,
     /// `updatedAt`.
@@ -63,11 +63,11 @@ pub struct FlowRun expecting "a flow run object" {
     /// `predecessors`: runs this one waited for.
     "predecessors" => predecessors: Vec<Predecessor>,
     /// `metrics`: the run's summaries and errors.
-    "metrics" => metrics: Metrics,
+    "metrics" => metrics: Rare<Metrics>,
     /// `activities`: the steps of the run, each with summaries of its own.
     "activities" => activities: Vec<Activity>,
     /// `header`: the I/O Events header Adobe places inside the run of events and alerts.
-    "header" => header: Option<EventHeader>,
+    "header" => header: Option<Box<EventHeader>>,
 }
 }
 
@@ -254,17 +254,17 @@ pub struct Activity expecting "an activity object" {
     /// `updatedAtUTC`.
     "updatedAtUTC" => updated_at_utc: Option<Timestamp>,
     /// `durationSummary`.
-    "durationSummary" => duration_summary: DurationSummary,
+    "durationSummary" => duration_summary: Rare<DurationSummary>,
     /// `latencySummary`.
-    "latencySummary" => latency_summary: LatencySummary,
+    "latencySummary" => latency_summary: Rare<LatencySummary>,
     /// `sizeSummary`.
-    "sizeSummary" => size_summary: SizeSummary,
+    "sizeSummary" => size_summary: Rare<SizeSummary>,
     /// `recordSummary`.
-    "recordSummary" => record_summary: RecordSummary,
+    "recordSummary" => record_summary: Rare<RecordSummary>,
     /// `fileSummary`.
-    "fileSummary" => file_summary: FileSummary,
+    "fileSummary" => file_summary: Rare<FileSummary>,
     /// `statusSummary`.
-    "statusSummary" => status_summary: StatusSummary,
+    "statusSummary" => status_summary: Rare<StatusSummary>,
     /// `sourceInfo`: the connections the activity read.
     "sourceInfo" => source_info: Vec<ConnectionInfo>,
     /// `targetInfo`: the connections the activity wrote.

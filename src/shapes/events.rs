@@ -674,7 +674,7 @@ impl<'a> Walk<'a> {
                 .as_ref()
                 .and_then(|time| Timestamp::deserialize(time).ok()),
             envelope,
-            message: Some(info),
+            message: Some(Box::new(info)),
             ..entry.context(Format::Message)
         };
         let value_path = message_path.child(Step::Key("value"));

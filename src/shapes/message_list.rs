@@ -50,7 +50,7 @@ pub(super) fn push_messages(
         // The list object's own fields belong to each of its messages.
         let envelope = attributes.clone();
         let published_at = message.timestamp.take();
-        let info = Some(std::mem::take(&mut message.info));
+        let info = Some(Box::new(std::mem::take(&mut message.info)));
         out.push(notification!(
             format: Format::Message,
             event_code: code,

@@ -377,7 +377,7 @@ fn message_list_sources_flow_run_failed() {
     assert_eq!(n.recipient_client_id, None);
     // The message's own fields are typed; the list object has no other field to share.
     assert!(n.envelope.is_empty(), "{:?}", n.envelope);
-    let message = n.message.as_ref().unwrap();
+    let message = n.message_info.as_ref().unwrap();
     assert_eq!(message.provider.as_deref(), Some("FlowService"));
     assert_eq!(message.msg_type.as_deref(), Some("eventNotification"));
     assert_eq!(message.version.as_deref(), Some("1.0"));

@@ -1280,7 +1280,7 @@ fn message_fields_and_list_fields() {
     let [first, second] = &notifications[..] else {
         panic!("expected two notifications, got {notifications:?}");
     };
-    let message = first.message.as_ref().unwrap();
+    let message = first.message_info.as_ref().unwrap();
     assert_eq!(first.event_code, EventCode::FlowRunSuccess);
     assert_eq!(message.msg_type.as_deref(), Some("eventNotification"));
     assert_eq!(message.schema.as_ref().unwrap().extra["x"], 1);
@@ -1290,7 +1290,7 @@ fn message_fields_and_list_fields() {
     assert_eq!(message.extra["note"], "own");
     assert_eq!(first.envelope["batch"], 7);
     // The second message has none of those fields; it shares the list object's.
-    let message = second.message.as_ref().unwrap();
+    let message = second.message_info.as_ref().unwrap();
     assert_eq!(message.event_notification_meta, None);
     assert!(message.extra.is_empty());
     assert_eq!(second.envelope["batch"], 7);
@@ -1322,7 +1322,7 @@ fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
     let body = std::fs::read("fixtures/adobe-docs/message-list-sources-flow-run-failed.json")
         .expect("fixture");
     let notification = parse_notification(&body).unwrap();
-    let message = notification.message.as_ref().unwrap();
+    let message = notification.message_info.as_ref().unwrap();
     assert_eq!(borrowed(&message.msg_type), Some("eventNotification"));
     assert_eq!(borrowed(&message.version), Some("1.0"));
     assert_eq!(borrowed(&message.provider), Some("FlowService"));
@@ -1348,7 +1348,7 @@ fn well_known_values_are_borrowed_and_others_kept_as_they_came() {
         .replace(r#""FlowService""#, r#""flowService""#)
         .replace(r#""TargetConnection""#, r#""Target Connection""#);
     let notification = parse_notification(varied.as_bytes()).unwrap();
-    let message = notification.message.as_ref().unwrap();
+    let message = notification.message_info.as_ref().unwrap();
     assert!(matches!(&message.provider, Some(Cow::Owned(text)) if text == "flowService"));
     let target = &notification.run.activities[0].target_info[0];
     assert!(matches!(&target.kind, Some(Cow::Owned(text)) if text == "Target Connection"));

@@ -11,7 +11,7 @@ wire_object! {
 /// ```
 /// let body = std::fs::read("fixtures/adobe-docs/message-list-sources-flow-run-failed.json")?;
 /// let notification = aep_flow_run::parse_notification(&body)?;
-/// let message = notification.message.as_ref().expect("it came in a message list");
+/// let message = notification.message_info.as_ref().expect("it came in a message list");
 /// assert_eq!(message.msg_type.as_deref(), Some("eventNotification"));
 /// assert_eq!(message.provider.as_deref(), Some("FlowService"));
 /// let schema = message.schema.as_ref().unwrap();

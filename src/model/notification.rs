@@ -59,7 +59,7 @@ pub struct Notification {
     /// A message's own fields (`msgType`, `schema`, `provider`, ...), when it came in a
     /// message list; the list object's other fields, shared by its messages, are in
     /// `envelope`.
-    pub message: Option<Box<MessageInfo>>,
+    pub message_info: Option<Box<MessageInfo>>,
     /// The flow run.
     pub run: FlowRun,
     /// The spellings its ids came under.
@@ -82,7 +82,7 @@ impl Serialize for Notification {
             published_at: self.published_at.as_ref(),
             journal_position: self.journal_position.as_deref(),
             envelope: &self.envelope,
-            message: self.message.as_deref(),
+            message: self.message_info.as_deref(),
             payload: Cow::<RunElement<'_>>::Owned(RunElement {
                 run: &self.run,
                 mark: run_mark(self),
@@ -158,7 +158,7 @@ pub struct NormalizedNotification<'a> {
     #[serde(skip_serializing_if = "Extra::is_empty")]
     envelope: &'a Extra,
     #[serde(skip_serializing_if = "Option::is_none")]
-    message: Option<&'a MessageInfo>,
+    message_info: Option<&'a MessageInfo>,
     run: &'a FlowRun,
 }
 
@@ -196,7 +196,7 @@ impl Notification {
             published_at: self.published_at.as_ref(),
             journal_position: self.journal_position.as_deref(),
             envelope: &self.envelope,
-            message: self.message.as_deref(),
+            message_info: self.message_info.as_deref(),
             run: &self.run,
         }
     }
@@ -212,7 +212,7 @@ impl Notification {
             journal_position: None,
             journal_entry: Extra::new(),
             envelope: Extra::new(),
-            message: None,
+            message_info: None,
             run,
             id_keys: IdKeys::default(),
         }

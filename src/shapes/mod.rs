@@ -19,7 +19,7 @@ macro_rules! notification {
         // LLVM moves them straight into place.
         $crate::Notification {
             run: $run.take_run(),
-            message: $message,
+            message_info: $message,
             event_id: None,
             event_code: $event_code,
             recipient_client_id: None,

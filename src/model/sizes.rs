@@ -27,7 +27,6 @@ fn inline_sizes_stay_small() {
         .iter()
         .map(|(name, size, bound)| format!("{name}: {size} bytes (at most {bound})"))
         .collect();
-    println!("{}", report.join("\n"));
     for (name, size, bound) in sizes {
         assert!(size <= bound, "{name} grew: {}", report.join("\n"));
     }

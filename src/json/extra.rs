@@ -9,12 +9,20 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use super::slot::Slot;
+
 /// Fields of an object that this crate does not model, kept in wire order and written back
 /// on serialisation.
 ///
 /// A small ordered map: most objects carry none or a handful, so a list beats a tree for
-/// both speed and memory, and keeps the order Adobe wrote them in. Keys are unique: a body
-/// that repeats one is refused when parsed, and [`Extra::insert`] replaces.
+/// both speed and memory, and keeps the order Adobe wrote them in. Keys are unique: a key
+/// that came twice keeps its first place and its last value, and [`Extra::insert`]
+/// replaces.
+///
+/// A field read from a body keeps the text it came as and is written back as that text,
+/// keys in their order at every depth; it is read into a [`Value`] the first time the
+/// program asks for it ([`Extra::get`], indexing, iterating). A value the program changes
+/// (through [`Extra::get_mut`] or [`Extra::retain`]) is written back as the value.
 ///
 /// ```
 /// let run = &aep_flow_run::parse_runs(br#"{"id": "r", "metrics": {}, "slaCreatedAt": 1597213531124}"#)?[0];
@@ -28,7 +36,7 @@ pub struct Extra {
     /// `None` when empty. Boxed so that the map costs one pointer in the objects that hold
     /// it (every wire object has one, most of them empty), and sized to fit its entries.
     #[allow(clippy::box_collection)]
-    entries: Option<Box<Vec<(String, Value)>>>,
+    entries: Option<Box<Vec<(String, Slot)>>>,
 }
 
 /// Above this many entries, the duplicate check sorts instead of comparing every pair.
@@ -41,12 +49,29 @@ impl Extra {
     }
 
     /// The entries, in order.
-    fn entries(&self) -> &[(String, Value)] {
+    fn entries(&self) -> &[(String, Slot)] {
         self.entries.as_deref().map_or(&[], Vec::as_slice)
     }
 
+    /// Writes every field into `map`, each as it came (see the type's docs): how the objects
+    /// that hold an `Extra` write their unknown fields beside their own.
+    pub(crate) fn write_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
+        for (key, slot) in self.entries() {
+            map.serialize_entry(key, slot)?;
+        }
+        Ok(())
+    }
+
+    /// The slot of a field.
+    fn slot(&self, key: &str) -> Option<&Slot> {
+        self.entries()
+            .iter()
+            .find(|(name, _)| name == key)
+            .map(|(_, slot)| slot)
+    }
+
     /// The entries, to change them in place.
-    fn entries_mut(&mut self) -> &mut [(String, Value)] {
+    fn entries_mut(&mut self) -> &mut [(String, Slot)] {
         self.entries
             .as_deref_mut()
             .map_or(&mut [], Vec::as_mut_slice)
@@ -54,7 +79,7 @@ impl Extra {
 
     /// The list, to add entries to or remove them from; call [`Extra::tidy`] after removing,
     /// and trim it, so that it keeps no spare room.
-    fn list(&mut self) -> &mut Vec<(String, Value)> {
+    fn list(&mut self) -> &mut Vec<(String, Slot)> {
         self.entries.get_or_insert_with(Box::default)
     }
 
@@ -88,7 +113,7 @@ impl Extra {
         self.entries()
             .iter()
             .find(|(name, _)| name == key)
-            .map(|(_, value)| value)
+            .map(|(_, slot)| slot.value())
     }
 
     /// The value of a field, to change it.
@@ -96,20 +121,20 @@ impl Extra {
         self.entries_mut()
             .iter_mut()
             .find(|(name, _)| name == key)
-            .map(|(_, value)| value)
+            .map(|(_, slot)| slot.value_mut())
     }
 
     /// Whether a field is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.get(key).is_some()
+        self.entries().iter().any(|(name, _)| name == key)
     }
 
     /// Sets a field, keeping its place if present (and returning the old value), or adding it
     /// at the end.
     pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
         let key = key.into();
-        match self.get_mut(&key) {
-            Some(slot) => Some(std::mem::replace(slot, value)),
+        match self.entries_mut().iter_mut().find(|(name, _)| *name == key) {
+            Some((_, slot)) => Some(std::mem::replace(slot, Slot::of_value(value)).into_value()),
             None => {
                 self.push_unchecked(key, value);
                 None
@@ -121,10 +146,10 @@ impl Extra {
     pub fn remove(&mut self, key: &str) -> Option<Value> {
         let index = self.entries().iter().position(|(name, _)| name == key)?;
         let list = self.list();
-        let (_, value) = list.remove(index);
+        let (_, slot) = list.remove(index);
         super::list::trim(list);
         self.tidy();
-        Some(value)
+        Some(slot.into_value())
     }
 
     /// The fields in order.
@@ -140,7 +165,16 @@ impl Extra {
     /// Keeps only the fields for which `keep` returns `true`, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
         if let Some(list) = &mut self.entries {
-            list.retain_mut(|(key, value)| keep(key, value));
+            list.retain_mut(|(key, slot)| keep(key, slot.value_mut()));
+            super::list::trim(list);
+        }
+        self.tidy();
+    }
+
+    /// Removes the fields that are `null`, except `except` (without reading any text).
+    pub(crate) fn remove_nulls_except(&mut self, except: &str) {
+        if let Some(list) = &mut self.entries {
+            list.retain(|(key, slot)| !slot.is_null() || key == except);
             super::list::trim(list);
         }
         self.tidy();
@@ -150,7 +184,9 @@ impl Extra {
     /// replaced in place.
     pub fn append(&mut self, other: &mut Extra) {
         if let Some(list) = other.entries.take() {
-            self.extend(*list);
+            self.list().extend(*list);
+            self.merge_repeated();
+            self.shrink_to_fit();
         }
     }
 
@@ -170,7 +206,7 @@ impl Extra {
         }
         let entries = self.entries.take().map(|list| *list).unwrap_or_default();
         let mut first_place: HashMap<String, usize> = HashMap::with_capacity(entries.len());
-        let mut merged: Vec<(String, Value)> = Vec::with_capacity(entries.len());
+        let mut merged: Vec<(String, Slot)> = Vec::with_capacity(entries.len());
         for (key, value) in entries {
             match first_place.get(&key) {
                 Some(&place) => merged[place].1 = value,
@@ -187,7 +223,7 @@ impl Extra {
     /// Inserts a field at `index` (at most the length), with no check for its key.
     pub(crate) fn insert_at(&mut self, index: usize, key: String, value: Value) {
         let list = self.list();
-        list.insert(index, (key, value));
+        list.insert(index, (key, Slot::of_value(value)));
         super::list::trim(list);
     }
 
@@ -196,7 +232,41 @@ impl Extra {
     /// short list grows one place at a time, so it holds no spare room; a long one doubles,
     /// and parsing trims it once the object is read.
     pub(crate) fn push_unchecked(&mut self, key: String, value: Value) {
-        super::list::push_exact(self.list(), (key, value));
+        super::list::push_exact(self.list(), (key, Slot::of_value(value)));
+    }
+
+    /// Adds a field read from a body as its text, like [`Extra::push_unchecked`]; refused
+    /// when the text holds a number out of `f64`'s range (see [`Slot::of_text`]).
+    pub(crate) fn push_text(&mut self, key: String, text: &str) -> Result<(), serde_json::Error> {
+        let slot = Slot::of_text(text)?;
+        super::list::push_exact(self.list(), (key, slot));
+        Ok(())
+    }
+
+    /// Sets a field to what `value` writes, kept as that text (see [`Extra::insert`]).
+    pub(crate) fn insert_written(
+        &mut self,
+        key: &str,
+        value: &impl Serialize,
+    ) -> Result<(), serde_json::Error> {
+        let slot = Slot::of_text(&serde_json::to_string(value)?)?;
+        match self.entries_mut().iter_mut().find(|(name, _)| name == key) {
+            Some((_, place)) => *place = slot,
+            None => super::list::push_exact(self.list(), (key.to_owned(), slot)),
+        }
+        Ok(())
+    }
+
+    /// The members of an object's text, each kept as its text, in order (a key given twice
+    /// keeps its first place and its last value).
+    pub(crate) fn of_object_text(text: &str) -> Result<Extra, serde_json::Error> {
+        let mut extra = Extra::new();
+        for (key, raw) in super::object_members(text)? {
+            extra.push_text(key, raw.get())?;
+        }
+        extra.merge_repeated();
+        extra.shrink_to_fit();
+        Ok(extra)
     }
 
     /// A key that stands more than once, if any.
@@ -247,9 +317,9 @@ impl PartialEq for Extra {
             return self
                 .entries()
                 .iter()
-                .all(|(key, value)| other.get(key) == Some(value));
+                .all(|(key, slot)| other.slot(key) == Some(slot));
         }
-        fn sorted(extra: &Extra) -> Vec<&(String, Value)> {
+        fn sorted(extra: &Extra) -> Vec<&(String, Slot)> {
             let mut entries: Vec<_> = extra.entries().iter().collect();
             entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
             entries
@@ -277,7 +347,10 @@ impl FromIterator<(String, Value)> for Extra {
 /// Adds the fields in order; a name already present keeps its place and takes the new value.
 impl Extend<(String, Value)> for Extra {
     fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
-        self.list().extend(iter);
+        self.list().extend(
+            iter.into_iter()
+                .map(|(key, value)| (key, Slot::of_value(value))),
+        );
         self.merge_repeated();
         self.shrink_to_fit();
         self.tidy();
@@ -300,20 +373,38 @@ impl Drop for Extra {
 // The map's own boxed list, as `Extra` holds it.
 #[allow(clippy::box_collection)]
 #[inline(never)]
-fn drop_entries(entries: Box<Vec<(String, Value)>>) {
+fn drop_entries(entries: Box<Vec<(String, Slot)>>) {
     drop(entries);
 }
 
 impl IntoIterator for Extra {
     type Item = (String, Value);
-    type IntoIter = std::vec::IntoIter<(String, Value)>;
+    type IntoIter = IntoIter;
 
-    fn into_iter(mut self) -> Self::IntoIter {
-        self.entries
-            .take()
-            .map(|list| *list)
-            .unwrap_or_default()
-            .into_iter()
+    fn into_iter(mut self) -> IntoIter {
+        IntoIter(
+            self.entries
+                .take()
+                .map(|list| *list)
+                .unwrap_or_default()
+                .into_iter(),
+        )
+    }
+}
+
+/// The fields of an [`Extra`], taken out in order.
+#[derive(Debug)]
+pub struct IntoIter(std::vec::IntoIter<(String, Slot)>);
+
+impl Iterator for IntoIter {
+    type Item = (String, Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.0.next().map(|(key, slot)| (key, slot.into_value()))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.0.size_hint()
     }
 }
 
@@ -328,13 +419,15 @@ impl<'a> IntoIterator for &'a Extra {
 
 /// The fields of an [`Extra`], in order.
 #[derive(Debug, Clone)]
-pub struct Iter<'a>(std::slice::Iter<'a, (String, Value)>);
+pub struct Iter<'a>(std::slice::Iter<'a, (String, Slot)>);
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a str, &'a Value);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|(key, value)| (key.as_str(), value))
+        self.0
+            .next()
+            .map(|(key, slot)| (key.as_str(), slot.value()))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -344,7 +437,10 @@ impl<'a> Iterator for Iter<'a> {
 
 impl From<serde_json::Map<String, Value>> for Extra {
     fn from(map: serde_json::Map<String, Value>) -> Self {
-        let entries: Vec<_> = map.into_iter().collect();
+        let entries: Vec<_> = map
+            .into_iter()
+            .map(|(key, value)| (key, Slot::of_value(value)))
+            .collect();
         Extra {
             entries: (!entries.is_empty()).then(|| Box::new(entries)),
         }
@@ -360,9 +456,7 @@ impl From<Extra> for serde_json::Map<String, Value> {
 impl Serialize for Extra {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.len()))?;
-        for (key, value) in self.iter() {
-            map.serialize_entry(key, value)?;
-        }
+        self.write_entries(&mut map)?;
         map.end()
     }
 }

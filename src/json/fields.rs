@@ -281,8 +281,16 @@ where
     if hook.take(&key, fields)? {
         return Ok(());
     }
-    let value: Value = fields.value()?;
-    extra.push_unchecked(key.into_owned(), value);
+    // Kept as its text when the reader gives it (see `Slot`), as a value otherwise.
+    match fields.value_text()? {
+        Some(text) => extra
+            .push_text(key.into_owned(), text)
+            .map_err(de::Error::custom)?,
+        None => {
+            let value: Value = fields.value()?;
+            extra.push_unchecked(key.into_owned(), value);
+        }
+    }
     Ok(())
 }
 
@@ -416,8 +424,26 @@ macro_rules! fill_by_value {
 
 fill_by_value!(String, Extra);
 
+/// Each field kept as its text (see `Slot`).
+impl<'de> Direct<'de> for Extra {
+    fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
+        let mut extra = Extra::new();
+        reader.object(|mut fields| {
+            let mut more = fields.first_key()?;
+            while more {
+                let key = fields.key()?;
+                unknown_field(&mut extra, key, &mut fields, &mut NoHook)?;
+                more = Fields::next_key(&mut fields)?;
+            }
+            Ok(())
+        })?;
+        extra.merge_repeated();
+        extra.shrink_to_fit();
+        Ok(extra)
+    }
+}
+
 // Read through serde over the reader: made of parts serde_json reads best (nested values).
-impl Direct<'_> for Extra {}
 impl Direct<'_> for Value {}
 
 pub(crate) use fill_by_value;

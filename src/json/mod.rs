@@ -10,11 +10,13 @@ mod fields;
 #[cfg(feature = "webhook")]
 mod is_array;
 mod list;
+mod members;
 mod number;
 mod object;
 mod open_enum;
 pub(crate) mod rare;
 pub(crate) mod reader;
+mod slot;
 pub(crate) mod spelling;
 pub(crate) mod well_known;
 
@@ -26,6 +28,7 @@ pub(crate) use fields::{
 #[cfg(feature = "webhook")]
 pub(crate) use is_array::IsArray;
 pub(crate) use list::fill_list_direct;
+pub(crate) use members::object_members;
 pub(crate) use number::{parse_integer, WireInt};
 pub(crate) use object::{fill_object, fill_object_direct, wire_object, ObjectFill, WireObject};
 pub(crate) use open_enum::open_enum;

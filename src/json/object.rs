@@ -247,9 +247,7 @@ macro_rules! wire_object {
                         $crate::json::spelling::write_field!(map, $wire, self.$field $(, self.$spelling)?);
                     }
                 )*
-                for (key, value) in &self.extra {
-                    map.serialize_entry(key, value)?;
-                }
+                self.extra.write_entries(&mut map)?;
                 map.end()
             }
         }

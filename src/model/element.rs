@@ -143,9 +143,7 @@ impl<P: Serialize + Clone> Serialize for Unwrapped<'_, '_, P> {
             Format::IoEvent | Format::CloudEvent | Format::Message => {}
         }
         let mut map = serializer.serialize_map(None)?;
-        for (key, value) in element.envelope {
-            map.serialize_entry(key, value)?;
-        }
+        element.envelope.write_entries(&mut map)?;
         match element.format {
             Format::IoEvent => {
                 write_ids(&mut map, element, &["event_id", "eventid"])?;

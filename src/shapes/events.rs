@@ -8,22 +8,20 @@
 //! alert, anything else), runs go through the same classifier as on the fast route, and
 //! anything else is kept verbatim.
 
-use std::fmt;
-
-use serde::de::{DeserializeSeed, MapAccess, Visitor};
-use serde::{Deserialize, Deserializer};
+use serde::de::DeserializeSeed;
+use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::batch::read;
 use super::batch::ElementSeed;
 use super::ids::{EVENT_ID_KEYS, RECIPIENT_KEYS};
-use super::item::{keep_attribute, Item};
+use super::item::{drop_null_attributes, read_item, Item};
 use super::journal_page::position_text;
 use super::not_a_run::Holds;
 use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST, SINGLE_SHAPE};
 use super::{notifications_fast, Route, Sink};
-use crate::json::{Key, WireObject};
+use crate::json::{object_members, Direct, Reader, Rejected, WireObject};
 use crate::model::{AlertObject, Context, IdKeys, RUN_METRICS};
 use crate::{Alert, AlertStatus, Error, Event, EventCode, Extra, Format, MessageInfo};
 use crate::{FlowRun, Notification, OtherEvent, Timestamp};
@@ -177,14 +175,21 @@ pub(crate) fn runs_of_value(body: &[u8], first: Error) -> Result<Vec<FlowRun>, E
         (Value::Object(map), Some(items)) if !is_run(map) => {
             walk.run_list(items, &Path::Root, &entry, &mut events)
         }
-        (Value::Object(map), _) if is_run(map) => walk.run(&root, &Path::Root, &entry, &mut events),
-        (Value::Array(elements), _) => elements.iter().enumerate().try_for_each(|(index, run)| {
-            let path = Path::Root.child(Step::Index(index));
-            match run {
-                Value::Object(map) if is_run(map) => walk.run(run, &path, &entry, &mut events),
-                _ => Err(NotFound::at(&path, RUN).into_error_in(&root)),
-            }
-        }),
+        (Value::Object(map), _) if is_run(map) => walk.run(node, &Path::Root, &entry, &mut events),
+        (Value::Array(_), _) => {
+            node.elements()
+                .into_iter()
+                .enumerate()
+                .try_for_each(|(index, run)| {
+                    let path = Path::Root.child(Step::Index(index));
+                    match run.value {
+                        Value::Object(map) if is_run(map) => {
+                            walk.run(run, &path, &entry, &mut events)
+                        }
+                        _ => Err(NotFound::at(&path, RUN).into_error_in(&root)),
+                    }
+                })
+        }
         _ => Err(NotFound::at(&Path::Root, RUN_OR_LIST).into_error_in(&root)),
     };
     read.map_err(|second| better(first, second))?;
@@ -387,7 +392,7 @@ impl<'a> Walk<'a> {
                 self.enveloped(node, "event", path, entry, out)
             }
             // A run, an alert or anything else, on its own.
-            _ => self.payload(node, node.value, entry.context(Format::BareRun), path, out),
+            _ => self.payload(node, entry.context(Format::BareRun), path, out),
         }
     }
 
@@ -401,11 +406,11 @@ impl<'a> Walk<'a> {
         entry: &Entry,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        let payload = node.value.get(payload_key).unwrap_or(&Value::Null);
-        if payload.as_object().is_some_and(is_run) {
-            return self.notifications(node.value, path, entry.context(Format::BareRun), out);
+        let payload = node.member(payload_key);
+        if payload.is_some_and(|payload| payload.value.as_object().is_some_and(is_run)) {
+            return self.notifications(node, path, entry.context(Format::BareRun), out);
         }
-        let context = envelope_context(node.value, payload_key, entry);
+        let context = envelope_context(node, payload_key, entry);
         let payload_path = path.child(Step::Key(payload_key));
         self.payload_at(node, payload, context, path, &payload_path, out)
     }
@@ -414,22 +419,21 @@ impl<'a> Walk<'a> {
     fn payload(
         &self,
         node: Node<'_>,
-        payload: &Value,
         context: Context,
         path: &Path<'_>,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        match payload {
-            Value::Object(map) if is_run(map) => self.notifications(node.value, path, context, out),
-            _ => self.payload_at(node, payload, context, path, path, out),
+        match node.value {
+            Value::Object(map) if is_run(map) => self.notifications(node, path, context, out),
+            _ => self.payload_at(node, Some(node), context, path, path, out),
         }
     }
 
-    /// A payload that is no run: an alert, or anything else.
+    /// A payload that is no run (or none): an alert, or anything else.
     fn payload_at(
         &self,
         node: Node<'_>,
-        payload: &Value,
+        payload: Option<Node<'_>>,
         mut context: Context,
         path: &Path<'_>,
         payload_path: &Path<'_>,
@@ -438,9 +442,10 @@ impl<'a> Walk<'a> {
         if self.want != Want::Events {
             return Err(NotFound::at(payload_path, RUN).into_error_in(self.root));
         }
-        match payload {
-            Value::Object(map) if is_alert(map) => {
-                let object: AlertObject = typed(payload, payload_path)?;
+        let payload_value = payload.map_or(&Value::Null, |payload| payload.value);
+        match (payload, payload_value) {
+            (Some(payload), Value::Object(map)) if is_alert(map) => {
+                let object: AlertObject = typed_node(payload, payload_path)?;
                 if context.format == Format::BareRun {
                     let (event_id, recipient) = (
                         first_text(map, &EVENT_ID_KEYS),
@@ -458,7 +463,7 @@ impl<'a> Walk<'a> {
             }
             _ => {
                 let code = match &context.event_code {
-                    EventCode::Missing => header_code(payload),
+                    EventCode::Missing => header_code(payload_value),
                     code => Some(code.as_str().to_owned()),
                 };
                 self.other(node, context, code, path, out)
@@ -498,19 +503,28 @@ impl<'a> Walk<'a> {
     /// the fast route.
     fn notifications(
         &self,
-        element: &Value,
+        node: Node<'_>,
         path: &Path<'_>,
         context: Context,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
         let mut item = Item::default();
-        if ElementSeed(&mut item).deserialize(element).is_err() {
-            // Read again, tracking the path, only to say where.
-            let mut track = serde_path_to_error::Track::new();
+        // Read from its text, which keeps unknown fields as text; from the value, which
+        // says where, when the reader refuses it.
+        let read = read_text(node.raw.get(), |reader| {
+            reader.object(|fields| read_item(&mut item, fields))
+        });
+        if read.is_none() {
             item = Item::default();
-            let tracked = serde_path_to_error::Deserializer::new(element, &mut track);
-            if let Err(error) = ElementSeed(&mut item).deserialize(tracked) {
-                return Err(invalid(path, &track.path().to_string(), &error));
+            let element = node.value;
+            if ElementSeed(&mut item).deserialize(element).is_err() {
+                // Read again, tracking the path, only to say where.
+                let mut track = serde_path_to_error::Track::new();
+                item = Item::default();
+                let tracked = serde_path_to_error::Deserializer::new(element, &mut track);
+                if let Err(error) = ElementSeed(&mut item).deserialize(tracked) {
+                    return Err(invalid(path, &track.path().to_string(), &error));
+                }
             }
         }
         let position = context.journal_position.as_deref();
@@ -568,7 +582,7 @@ impl<'a> Walk<'a> {
         for (index, item) in items.elements().into_iter().enumerate() {
             let item_path = items_path.child(Step::Index(index));
             if is_list_run(item.value) {
-                self.run(item.value, &item_path, entry, out)?;
+                self.run(item, &item_path, entry, out)?;
             } else if self.want == Want::Events {
                 self.other(
                     item,
@@ -587,15 +601,15 @@ impl<'a> Walk<'a> {
     /// One run, whatever it carries.
     fn run(
         &self,
-        run: &Value,
+        run: Node<'_>,
         path: &Path<'_>,
         entry: &Entry,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        if !run.is_object() {
+        if !run.value.is_object() {
             return Err(NotFound::at(path, RUN).into_error_in(self.root));
         }
-        let run: FlowRun = typed(run, path)?;
+        let run: FlowRun = typed_node(run, path)?;
         let mut notification = Notification::from_run(run);
         notification.format = Format::RunListItem;
         notification.journal_position.clone_from(&entry.position);
@@ -624,7 +638,7 @@ impl<'a> Walk<'a> {
                 raw: &raw,
             };
             let message_path = messages_path.child(Step::Index(index));
-            self.message(node, message.value, path, &message_path, entry, out)?;
+            self.message(node, message, path, &message_path, entry, out)?;
         }
         Ok(())
     }
@@ -634,30 +648,43 @@ impl<'a> Walk<'a> {
     fn message(
         &self,
         node: Node<'_>,
-        message: &Value,
+        message: Node<'_>,
         path: &Path<'_>,
         message_path: &Path<'_>,
         entry: &Entry,
         out: &mut Vec<Event>,
     ) -> Result<(), Error> {
-        let value = message.get("value");
-        if value.and_then(Value::as_object).is_some_and(is_run) {
-            return self.notifications(node.value, path, entry.context(Format::BareRun), out);
+        let value = message.member("value");
+        let payload = value.map_or(&Value::Null, |value| value.value);
+        if payload.as_object().is_some_and(is_run) {
+            return self.notifications(node, path, entry.context(Format::BareRun), out);
         }
-        let mut info_fields = message.as_object().cloned().unwrap_or_default();
-        let published_at = info_fields.remove("timestamp");
-        info_fields.remove("value");
-        let info: MessageInfo = match MessageInfo::deserialize(&Value::Object(info_fields)) {
+        let published_at = message.value.get("timestamp");
+        let info = read_text(message.raw.get(), MessageInfo::read_direct)
+            .map(|mut info| {
+                info.extra.remove("timestamp");
+                info.extra.remove("value");
+                info
+            })
+            .ok_or(())
+            .or_else(|()| {
+                let mut info_fields = message.value.as_object().cloned().unwrap_or_default();
+                info_fields.remove("timestamp");
+                info_fields.remove("value");
+                MessageInfo::deserialize(&Value::Object(info_fields))
+            });
+        let info: MessageInfo = match info {
             Ok(info) => info,
             // No run and no alert: another event, whatever its message fields hold.
-            Err(_) if !value.and_then(Value::as_object).is_some_and(is_alert) => {
+            Err(_) if !payload.as_object().is_some_and(is_alert) => {
                 let code = message
+                    .value
                     .pointer("/_eventNotificationMeta/type")
                     .and_then(Value::as_str)
                     .map(str::to_owned);
                 return self.other(node, entry.context(Format::Message), code, path, out);
             }
-            Err(_) => typed(message, message_path)?,
+            Err(_) => typed(message.value, message_path)?,
         };
         let code = info
             .event_notification_meta
@@ -665,40 +692,38 @@ impl<'a> Walk<'a> {
             .and_then(|meta| meta.event_type.as_deref())
             .map(EventCode::from)
             .unwrap_or_default();
-        let mut envelope = Extra::from(node.value.as_object().cloned().unwrap_or_default());
+        let mut envelope = object_extra(node);
         envelope.remove("messages");
-        envelope.retain(keep_attribute);
+        drop_null_attributes(&mut envelope);
         let context = Context {
             event_code: code,
-            published_at: published_at
-                .as_ref()
-                .and_then(|time| Timestamp::deserialize(time).ok()),
+            published_at: published_at.and_then(|time| Timestamp::deserialize(time).ok()),
             envelope,
             message: Some(Box::new(info)),
             ..entry.context(Format::Message)
         };
         let value_path = message_path.child(Step::Key("value"));
-        let payload = value.unwrap_or(&Value::Null);
-        self.payload_at(node, payload, context, path, &value_path, out)
+        self.payload_at(node, value, context, path, &value_path, out)
     }
 }
 
 /// The facts of an envelope around a payload that is no run: its ids (under the spellings
 /// they came in), a CloudEvent's code and time, and its other attributes.
-fn envelope_context(element: &Value, payload_key: &str, entry: &Entry) -> Context {
-    let map = element.as_object().cloned().unwrap_or_default();
+fn envelope_context(element: Node<'_>, payload_key: &str, entry: &Entry) -> Context {
+    let no_members = Map::new();
+    let map = element.value.as_object().unwrap_or(&no_members);
     let cloud_event = payload_key == "data";
-    let mut envelope = map.clone();
+    let mut envelope = object_extra(element);
     envelope.remove(payload_key);
     let id_keys: &[&'static str] = if cloud_event {
         &[EVENT_ID_KEYS[0], EVENT_ID_KEYS[1], "id"]
     } else {
         &EVENT_ID_KEYS
     };
-    let event_id = first_text(&map, id_keys);
-    let recipient = first_text(&map, &RECIPIENT_KEYS);
+    let event_id = first_text(map, id_keys);
+    let recipient = first_text(map, &RECIPIENT_KEYS);
     for (key, _) in event_id.iter().chain(recipient.iter()) {
-        envelope.remove(*key);
+        envelope.remove(key);
     }
     let format = if cloud_event {
         Format::CloudEvent
@@ -725,8 +750,7 @@ fn envelope_context(element: &Value, payload_key: &str, entry: &Entry) -> Contex
             }
         }
     }
-    let mut envelope = Extra::from(envelope);
-    envelope.retain(keep_attribute);
+    drop_null_attributes(&mut envelope);
     context.envelope = envelope;
     context
 }
@@ -764,13 +788,9 @@ struct Entry {
 
 impl Entry {
     fn of(entry: Node<'_>) -> Self {
-        let mut siblings = Extra::new();
-        for (key, _) in raw_members(entry.raw) {
-            if key != "position" && key != "event" {
-                let value = entry.value.get(&key).cloned().unwrap_or(Value::Null);
-                siblings.insert(key, value);
-            }
-        }
+        let mut siblings = object_extra(entry);
+        siblings.remove("position");
+        siblings.remove("event");
         Entry {
             position: entry.value.get("position").and_then(position_text),
             siblings,
@@ -819,28 +839,42 @@ impl<'a> Node<'a> {
     }
 }
 
+/// The members of an object, each kept as its text (see `Extra`).
+fn object_extra(node: Node<'_>) -> Extra {
+    Extra::of_object_text(node.raw.get()).unwrap_or_else(|_| {
+        // Not an object, or a number beyond `f64`'s range (which the value holds as
+        // nothing else either).
+        Extra::from(node.value.as_object().cloned().unwrap_or_default())
+    })
+}
+
+/// Reads a part of a body from its text with the crate's reader, which keeps the fields it
+/// does not know as their text; `None` when the reader refuses it (the caller then reads
+/// the value, and says where it is wrong).
+fn read_text<'t, T>(
+    text: &'t str,
+    read: impl FnOnce(&mut Reader<'t>) -> Result<T, Rejected>,
+) -> Option<T> {
+    let mut reader = Reader::new(text);
+    let read = read(&mut reader).ok()?;
+    reader.peek().is_none().then_some(read)
+}
+
+/// A typed object of a part of a body: read from its text, or from its value, which names
+/// the field of any value of the wrong type.
+fn typed_node<T>(node: Node<'_>, path: &Path<'_>) -> Result<T, Error>
+where
+    T: for<'t> Direct<'t>,
+{
+    match read_text(node.raw.get(), T::read_direct) {
+        Some(read) => Ok(read),
+        None => typed(node.value, path),
+    }
+}
+
 /// The members of an object as text, in the order they came (repeated keys included).
 fn raw_members(raw: &RawValue) -> Vec<(String, &RawValue)> {
-    struct Members;
-
-    impl<'de> Visitor<'de> for Members {
-        type Value = Vec<(String, &'de RawValue)>;
-
-        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("an object")
-        }
-
-        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-            let mut members = Vec::new();
-            while let Some(Key(key)) = map.next_key()? {
-                members.push((key.into_owned(), map.next_value()?));
-            }
-            Ok(members)
-        }
-    }
-
-    let mut deserializer = serde_json::Deserializer::from_str(raw.get());
-    deserializer.deserialize_map(Members).unwrap_or_default()
+    object_members(raw.get()).unwrap_or_default()
 }
 
 /// Reads a typed value from part of a body, naming the field of any value of the wrong type.
@@ -870,10 +904,14 @@ fn invalid(path: &Path<'_>, inner: &str, error: &serde_json::Error) -> Error {
 impl<'de> Deserialize<'de> for Event {
     /// Reads one delivery element, in any shape `parse_events` reads.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Any deserializer gives a value (in the order of its keys); serde_json's text of it
-        // is what an element is kept as.
-        let value = Value::deserialize(deserializer)?;
-        let raw = serde_json::value::to_raw_value(&value).map_err(serde::de::Error::custom)?;
+        // Any deserializer gives a value, keys in its order; written as serde_json's text as
+        // it is read, that text is what an element is kept as.
+        let mut text = Vec::new();
+        serde_transcode::transcode(deserializer, &mut serde_json::Serializer::new(&mut text))
+            .map_err(serde::de::Error::custom)?;
+        let raw = String::from_utf8(text)
+            .map_err(serde::de::Error::custom)
+            .and_then(|text| RawValue::from_string(text).map_err(serde::de::Error::custom))?;
         single(&raw, Want::Events).map_err(serde::de::Error::custom)
     }
 }

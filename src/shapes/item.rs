@@ -180,9 +180,8 @@ impl Shapes {
                 continue;
             }
             if let Some(unused) = self.take_nested(key) {
-                if let Ok(value) = serde_json::to_value(&unused.run) {
-                    self.attributes.insert(key, value);
-                }
+                // Written by the crate's own types: it cannot fail.
+                let _ = self.attributes.insert_written(key, &unused.run);
             }
         }
     }
@@ -316,15 +315,19 @@ impl Item {
 
     /// Reads the object's unknown fields, kept as text, into its run's `extra`, in order (a
     /// key given twice keeps its first place and its last value). `false` when one does not
-    /// read as serde_json reads it (deeper than its limit): the value route then reads the
-    /// body.
+    /// read as serde_json reads it (a number beyond `f64`'s range): the value route then
+    /// reads the body, and serde_json says where.
     pub(super) fn settle(&mut self) -> bool {
         // Pushed, then merged once: an insert each looked for its key, which made an object
         // of 50,000 unknown fields take seconds.
         for field in std::mem::take(&mut self.shapes.unknown) {
-            match serde_json::from_str::<Value>(field.value()) {
-                Ok(value) => self.run.extra.push_unchecked(field.key().to_owned(), value),
-                Err(_) => return false,
+            if self
+                .run
+                .extra
+                .push_text(field.key().to_owned(), field.value())
+                .is_err()
+            {
+                return false;
             }
         }
         self.run.extra.merge_repeated();
@@ -432,7 +435,7 @@ impl Item {
         shapes.release_nested_except(key);
         let mut attributes = std::mem::take(&mut shapes.attributes);
         let (items, events) = (shapes.items.take(), shapes.events.take());
-        attributes.retain(keep_attribute);
+        drop_null_attributes(&mut attributes);
         let around = Around {
             attributes,
             id_keys,
@@ -458,10 +461,10 @@ impl Item {
     }
 }
 
-/// Whether an envelope attribute is kept: one that is null is absent, like any other field,
-/// except `specversion`, whose presence alone makes a CloudEvent.
-pub(super) fn keep_attribute(key: &str, value: &mut Value) -> bool {
-    !value.is_null() || key == "specversion"
+/// Drops the envelope attributes that are `null` (absent, like any other field), except
+/// `specversion`, whose presence alone makes a CloudEvent.
+pub(super) fn drop_null_attributes(attributes: &mut Extra) {
+    attributes.remove_nulls_except("specversion");
 }
 
 /// Removes and returns the first of `keys` that holds a string; a second spelling of the
@@ -503,10 +506,8 @@ pub(super) fn merge_fields(envelope: &mut Extra, holds: bool, stray: &FlowRun) {
     if !holds || stray.is_absent() {
         return;
     }
-    if let Ok(Value::Object(fields)) = serde_json::to_value(stray) {
-        // The run's keys and the envelope's are disjoint: no merging needed.
-        for (key, value) in fields {
-            envelope.push_unchecked(key, value);
-        }
+    let written = serde_json::to_string(stray);
+    if let Ok(mut fields) = written.and_then(|text| Extra::of_object_text(&text)) {
+        envelope.append(&mut fields);
     }
 }

@@ -95,6 +95,19 @@ impl EntryParts<'_> {
         Ok(())
     }
 
+    /// The same, given as its text (by the crate's reader): a sibling keeps its text.
+    fn take_text<E: de::Error>(&mut self, key: Cow<'_, str>, text: &str) -> Result<(), E> {
+        match &*key {
+            "position" | "event" => {
+                self.take(key, || serde_json::from_str(text).map_err(E::custom))
+            }
+            _ => self
+                .siblings
+                .push_text(key.into_owned(), text)
+                .map_err(E::custom),
+        }
+    }
+
     /// Classifies the entry once it is read in full.
     fn finish(mut self) -> JournalEntry {
         self.siblings.merge_repeated();
@@ -238,7 +251,8 @@ impl<'de> Direct<'de> for JournalEntry {
                     parts.event_seen = Some(is_object);
                     parts.event_text = Some(reader.text_from(start));
                 } else {
-                    parts.take(key, || entries.value())?;
+                    let text = entries.value_text()?.unwrap_or("null");
+                    parts.take_text(key, text)?;
                 }
                 more = Fields::next_key(&mut entries)?;
             }

@@ -22,8 +22,8 @@ pub(crate) mod well_known;
 
 pub(crate) use body::from_body;
 pub(crate) use fields::{
-    duplicate, fill_by_value, scalars_give, unique_keys, unknown_field, Absent, Direct, Fields,
-    Fill, Hook, Key, NoHook, SerdeFields,
+    duplicate, fill_by_value, keep_field, scalars_give, unique_keys, unknown_field, Absent, Direct,
+    Fields, Fill, Hook, Key, NoHook, SerdeFields,
 };
 #[cfg(feature = "webhook")]
 pub(crate) use is_array::IsArray;

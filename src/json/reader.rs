@@ -624,7 +624,7 @@ impl<'de> Reader<'de> {
 
     /// Steps over one value with at most `max_open` arrays and objects open at once.
     fn skip_within(&mut self, max_open: usize) -> Result<()> {
-        let mut open: Vec<u8> = Vec::new();
+        let mut open = OpenBrackets::default();
         loop {
             match self.peek().ok_or(Rejected)? {
                 b'"' => {
@@ -648,7 +648,7 @@ impl<'de> Reader<'de> {
                     if self.peek() == Some(close) {
                         self.pos += 1;
                     } else {
-                        open.push(close);
+                        open.push(bracket == b'{');
                         if bracket == b'{' {
                             self.skip_key()?;
                         }
@@ -659,8 +659,10 @@ impl<'de> Reader<'de> {
             }
             // A value is complete: close what it completes, or step to the next element.
             loop {
-                let Some(&close) = open.last() else {
-                    return Ok(());
+                let close = match open.last() {
+                    None => return Ok(()),
+                    Some(true) => b'}',
+                    Some(false) => b']',
                 };
                 match self.peek() {
                     Some(b',') => {
@@ -678,6 +680,49 @@ impl<'de> Reader<'de> {
                 }
             }
         }
+    }
+}
+
+/// The arrays and objects a skip is inside, innermost last: a bit each for the first 128
+/// (the nesting limit of every reader the crate uses), so that stepping over a nested value
+/// allocates nothing; a list beyond, where no limit applies.
+#[derive(Default)]
+struct OpenBrackets {
+    /// Bit `n` set when the `n`th one open is an object.
+    objects: u128,
+    len: usize,
+    deeper: Vec<bool>,
+}
+
+impl OpenBrackets {
+    fn push(&mut self, object: bool) {
+        match self.len {
+            0..128 => {
+                self.objects = self.objects & !(1 << self.len) | u128::from(object) << self.len
+            }
+            _ => self.deeper.push(object),
+        }
+        self.len += 1;
+    }
+
+    /// Whether the innermost one open is an object; `None` when none is.
+    fn last(&self) -> Option<bool> {
+        match self.len {
+            0 => None,
+            1..=128 => Some(self.objects >> (self.len - 1) & 1 == 1),
+            _ => self.deeper.last().copied(),
+        }
+    }
+
+    fn pop(&mut self) {
+        if self.len > 128 {
+            self.deeper.pop();
+        }
+        self.len = self.len.saturating_sub(1);
+    }
+
+    fn len(&self) -> usize {
+        self.len
     }
 }
 
@@ -1130,5 +1175,38 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
             return Ok(None);
         }
         seed.deserialize(&mut *self.reader).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn open_brackets_keep_their_kind_past_the_bits() {
+        let kinds: Vec<bool> = (0..300).map(|n| n % 3 == 0).collect();
+        let mut open = OpenBrackets::default();
+        for &object in &kinds {
+            open.push(object);
+            assert_eq!(open.last(), Some(object));
+        }
+        for (depth, &object) in kinds.iter().enumerate().rev() {
+            assert_eq!(open.len(), depth + 1);
+            assert_eq!(open.last(), Some(object));
+            open.pop();
+        }
+        assert_eq!(open.last(), None);
+    }
+
+    #[test]
+    fn a_skip_steps_over_deep_values_of_both_kinds() {
+        let deep = format!("{}1{}", r#"{"a":["#.repeat(200), "]}".repeat(200));
+        let mut reader = Reader::new(&deep);
+        reader.skip_value().unwrap();
+        assert_eq!(reader.peek(), None);
+        let mut limited = Reader::new(&deep);
+        assert!(limited.skip_nested_value().is_err());
+        let wrong = deep.replacen("]}", "}]", 1);
+        assert!(Reader::new(&wrong).skip_value().is_err());
     }
 }

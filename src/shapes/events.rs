@@ -792,7 +792,7 @@ impl Entry {
         siblings.remove("position");
         siblings.remove("event");
         Entry {
-            position: entry.value.get("position").and_then(position_text),
+            position: entry.value.get("position").cloned().and_then(position_text),
             siblings,
         }
     }

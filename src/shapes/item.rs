@@ -14,8 +14,9 @@ use super::ids::Ids;
 use super::journal_page::{push_journal_page, JournalEntry};
 use super::message_list::{push_messages, Messages};
 use super::path::{NotFound, Path, NOTIFICATION, NOT_A_LIST, SINGLE_SHAPE};
+use super::unknown_fields::UnknownFields;
 use super::Sink;
-use crate::json::{duplicate, unique_keys, Absent, Fields, Fill, Hook, WireObject};
+use crate::json::{duplicate, keep_field, unique_keys, Absent, Fields, Fill, Hook, WireObject};
 use crate::model::IdKeys;
 use crate::{Extra, FlowRun, Timestamp};
 
@@ -113,30 +114,7 @@ pub(super) struct Shapes {
     /// the object turns out to need them (a run, or fields around a run), never for another
     /// event, which is kept as its text. (Read through serde, they go to the run's `extra`
     /// at once.)
-    pub(super) unknown: Vec<UnknownField>,
-}
-
-/// An unknown field kept as text: its key and its value's text in one block.
-pub(super) struct UnknownField {
-    text: Box<str>,
-    key_len: usize,
-}
-
-impl UnknownField {
-    fn new(key: &str, value: &str) -> Self {
-        UnknownField {
-            text: [key, value].concat().into(),
-            key_len: key.len(),
-        }
-    }
-
-    fn key(&self) -> &str {
-        &self.text[..self.key_len]
-    }
-
-    fn value(&self) -> &str {
-        &self.text[self.key_len..]
-    }
+    pub(super) unknown: UnknownFields,
 }
 
 impl Shapes {
@@ -265,10 +243,10 @@ impl<'de> Hook<'de> for Shapes {
                     _ if self.ids.slots[slot].is_some() => return Err(duplicate(key)),
                     other => attributes.push_unchecked(key.to_owned(), other),
                 },
-                None => attributes.push_unchecked(key.to_owned(), fields.value()?),
+                None => keep_field(attributes, key.to_owned(), fields)?,
             },
             _ => match fields.value_text()? {
-                Some(text) => self.unknown.push(UnknownField::new(key, text)),
+                Some(text) => self.unknown.push(key, text),
                 None => return Ok(false),
             },
         }
@@ -320,30 +298,20 @@ impl Item {
     pub(super) fn settle(&mut self) -> bool {
         // Pushed, then merged once: an insert each looked for its key, which made an object
         // of 50,000 unknown fields take seconds.
-        for field in std::mem::take(&mut self.shapes.unknown) {
-            if self
-                .run
-                .extra
-                .push_text(field.key().to_owned(), field.value())
-                .is_err()
-            {
+        for (key, value) in self.shapes.unknown.iter() {
+            if self.run.extra.push_text(key.to_owned(), value).is_err() {
                 return false;
             }
         }
+        self.shapes.unknown.clear();
         self.run.extra.merge_repeated();
         true
     }
 
     /// An unknown field of the object itself, read from its text when it was kept so.
     pub(super) fn unknown_field(&self, key: &str) -> Option<Value> {
-        match self
-            .shapes
-            .unknown
-            .iter()
-            .rev()
-            .find(|field| field.key() == key)
-        {
-            Some(field) => serde_json::from_str(field.value()).ok(),
+        match self.shapes.unknown.last(key) {
+            Some(text) => serde_json::from_str(text).ok(),
             None => self.run.extra.get(key).cloned(),
         }
     }

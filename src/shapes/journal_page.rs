@@ -42,10 +42,10 @@ pub(super) fn push_journal_page<S: Sink>(
 }
 
 /// A journal position as text; `null` is no position.
-pub(super) fn position_text(position: &Value) -> Option<String> {
+pub(super) fn position_text(position: Value) -> Option<String> {
     match position {
         Value::Null => None,
-        Value::String(text) => Some(text.clone()),
+        Value::String(text) => Some(text),
         other => Some(other.to_string()),
     }
 }
@@ -111,20 +111,20 @@ impl EntryParts<'_> {
     /// Classifies the entry once it is read in full.
     fn finish(mut self) -> JournalEntry {
         self.siblings.merge_repeated();
-        let position = self.position.as_ref().and_then(position_text);
+        let position = self.position.take().and_then(position_text);
         let event_path = Path::Root.child(Step::Key("event"));
-        let no_notification = NotFound::at(&event_path, NOTIFICATION);
+        let no_notification = || NotFound::at(&event_path, NOTIFICATION);
         let entry = match (self.event_seen, self.event_text) {
             (Some(true), text) => classify(&mut self.event, &event_path, position.as_deref(), text),
             (Some(false), Some(text)) => JournalEntry {
                 events: other_of_text(text)
-                    .ok_or_else(|| no_notification.clone())
+                    .ok_or_else(no_notification)
                     .map(|e| vec![e]),
-                refusal: Some(no_notification),
+                refusal: Some(no_notification()),
             },
             _ => JournalEntry {
-                events: Err(no_notification.clone()),
-                refusal: Some(no_notification),
+                events: Err(no_notification()),
+                refusal: Some(no_notification()),
             },
         };
         self.event.discard();
@@ -148,7 +148,8 @@ fn classify(
             }
         }
     };
-    let mut events = Vec::new();
+    // One event for another event or an alert; runs as many as the object carries.
+    let mut events = Vec::with_capacity(1);
     let read = match (holds, text) {
         (Holds::Runs, _) => {
             let read = item.take_notifications(&mut events, path, position);

@@ -45,6 +45,7 @@ mod message_list;
 mod not_a_run;
 mod path;
 mod run_list;
+mod unknown_fields;
 
 use batch::read;
 pub(crate) use events::events;

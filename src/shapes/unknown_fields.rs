@@ -1,0 +1,111 @@
+//! The unknown fields of an object whose shape is not known yet, kept as their text.
+
+use std::cell::Cell;
+
+/// Unknown fields as text, in order: every key and value in one buffer. The buffers are
+/// lent by the thread and given back when the fields are cleared or dropped, so that
+/// keeping the fields of object after object (a batch's, a journal page's) allocates nothing
+/// once the buffers have grown.
+#[derive(Default)]
+pub(super) struct UnknownFields {
+    /// The keys and values one after the other.
+    text: String,
+    /// Where each key ends and its value ends, in `text`.
+    ends: Vec<(usize, usize)>,
+}
+
+impl UnknownFields {
+    pub(super) fn push(&mut self, key: &str, value: &str) {
+        if self.ends.capacity() == 0 {
+            (self.text, self.ends) = SPARE.take();
+        }
+        self.text.push_str(key);
+        let key_end = self.text.len();
+        self.text.push_str(value);
+        self.ends.push((key_end, self.text.len()));
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// Forgets the fields, giving the buffers back to the thread: an emptied object owns no
+    /// heap (the scratch object of a batch is never dropped).
+    pub(super) fn clear(&mut self) {
+        if self.ends.capacity() == 0 {
+            return;
+        }
+        let (mut text, mut ends) = (
+            std::mem::take(&mut self.text),
+            std::mem::take(&mut self.ends),
+        );
+        if text.capacity() <= SPARE_LIMIT {
+            text.clear();
+            ends.clear();
+            SPARE.set((text, ends));
+        }
+    }
+
+    /// The fields in order, as `(key, value text)`.
+    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> + '_ {
+        let mut start = 0;
+        self.ends.iter().map(move |&(key_end, value_end)| {
+            let field = (
+                self.text.get(start..key_end).unwrap_or_default(),
+                self.text.get(key_end..value_end).unwrap_or_default(),
+            );
+            start = value_end;
+            field
+        })
+    }
+
+    /// The value text of the last field named `key`.
+    pub(super) fn last(&self, key: &str) -> Option<&str> {
+        self.iter()
+            .filter(|(name, _)| *name == key)
+            .last()
+            .map(|(_, value)| value)
+    }
+}
+
+impl Drop for UnknownFields {
+    fn drop(&mut self) {
+        self.clear();
+    }
+}
+
+/// Above this many bytes of text, the buffers are freed rather than kept for the next
+/// object (after a body of many unknown fields).
+const SPARE_LIMIT: usize = 64 * 1024;
+
+thread_local! {
+    /// The buffers between two objects.
+    static SPARE: Cell<(String, Vec<(usize, usize)>)> = const { Cell::new((String::new(), Vec::new())) };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_come_back_in_order_and_the_last_of_a_key_wins() {
+        let mut fields = UnknownFields::default();
+        fields.push("a", "1");
+        fields.push("", "{}");
+        fields.push("a", r#""two""#);
+        let all: Vec<_> = fields.iter().collect();
+        assert_eq!(all, [("a", "1"), ("", "{}"), ("a", r#""two""#)]);
+        assert_eq!(fields.last("a"), Some(r#""two""#));
+        assert_eq!(fields.last("b"), None);
+        fields.clear();
+        assert!(fields.is_empty() && fields.iter().next().is_none());
+        assert_eq!(fields.text.capacity(), 0, "the buffers went back");
+        let mut next = UnknownFields::default();
+        next.push("b", "2");
+        assert!(
+            next.text.capacity() >= 6,
+            "the spare buffers are lent again"
+        );
+        assert_eq!(next.iter().collect::<Vec<_>>(), [("b", "2")]);
+    }
+}

@@ -86,9 +86,10 @@ fn parsing_then_dropping_frees_everything() {
     );
 
     for (name, body) in &bodies {
-        // Each function twice: the first call may set up something kept for the process (the
-        // crate sets up nothing, but the standard library might); a leak shows on both.
-        for _ in 0..2 {
+        // Each function twice: the first call may set up something kept for the thread (the
+        // crate keeps one buffer for unknown fields, which grows to the largest body's, up to
+        // 64 KB; the standard library might keep something too); a leak shows on both.
+        for call in 0..2 {
             let kept = [
                 heap_kept(|| drop(parse_notification(body))),
                 heap_kept(|| drop(parse_notifications(body))),
@@ -97,7 +98,12 @@ fn parsing_then_dropping_frees_everything() {
                 // the same spare element.
                 heap_kept(|| drop(serde_json::from_slice::<FlowRun>(body))),
             ];
-            assert_eq!(kept, [0; 4], "{name}: heap kept after dropping");
+            if call == 0 {
+                let most = kept.iter().copied().max().unwrap_or_default();
+                assert!(most <= 80 * 1024, "{name}: heap kept after dropping: {kept:?}");
+            } else {
+                assert_eq!(kept, [0; 4], "{name}: heap kept after dropping");
+            }
         }
     }
     // The bodies with null elements are deliveries, read past their nulls, not refused text.

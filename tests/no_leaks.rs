@@ -100,7 +100,10 @@ fn parsing_then_dropping_frees_everything() {
             ];
             if call == 0 {
                 let most = kept.iter().copied().max().unwrap_or_default();
-                assert!(most <= 80 * 1024, "{name}: heap kept after dropping: {kept:?}");
+                assert!(
+                    most <= 80 * 1024,
+                    "{name}: heap kept after dropping: {kept:?}"
+                );
             } else {
                 assert_eq!(kept, [0; 4], "{name}: heap kept after dropping");
             }

@@ -62,8 +62,8 @@ impl UnknownFields {
     /// The value text of the last field named `key`.
     pub(super) fn last(&self, key: &str) -> Option<&str> {
         self.iter()
-            .filter(|(name, _)| *name == key)
-            .last()
+            .rev()
+            .find(|(name, _)| *name == key)
             .map(|(_, value)| value)
     }
 }

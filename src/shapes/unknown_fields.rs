@@ -48,14 +48,14 @@ impl UnknownFields {
 
     /// The fields in order, as `(key, value text)`.
     pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> + '_ {
-        let mut start = 0;
-        self.ends.iter().map(move |&(key_end, value_end)| {
-            let field = (
+        (0..self.ends.len()).map(|index| {
+            // A field starts where the one before it ends.
+            let start = index.checked_sub(1).map_or(0, |before| self.ends[before].1);
+            let (key_end, value_end) = self.ends[index];
+            (
                 self.text.get(start..key_end).unwrap_or_default(),
                 self.text.get(key_end..value_end).unwrap_or_default(),
-            );
-            start = value_end;
-            field
+            )
         })
     }
 
@@ -96,6 +96,7 @@ mod tests {
         let all: Vec<_> = fields.iter().collect();
         assert_eq!(all, [("a", "1"), ("", "{}"), ("a", r#""two""#)]);
         assert_eq!(fields.last("a"), Some(r#""two""#));
+        assert_eq!(fields.iter().rev().nth(1), Some(("", "{}")));
         assert_eq!(fields.last("b"), None);
         fields.clear();
         assert!(fields.is_empty() && fields.iter().next().is_none());

@@ -9,7 +9,7 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
-use super::slot::Slot;
+use super::field::Field;
 
 /// Fields of an object that this crate does not model, kept in wire order and written back
 /// on serialisation.
@@ -36,7 +36,7 @@ pub struct Extra {
     /// `None` when empty. Boxed so that the map costs one pointer in the objects that hold
     /// it (every wire object has one, most of them empty), and sized to fit its entries.
     #[allow(clippy::box_collection)]
-    entries: Option<Box<Vec<(String, Slot)>>>,
+    entries: Option<Box<Vec<Field>>>,
 }
 
 /// Above this many entries, the duplicate check sorts instead of comparing every pair.
@@ -49,29 +49,26 @@ impl Extra {
     }
 
     /// The entries, in order.
-    fn entries(&self) -> &[(String, Slot)] {
+    fn entries(&self) -> &[Field] {
         self.entries.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// Writes every field into `map`, each as it came (see the type's docs): how the objects
     /// that hold an `Extra` write their unknown fields beside their own.
     pub(crate) fn write_entries<M: SerializeMap>(&self, map: &mut M) -> Result<(), M::Error> {
-        for (key, slot) in self.entries() {
-            map.serialize_entry(key, slot)?;
+        for field in self.entries() {
+            map.serialize_entry(field.name(), field)?;
         }
         Ok(())
     }
 
-    /// The slot of a field.
-    fn slot(&self, key: &str) -> Option<&Slot> {
-        self.entries()
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, slot)| slot)
+    /// A field by its name.
+    fn field(&self, key: &str) -> Option<&Field> {
+        self.entries().iter().find(|field| field.name() == key)
     }
 
     /// The entries, to change them in place.
-    fn entries_mut(&mut self) -> &mut [(String, Slot)] {
+    fn entries_mut(&mut self) -> &mut [Field] {
         self.entries
             .as_deref_mut()
             .map_or(&mut [], Vec::as_mut_slice)
@@ -79,7 +76,7 @@ impl Extra {
 
     /// The list, to add entries to or remove them from; call [`Extra::tidy`] after removing,
     /// and trim it, so that it keeps no spare room.
-    fn list(&mut self) -> &mut Vec<(String, Slot)> {
+    fn list(&mut self) -> &mut Vec<Field> {
         self.entries.get_or_insert_with(Box::default)
     }
 
@@ -110,31 +107,32 @@ impl Extra {
 
     /// The value of a field.
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries()
-            .iter()
-            .find(|(name, _)| name == key)
-            .map(|(_, slot)| slot.value())
+        self.field(key).map(Field::value)
     }
 
     /// The value of a field, to change it.
     pub fn get_mut(&mut self, key: &str) -> Option<&mut Value> {
         self.entries_mut()
             .iter_mut()
-            .find(|(name, _)| name == key)
-            .map(|(_, slot)| slot.value_mut())
+            .find(|field| field.name() == key)
+            .map(Field::value_mut)
     }
 
     /// Whether a field is present.
     pub fn contains_key(&self, key: &str) -> bool {
-        self.entries().iter().any(|(name, _)| name == key)
+        self.field(key).is_some()
     }
 
     /// Sets a field, keeping its place if present (and returning the old value), or adding it
     /// at the end.
     pub fn insert(&mut self, key: impl Into<String>, value: Value) -> Option<Value> {
         let key = key.into();
-        match self.entries_mut().iter_mut().find(|(name, _)| *name == key) {
-            Some((_, slot)) => Some(std::mem::replace(slot, Slot::of_value(value)).into_value()),
+        match self
+            .entries_mut()
+            .iter_mut()
+            .find(|field| field.name() == key)
+        {
+            Some(field) => Some(field.replace(value)),
             None => {
                 self.push_unchecked(key, value);
                 None
@@ -144,12 +142,15 @@ impl Extra {
 
     /// Removes a field, returning its value.
     pub fn remove(&mut self, key: &str) -> Option<Value> {
-        let index = self.entries().iter().position(|(name, _)| name == key)?;
+        let index = self
+            .entries()
+            .iter()
+            .position(|field| field.name() == key)?;
         let list = self.list();
-        let (_, slot) = list.remove(index);
+        let field = list.remove(index);
         super::list::trim(list);
         self.tidy();
-        Some(slot.into_value())
+        Some(field.into_parts().1)
     }
 
     /// The fields in order.
@@ -159,13 +160,16 @@ impl Extra {
 
     /// The field names in order.
     pub fn keys(&self) -> impl Iterator<Item = &str> + '_ {
-        self.entries().iter().map(|(key, _)| key.as_str())
+        self.entries().iter().map(Field::name)
     }
 
     /// Keeps only the fields for which `keep` returns `true`, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
         if let Some(list) = &mut self.entries {
-            list.retain_mut(|(key, slot)| keep(key, slot.value_mut()));
+            list.retain_mut(|field| {
+                let (name, value) = field.parts_mut();
+                keep(name, value)
+            });
             super::list::trim(list);
         }
         self.tidy();
@@ -174,7 +178,7 @@ impl Extra {
     /// Removes the fields that are `null`, except `except` (without reading any text).
     pub(crate) fn remove_nulls_except(&mut self, except: &str) {
         if let Some(list) = &mut self.entries {
-            list.retain(|(key, slot)| !slot.is_null() || key == except);
+            list.retain(|field| !field.is_null() || field.name() == except);
             super::list::trim(list);
         }
         self.tidy();
@@ -206,13 +210,13 @@ impl Extra {
         }
         let entries = self.entries.take().map(|list| *list).unwrap_or_default();
         let mut first_place: HashMap<String, usize> = HashMap::with_capacity(entries.len());
-        let mut merged: Vec<(String, Slot)> = Vec::with_capacity(entries.len());
-        for (key, value) in entries {
-            match first_place.get(&key) {
-                Some(&place) => merged[place].1 = value,
+        let mut merged: Vec<Field> = Vec::with_capacity(entries.len());
+        for field in entries {
+            match first_place.get(field.name()) {
+                Some(&place) => merged[place] = field,
                 None => {
-                    first_place.insert(key.clone(), merged.len());
-                    merged.push((key, value));
+                    first_place.insert(field.name().to_owned(), merged.len());
+                    merged.push(field);
                 }
             }
         }
@@ -223,7 +227,7 @@ impl Extra {
     /// Inserts a field at `index` (at most the length), with no check for its key.
     pub(crate) fn insert_at(&mut self, index: usize, key: String, value: Value) {
         let list = self.list();
-        list.insert(index, (key, Slot::of_value(value)));
+        list.insert(index, Field::of_value(key, value));
         super::list::trim(list);
     }
 
@@ -232,14 +236,14 @@ impl Extra {
     /// short list grows one place at a time, so it holds no spare room; a long one doubles,
     /// and parsing trims it once the object is read.
     pub(crate) fn push_unchecked(&mut self, key: String, value: Value) {
-        super::list::push_exact(self.list(), (key, Slot::of_value(value)));
+        super::list::push_exact(self.list(), Field::of_value(key, value));
     }
 
     /// Adds a field read from a body as its text, like [`Extra::push_unchecked`]; refused
-    /// when the text holds a number out of `f64`'s range (see [`Slot::of_text`]).
-    pub(crate) fn push_text(&mut self, key: String, text: &str) -> Result<(), serde_json::Error> {
-        let slot = Slot::of_text(text)?;
-        super::list::push_exact(self.list(), (key, slot));
+    /// when the text holds a number out of `f64`'s range (see [`Field::of_text`]).
+    pub(crate) fn push_text(&mut self, key: &str, text: &str) -> Result<(), serde_json::Error> {
+        let field = Field::of_text(key, text)?;
+        super::list::push_exact(self.list(), field);
         Ok(())
     }
 
@@ -249,10 +253,14 @@ impl Extra {
         key: &str,
         value: &impl Serialize,
     ) -> Result<(), serde_json::Error> {
-        let slot = Slot::of_text(&serde_json::to_string(value)?)?;
-        match self.entries_mut().iter_mut().find(|(name, _)| name == key) {
-            Some((_, place)) => *place = slot,
-            None => super::list::push_exact(self.list(), (key.to_owned(), slot)),
+        let field = Field::of_text(key, &serde_json::to_string(value)?)?;
+        match self
+            .entries_mut()
+            .iter_mut()
+            .find(|place| place.name() == key)
+        {
+            Some(place) => *place = field,
+            None => super::list::push_exact(self.list(), field),
         }
         Ok(())
     }
@@ -262,7 +270,7 @@ impl Extra {
     pub(crate) fn of_object_text(text: &str) -> Result<Extra, serde_json::Error> {
         let mut extra = Extra::new();
         for (key, raw) in super::object_members(text)? {
-            extra.push_text(key, raw.get())?;
+            extra.push_text(&key, raw.get())?;
         }
         extra.merge_repeated();
         extra.shrink_to_fit();
@@ -282,11 +290,12 @@ impl Extra {
     fn repeated_key_among_several(&self) -> Option<&str> {
         let entries = self.entries();
         if entries.len() <= PAIRWISE_LIMIT {
-            return entries.iter().enumerate().find_map(|(i, (key, _))| {
+            return entries.iter().enumerate().find_map(|(i, field)| {
+                let key = field.name();
                 entries[..i]
                     .iter()
-                    .any(|(earlier, _)| earlier == key)
-                    .then_some(key.as_str())
+                    .any(|earlier| earlier.name() == key)
+                    .then_some(key)
             });
         }
         let mut keys: Vec<&str> = self.keys().collect();
@@ -317,11 +326,11 @@ impl PartialEq for Extra {
             return self
                 .entries()
                 .iter()
-                .all(|(key, slot)| other.slot(key) == Some(slot));
+                .all(|field| other.field(field.name()) == Some(field));
         }
-        fn sorted(extra: &Extra) -> Vec<&(String, Slot)> {
-            let mut entries: Vec<_> = extra.entries().iter().collect();
-            entries.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        fn sorted(extra: &Extra) -> Vec<(&str, &Field)> {
+            let mut entries: Vec<_> = extra.entries().iter().map(|f| (f.name(), f)).collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
             entries
         }
         sorted(self) == sorted(other)
@@ -349,7 +358,7 @@ impl Extend<(String, Value)> for Extra {
     fn extend<I: IntoIterator<Item = (String, Value)>>(&mut self, iter: I) {
         self.list().extend(
             iter.into_iter()
-                .map(|(key, value)| (key, Slot::of_value(value))),
+                .map(|(key, value)| Field::of_value(key, value)),
         );
         self.merge_repeated();
         self.shrink_to_fit();
@@ -373,7 +382,7 @@ impl Drop for Extra {
 // The map's own boxed list, as `Extra` holds it.
 #[allow(clippy::box_collection)]
 #[inline(never)]
-fn drop_entries(entries: Box<Vec<(String, Slot)>>) {
+fn drop_entries(entries: Box<Vec<Field>>) {
     drop(entries);
 }
 
@@ -394,13 +403,13 @@ impl IntoIterator for Extra {
 
 /// The fields of an [`Extra`], taken out in order.
 #[derive(Debug)]
-pub struct IntoIter(std::vec::IntoIter<(String, Slot)>);
+pub struct IntoIter(std::vec::IntoIter<Field>);
 
 impl Iterator for IntoIter {
     type Item = (String, Value);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.0.next().map(|(key, slot)| (key, slot.into_value()))
+        self.0.next().map(Field::into_parts)
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -419,15 +428,13 @@ impl<'a> IntoIterator for &'a Extra {
 
 /// The fields of an [`Extra`], in order.
 #[derive(Debug, Clone)]
-pub struct Iter<'a>(std::slice::Iter<'a, (String, Slot)>);
+pub struct Iter<'a>(std::slice::Iter<'a, Field>);
 
 impl<'a> Iterator for Iter<'a> {
     type Item = (&'a str, &'a Value);
 
     fn next(&mut self) -> Option<Self::Item> {
-        self.0
-            .next()
-            .map(|(key, slot)| (key.as_str(), slot.value()))
+        self.0.next().map(|field| (field.name(), field.value()))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
@@ -439,7 +446,7 @@ impl From<serde_json::Map<String, Value>> for Extra {
     fn from(map: serde_json::Map<String, Value>) -> Self {
         let entries: Vec<_> = map
             .into_iter()
-            .map(|(key, value)| (key, Slot::of_value(value)))
+            .map(|(key, value)| Field::of_value(key, value))
             .collect();
         Extra {
             entries: (!entries.is_empty()).then(|| Box::new(entries)),

@@ -281,21 +281,21 @@ where
     if hook.take(&key, fields)? {
         return Ok(());
     }
-    keep_field(extra, key.into_owned(), fields)
+    keep_field(extra, &key, fields)
 }
 
 /// Stores a field in `extra`: as its text when the reader gives it (see `Slot`), as a value
 /// otherwise.
 pub(crate) fn keep_field<'de, F: Fields<'de>>(
     extra: &mut Extra,
-    key: String,
+    key: &str,
     fields: &mut F,
 ) -> Result<(), F::Error> {
     match fields.value_text()? {
         Some(text) => extra.push_text(key, text).map_err(de::Error::custom)?,
         None => {
             let value: Value = fields.value()?;
-            extra.push_unchecked(key, value);
+            extra.push_unchecked(key.to_owned(), value);
         }
     }
     Ok(())

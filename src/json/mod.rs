@@ -6,6 +6,7 @@
 
 mod body;
 pub mod extra;
+mod field;
 mod fields;
 #[cfg(feature = "webhook")]
 mod is_array;
@@ -16,7 +17,6 @@ mod object;
 mod open_enum;
 pub(crate) mod rare;
 pub(crate) mod reader;
-mod slot;
 pub(crate) mod spelling;
 pub(crate) mod well_known;
 

@@ -243,7 +243,7 @@ impl<'de> Hook<'de> for Shapes {
                     _ if self.ids.slots[slot].is_some() => return Err(duplicate(key)),
                     other => attributes.push_unchecked(key.to_owned(), other),
                 },
-                None => keep_field(attributes, key.to_owned(), fields)?,
+                None => keep_field(attributes, key, fields)?,
             },
             _ => match fields.value_text()? {
                 Some(text) => self.unknown.push(key, text),
@@ -299,7 +299,7 @@ impl Item {
         // Pushed, then merged once: an insert each looked for its key, which made an object
         // of 50,000 unknown fields take seconds.
         for (key, value) in self.shapes.unknown.iter() {
-            if self.run.extra.push_text(key.to_owned(), value).is_err() {
+            if self.run.extra.push_text(key, value).is_err() {
                 return false;
             }
         }

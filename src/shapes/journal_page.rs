@@ -101,10 +101,7 @@ impl EntryParts<'_> {
             "position" | "event" => {
                 self.take(key, || serde_json::from_str(text).map_err(E::custom))
             }
-            _ => self
-                .siblings
-                .push_text(key.into_owned(), text)
-                .map_err(E::custom),
+            _ => self.siblings.push_text(&key, text).map_err(E::custom),
         }
     }
 

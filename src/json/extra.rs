@@ -9,6 +9,8 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
 
+use thin_vec::ThinVec;
+
 use super::field::Field;
 
 /// Fields of an object that this crate does not model, kept in wire order and written back
@@ -33,14 +35,17 @@ use super::field::Field;
 /// ```
 #[derive(Clone, Default)]
 pub struct Extra {
-    /// `None` when empty. Boxed so that the map costs one pointer in the objects that hold
-    /// it (every wire object has one, most of them empty), and sized to fit its entries.
-    #[allow(clippy::box_collection)]
-    entries: Option<Box<Vec<Field>>>,
+    /// One pointer in the objects that hold it (every wire object has one, most of them
+    /// empty, which allocates nothing), its length and room stored with the entries, in one
+    /// block sized to fit them.
+    entries: ThinVec<Field>,
 }
 
 /// Above this many entries, the duplicate check sorts instead of comparing every pair.
 const PAIRWISE_LIMIT: usize = 16;
+
+/// Up to this many entries, the list grows one place at a time.
+const EXACT_GROWTH_LIMIT: usize = 16;
 
 impl Extra {
     /// An empty map.
@@ -50,7 +55,7 @@ impl Extra {
 
     /// The entries, in order.
     fn entries(&self) -> &[Field] {
-        self.entries.as_deref().map_or(&[], Vec::as_slice)
+        self.entries.as_slice()
     }
 
     /// Writes every field into `map`, each as it came (see the type's docs): how the objects
@@ -69,30 +74,70 @@ impl Extra {
 
     /// The entries, to change them in place.
     fn entries_mut(&mut self) -> &mut [Field] {
-        self.entries
-            .as_deref_mut()
-            .map_or(&mut [], Vec::as_mut_slice)
+        self.entries.as_mut_slice()
     }
 
-    /// The list, to add entries to or remove them from; call [`Extra::tidy`] after removing,
-    /// and trim it, so that it keeps no spare room.
-    fn list(&mut self) -> &mut Vec<Field> {
-        self.entries.get_or_insert_with(Box::default)
+    /// The list, to add entries to or remove them from; call [`Extra::shrink_to_fit`] after, so
+    /// that it keeps no spare room.
+    fn list(&mut self) -> &mut ThinVec<Field> {
+        &mut self.entries
     }
 
-    /// Frees the list when it has become empty.
-    fn tidy(&mut self) {
-        if self.entries.as_ref().is_some_and(|list| list.is_empty()) {
-            self.entries = None;
-        }
-    }
-
-    /// Gives back the room the list does not use (parsing calls this once an object is read).
-    #[inline]
+    /// Gives back the room the list does not use, and frees it when it has become empty
+    /// (parsing calls this once an object is read).
     pub(crate) fn shrink_to_fit(&mut self) {
-        if let Some(list) = &mut self.entries {
-            super::list::trim(list);
+        if self.entries.is_empty() {
+            self.entries = ThinVec::new();
+        } else if self.entries.len() < self.entries.capacity() {
+            self.entries.shrink_to_fit();
         }
+    }
+
+    /// Adds `field` at the end. A short list grows one place at a time, so it holds no spare
+    /// room (a new block rather than `realloc`: see `list::grow_exact`); a long one doubles,
+    /// and [`Extra::shrink_to_fit`] trims it.
+    pub(crate) fn push_field(&mut self, field: Field) {
+        let len = self.entries.len();
+        if len == self.entries.capacity() {
+            let room = if len < EXACT_GROWTH_LIMIT {
+                len + 1
+            } else {
+                len * 2
+            };
+            let mut grown = ThinVec::with_capacity(room);
+            grown.extend(std::mem::take(&mut self.entries));
+            self.entries = grown;
+        }
+        self.entries.push(field);
+    }
+
+    /// Adds fields read from a body as their text, `(name, text)`, in one block sized to
+    /// fit; refused as [`Extra::push_text`] refuses. A key given twice is merged by
+    /// [`Extra::merge_repeated`], which the caller calls.
+    pub(crate) fn extend_texts<'t>(
+        &mut self,
+        fields: impl ExactSizeIterator<Item = (&'t str, &'t str)>,
+    ) -> Result<(), serde_json::Error> {
+        let mut list = ThinVec::with_capacity(self.entries.len() + fields.len());
+        for (name, text) in fields {
+            list.push(Field::of_text(name, text)?);
+        }
+        self.extend_fields(list.into_iter());
+        Ok(())
+    }
+
+    /// Adds fields at the end, in one block sized to fit (a key given twice is merged by
+    /// [`Extra::merge_repeated`], which the caller calls).
+    pub(crate) fn extend_fields(&mut self, fields: impl ExactSizeIterator<Item = Field>) {
+        if self.entries.is_empty() && fields.len() > 0 {
+            self.entries = ThinVec::with_capacity(fields.len());
+            self.entries.extend(fields);
+            return;
+        }
+        let mut list = ThinVec::with_capacity(self.entries.len() + fields.len());
+        list.extend(std::mem::take(&mut self.entries));
+        list.extend(fields);
+        self.entries = list;
     }
 
     /// How many fields it holds.
@@ -146,10 +191,8 @@ impl Extra {
             .entries()
             .iter()
             .position(|field| field.name() == key)?;
-        let list = self.list();
-        let field = list.remove(index);
-        super::list::trim(list);
-        self.tidy();
+        let field = self.list().remove(index);
+        self.shrink_to_fit();
         Some(field.into_parts().1)
     }
 
@@ -165,32 +208,26 @@ impl Extra {
 
     /// Keeps only the fields for which `keep` returns `true`, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
-        if let Some(list) = &mut self.entries {
-            list.retain_mut(|field| {
-                let (name, value) = field.parts_mut();
-                keep(name, value)
-            });
-            super::list::trim(list);
-        }
-        self.tidy();
+        self.entries.retain_mut(|field| {
+            let (name, value) = field.parts_mut();
+            keep(name, value)
+        });
+        self.shrink_to_fit();
     }
 
     /// Removes the fields that are `null`, except `except` (without reading any text).
     pub(crate) fn remove_nulls_except(&mut self, except: &str) {
-        if let Some(list) = &mut self.entries {
-            list.retain(|field| !field.is_null() || field.name() == except);
-            super::list::trim(list);
-        }
-        self.tidy();
+        self.entries
+            .retain(|field| !field.is_null() || field.name() == except);
+        self.shrink_to_fit();
     }
 
     /// Moves every field of `other` to `self`: new names at the end, names `self` already has
     /// replaced in place.
     pub fn append(&mut self, other: &mut Extra) {
-        if let Some(list) = other.entries.take() {
-            self.list().extend(*list);
+        if !other.is_empty() {
+            self.extend_fields(std::mem::take(&mut other.entries).into_iter());
             self.merge_repeated();
-            self.shrink_to_fit();
         }
     }
 
@@ -208,9 +245,9 @@ impl Extra {
         if self.repeated_key_among_several().is_none() {
             return;
         }
-        let entries = self.entries.take().map(|list| *list).unwrap_or_default();
+        let entries = std::mem::take(&mut self.entries);
         let mut first_place: HashMap<String, usize> = HashMap::with_capacity(entries.len());
-        let mut merged: Vec<Field> = Vec::with_capacity(entries.len());
+        let mut merged: ThinVec<Field> = ThinVec::with_capacity(entries.len());
         for field in entries {
             match first_place.get(field.name()) {
                 Some(&place) => merged[place] = field,
@@ -220,30 +257,26 @@ impl Extra {
                 }
             }
         }
-        merged.shrink_to_fit();
-        self.entries = Some(Box::new(merged));
+        self.entries = merged;
+        self.shrink_to_fit();
     }
 
     /// Inserts a field at `index` (at most the length), with no check for its key.
     pub(crate) fn insert_at(&mut self, index: usize, key: String, value: Value) {
-        let list = self.list();
-        list.insert(index, Field::of_value(key, value));
-        super::list::trim(list);
+        self.list().insert(index, Field::of_value(key, value));
+        self.shrink_to_fit();
     }
 
     /// Adds a field at the end without looking for an earlier one (the reader calls
-    /// [`Extra::repeated_key`] once the object is complete, which keeps parsing linear). A
-    /// short list grows one place at a time, so it holds no spare room; a long one doubles,
-    /// and parsing trims it once the object is read.
+    /// [`Extra::repeated_key`] once the object is complete, which keeps parsing linear).
     pub(crate) fn push_unchecked(&mut self, key: String, value: Value) {
-        super::list::push_exact(self.list(), Field::of_value(key, value));
+        self.push_field(Field::of_value(key, value));
     }
 
     /// Adds a field read from a body as its text, like [`Extra::push_unchecked`]; refused
     /// when the text holds a number out of `f64`'s range (see [`Field::of_text`]).
     pub(crate) fn push_text(&mut self, key: &str, text: &str) -> Result<(), serde_json::Error> {
-        let field = Field::of_text(key, text)?;
-        super::list::push_exact(self.list(), field);
+        self.push_field(Field::of_text(key, text)?);
         Ok(())
     }
 
@@ -260,7 +293,7 @@ impl Extra {
             .find(|place| place.name() == key)
         {
             Some(place) => *place = field,
-            None => super::list::push_exact(self.list(), field),
+            None => self.push_field(field),
         }
         Ok(())
     }
@@ -268,12 +301,10 @@ impl Extra {
     /// The members of an object's text, each kept as its text, in order (a key given twice
     /// keeps its first place and its last value).
     pub(crate) fn of_object_text(text: &str) -> Result<Extra, serde_json::Error> {
+        let members = super::object_members(text)?;
         let mut extra = Extra::new();
-        for (key, raw) in super::object_members(text)? {
-            extra.push_text(&key, raw.get())?;
-        }
+        extra.extend_texts(members.iter().map(|(key, raw)| (key.as_str(), raw.get())))?;
         extra.merge_repeated();
-        extra.shrink_to_fit();
         Ok(extra)
     }
 
@@ -362,48 +393,22 @@ impl Extend<(String, Value)> for Extra {
         );
         self.merge_repeated();
         self.shrink_to_fit();
-        self.tidy();
+        self.shrink_to_fit();
     }
-}
-
-impl Drop for Extra {
-    /// Inlined where an object is dropped, so that the usual empty map costs a test rather
-    /// than a call (dropping a founding payload's notification drops 20 to 35 maps, nearly
-    /// all empty; the generated drop was a call each, 1% of a parse's instructions); the
-    /// entries, when there are some, are dropped out of line.
-    #[inline]
-    fn drop(&mut self) {
-        if let Some(entries) = self.entries.take() {
-            drop_entries(entries);
-        }
-    }
-}
-
-// The map's own boxed list, as `Extra` holds it.
-#[allow(clippy::box_collection)]
-#[inline(never)]
-fn drop_entries(entries: Box<Vec<Field>>) {
-    drop(entries);
 }
 
 impl IntoIterator for Extra {
     type Item = (String, Value);
     type IntoIter = IntoIter;
 
-    fn into_iter(mut self) -> IntoIter {
-        IntoIter(
-            self.entries
-                .take()
-                .map(|list| *list)
-                .unwrap_or_default()
-                .into_iter(),
-        )
+    fn into_iter(self) -> IntoIter {
+        IntoIter(self.entries.into_iter())
     }
 }
 
 /// The fields of an [`Extra`], taken out in order.
 #[derive(Debug)]
-pub struct IntoIter(std::vec::IntoIter<Field>);
+pub struct IntoIter(thin_vec::IntoIter<Field>);
 
 impl Iterator for IntoIter {
     type Item = (String, Value);
@@ -444,13 +449,12 @@ impl<'a> Iterator for Iter<'a> {
 
 impl From<serde_json::Map<String, Value>> for Extra {
     fn from(map: serde_json::Map<String, Value>) -> Self {
-        let entries: Vec<_> = map
-            .into_iter()
-            .map(|(key, value)| Field::of_value(key, value))
-            .collect();
-        Extra {
-            entries: (!entries.is_empty()).then(|| Box::new(entries)),
-        }
+        let mut extra = Extra::new();
+        extra.extend_fields(
+            map.into_iter()
+                .map(|(key, value)| Field::of_value(key, value)),
+        );
+        extra
     }
 }
 
@@ -503,10 +507,7 @@ mod tests {
 
     /// No list when empty, and no spare room in the list otherwise.
     fn sized_to_fit(extra: &Extra) -> bool {
-        match &extra.entries {
-            None => true,
-            Some(list) => !list.is_empty() && list.len() == list.capacity(),
-        }
+        extra.entries.len() == extra.entries.capacity()
     }
 
     fn object(fields: usize) -> String {
@@ -546,15 +547,15 @@ mod tests {
         assert!(sized_to_fit(&extra));
         assert_eq!(extra.keys().last(), Some("new"));
         extra.retain(|_, _| false);
-        assert!(extra.entries.is_none());
+        assert!(extra.entries.capacity() == 0);
         extra.insert("only", json!(1));
         assert_eq!(extra.remove("only"), Some(json!(1)));
-        assert!(extra.entries.is_none());
+        assert!(extra.entries.capacity() == 0);
         extra.extend(std::iter::empty());
-        assert!(extra.entries.is_none());
+        assert!(extra.entries.capacity() == 0);
         let mut other: Extra = serde_json::from_str(&object(3)).unwrap();
         extra.append(&mut other);
-        assert!(other.is_empty() && other.entries.is_none());
+        assert!(other.is_empty() && other.entries.capacity() == 0);
         assert_eq!(extra.len(), 3);
         assert!(sized_to_fit(&extra));
     }

@@ -18,6 +18,8 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 use super::extra::Extra;
+use super::field::Field;
+use super::pending::Pending;
 use super::reader::{Reader, Rejected};
 
 /// Whether a field counts as absent on the wire, so that serialisation leaves it out.
@@ -267,38 +269,33 @@ impl<'de> Deserialize<'de> for Key<'de> {
     }
 }
 
-/// Stores a field the object does not model, after offering it to the hook.
+/// Reads a field the object does not model, after offering it to the hook (`None` when
+/// the hook took it).
 pub(crate) fn unknown_field<'de, F, H>(
-    extra: &mut Extra,
     key: Cow<'de, str>,
     fields: &mut F,
     hook: &mut H,
-) -> Result<(), F::Error>
+) -> Result<Option<Field>, F::Error>
 where
     F: Fields<'de>,
     H: Hook<'de>,
 {
     if hook.take(&key, fields)? {
-        return Ok(());
+        return Ok(None);
     }
-    keep_field(extra, &key, fields)
+    read_field(&key, fields).map(Some)
 }
 
-/// Stores a field in `extra`: as its text when the reader gives it (see `Slot`), as a value
+/// Reads a field's value: as its text when the reader gives it (see [`Field`]), as a value
 /// otherwise.
-pub(crate) fn keep_field<'de, F: Fields<'de>>(
-    extra: &mut Extra,
+pub(crate) fn read_field<'de, F: Fields<'de>>(
     key: &str,
     fields: &mut F,
-) -> Result<(), F::Error> {
+) -> Result<Field, F::Error> {
     match fields.value_text()? {
-        Some(text) => extra.push_text(key, text).map_err(de::Error::custom)?,
-        None => {
-            let value: Value = fields.value()?;
-            extra.push_unchecked(key.to_owned(), value);
-        }
+        Some(text) => Field::of_text(key, text).map_err(de::Error::custom),
+        None => Ok(Field::of_value(key.to_owned(), fields.value()?)),
     }
-    Ok(())
 }
 
 /// Refuses an object whose envelope attributes repeat a key: the one-pass reader leaves such
@@ -431,21 +428,22 @@ macro_rules! fill_by_value {
 
 fill_by_value!(String, Extra);
 
-/// Each field kept as its text (see `Slot`).
+/// Each field kept as its text (see [`Field`]).
 impl<'de> Direct<'de> for Extra {
     fn read_direct(reader: &mut Reader<'de>) -> Result<Self, Rejected> {
         let mut extra = Extra::new();
+        let mut unknown = Pending::start();
         reader.object(|mut fields| {
             let mut more = fields.first_key()?;
             while more {
                 let key = fields.key()?;
-                unknown_field(&mut extra, key, &mut fields, &mut NoHook)?;
+                unknown.push(read_field(&key, &mut fields)?);
                 more = Fields::next_key(&mut fields)?;
             }
             Ok(())
         })?;
+        unknown.finish(&mut extra);
         extra.merge_repeated();
-        extra.shrink_to_fit();
         Ok(extra)
     }
 }

@@ -15,6 +15,7 @@ mod members;
 mod number;
 mod object;
 mod open_enum;
+mod pending;
 pub(crate) mod rare;
 pub(crate) mod reader;
 pub(crate) mod spelling;
@@ -22,7 +23,7 @@ pub(crate) mod well_known;
 
 pub(crate) use body::from_body;
 pub(crate) use fields::{
-    duplicate, fill_by_value, keep_field, scalars_give, unique_keys, unknown_field, Absent, Direct,
+    duplicate, fill_by_value, read_field, scalars_give, unique_keys, unknown_field, Absent, Direct,
     Fields, Fill, Hook, Key, NoHook, SerdeFields,
 };
 #[cfg(feature = "webhook")]
@@ -32,4 +33,5 @@ pub(crate) use members::object_members;
 pub(crate) use number::{parse_integer, WireInt};
 pub(crate) use object::{fill_object, fill_object_direct, wire_object, ObjectFill, WireObject};
 pub(crate) use open_enum::open_enum;
+pub(crate) use pending::Pending;
 pub(crate) use reader::{Reader, Rejected};

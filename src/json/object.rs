@@ -146,6 +146,7 @@ macro_rules! wire_object {
                 const _: () = assert!([$(Bit::$field),*].len() <= 64);
 
                 let mut seen: u64 = 0;
+                let mut unknown = $crate::json::Pending::start();
                 let mut more = fields.first_key()?;
                 // First one pass over the fields in their declared order, which is the order
                 // Adobe sends them in for most objects: each is compared, as its quoted name,
@@ -180,11 +181,15 @@ macro_rules! wire_object {
                                 }
                             }
                         )*
-                        _ => $crate::json::unknown_field(&mut self.extra, key, &mut fields, hook)?,
+                        _ => {
+                            if let Some(field) = $crate::json::unknown_field(key, &mut fields, hook)? {
+                                unknown.push(field);
+                            }
+                        }
                     }
                     more = fields.next_key()?;
                 }
-                self.extra.shrink_to_fit();
+                unknown.finish(&mut self.extra);
                 self.extra.merge_repeated();
                 Ok(())
             }

@@ -16,7 +16,7 @@ use super::message_list::{push_messages, Messages};
 use super::path::{NotFound, Path, NOTIFICATION, NOT_A_LIST, SINGLE_SHAPE};
 use super::unknown_fields::UnknownFields;
 use super::Sink;
-use crate::json::{duplicate, keep_field, unique_keys, Absent, Fields, Fill, Hook, WireObject};
+use crate::json::{duplicate, read_field, unique_keys, Absent, Fields, Fill, Hook, WireObject};
 use crate::model::IdKeys;
 use crate::{Extra, FlowRun, Timestamp};
 
@@ -243,7 +243,7 @@ impl<'de> Hook<'de> for Shapes {
                     _ if self.ids.slots[slot].is_some() => return Err(duplicate(key)),
                     other => attributes.push_unchecked(key.to_owned(), other),
                 },
-                None => keep_field(attributes, key, fields)?,
+                None => attributes.push_field(read_field(key, fields)?),
             },
             _ => match fields.value_text()? {
                 Some(text) => self.unknown.push(key, text),
@@ -298,10 +298,13 @@ impl Item {
     pub(super) fn settle(&mut self) -> bool {
         // Pushed, then merged once: an insert each looked for its key, which made an object
         // of 50,000 unknown fields take seconds.
-        for (key, value) in self.shapes.unknown.iter() {
-            if self.run.extra.push_text(key, value).is_err() {
-                return false;
-            }
+        if self
+            .run
+            .extra
+            .extend_texts(self.shapes.unknown.iter())
+            .is_err()
+        {
+            return false;
         }
         self.shapes.unknown.clear();
         self.run.extra.merge_repeated();

@@ -47,7 +47,9 @@ impl UnknownFields {
     }
 
     /// The fields in order, as `(key, value text)`.
-    pub(super) fn iter(&self) -> impl DoubleEndedIterator<Item = (&str, &str)> + '_ {
+    pub(super) fn iter(
+        &self,
+    ) -> impl DoubleEndedIterator<Item = (&str, &str)> + ExactSizeIterator + '_ {
         (0..self.ends.len()).map(|index| {
             // A field starts where the one before it ends.
             let start = index.checked_sub(1).map_or(0, |before| self.ends[before].1);

@@ -1,0 +1,99 @@
+//! The unknown fields of the objects being read, until each object ends.
+
+use std::cell::RefCell;
+
+use super::extra::Extra;
+use super::field::Field;
+
+thread_local! {
+    /// The fields of every object open on this thread, the innermost last: an object
+    /// nested in another is read, and takes its fields, before the outer one goes on.
+    static PENDING: RefCell<Vec<Field>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The unknown fields of one object while it is read: kept on the thread's stack and moved
+/// into the object's [`Extra`] when it ends, in one block of the right size (a field added
+/// to the map as it came cost a new block of the list each). Dropped without
+/// [`Pending::finish`] (the object failed), its fields go.
+pub(crate) struct Pending {
+    /// Where this object's fields start on the stack.
+    mark: usize,
+}
+
+impl Pending {
+    /// Starts the fields of an object.
+    #[inline]
+    pub(crate) fn start() -> Pending {
+        Pending {
+            mark: PENDING.with(|pending| pending.borrow().len()),
+        }
+    }
+
+    /// Adds a field.
+    pub(crate) fn push(&mut self, field: Field) {
+        PENDING.with(|pending| pending.borrow_mut().push(field));
+    }
+
+    /// Moves the object's fields into `extra`, after those it holds.
+    #[inline]
+    pub(crate) fn finish(self, extra: &mut Extra) {
+        PENDING.with(|pending| {
+            let mut pending = pending.borrow_mut();
+            if pending.len() > self.mark {
+                extra.extend_fields(pending.drain(self.mark..));
+            }
+            free_if_large(&mut pending);
+        });
+    }
+}
+
+/// Above this many fields of room, the stack is freed once empty (after a body of many
+/// unknown fields), rather than kept for the thread.
+const KEPT_ROOM: usize = 256;
+
+fn free_if_large(pending: &mut Vec<Field>) {
+    if pending.is_empty() && pending.capacity() > KEPT_ROOM {
+        *pending = Vec::new();
+    }
+}
+
+impl Drop for Pending {
+    #[inline]
+    fn drop(&mut self) {
+        PENDING.with(|pending| {
+            let mut pending = pending.borrow_mut();
+            if pending.len() > self.mark {
+                pending.truncate(self.mark);
+                free_if_large(&mut pending);
+            }
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field(name: &str) -> Field {
+        Field::of_text(name, "1").unwrap()
+    }
+
+    #[test]
+    fn nested_objects_take_their_own_fields_and_failed_ones_leave_none() {
+        let (mut outer_extra, mut inner_extra) = (Extra::new(), Extra::new());
+        let mut outer = Pending::start();
+        outer.push(field("a"));
+        {
+            let mut failed = Pending::start();
+            failed.push(field("lost"));
+        }
+        let mut inner = Pending::start();
+        inner.push(field("b"));
+        inner.finish(&mut inner_extra);
+        outer.push(field("c"));
+        outer.finish(&mut outer_extra);
+        assert_eq!(outer_extra.keys().collect::<Vec<_>>(), ["a", "c"]);
+        assert_eq!(inner_extra.keys().collect::<Vec<_>>(), ["b"]);
+        assert_eq!(PENDING.with(|pending| pending.borrow().len()), 0);
+    }
+}

@@ -15,7 +15,7 @@ use std::fmt;
 mod fixtures;
 use fixtures::every_fixture;
 
-use aep_flow_run::{parse_events, Event};
+use aep_flow_run::{parse_events, parse_runs, Event};
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 
 /// JSON that keeps the order of keys: a repeated key keeps its first place and last value,
@@ -311,4 +311,67 @@ fn every_body_writes_back_what_it_read() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     // Every event of every body: a body losing one fails the count above.
     assert!(checked >= 58, "{checked}");
+}
+
+/// An unknown field keeps its text, and what is written back is what `Extra::get` reads:
+/// a key repeated inside it keeps its first place and its last value.
+#[test]
+fn a_repeated_key_inside_an_unknown_field_is_written_once() {
+    let body = br#"{"id": "r", "metrics": {}, "x": {"a": 1, "b": 0, "a": 2}}"#;
+    for run in [
+        parse_runs(body).unwrap().remove(0),
+        serde_json::from_slice::<aep_flow_run::FlowRun>(body).unwrap(),
+    ] {
+        assert_eq!(run.extra["x"], serde_json::json!({"a": 2, "b": 0}));
+        let written = serde_json::to_string(&run).unwrap();
+        assert!(written.ends_with(r#""x":{"a":2,"b":0}}"#), "{written}");
+    }
+}
+
+/// Read through serde (`Deserialize`) rather than the parse functions, unknown fields keep
+/// their order at every depth too.
+#[test]
+fn serde_deserialize_keeps_key_order_at_depth() {
+    let body = r#"{"id": "r", "metrics": {}, "x": {"b": 1, "a": [{"z": 0, "y": 1}]}}"#;
+    let run: aep_flow_run::FlowRun = serde_json::from_str(body).unwrap();
+    assert_eq!(
+        serde_json::to_string(&run).unwrap(),
+        r#"{"id":"r","x":{"b":1,"a":[{"z":0,"y":1}]}}"#
+    );
+    let extra: aep_flow_run::Extra = serde_json::from_str(r#"{"x": {"b": 1, "a": 2}}"#).unwrap();
+    assert_eq!(
+        serde_json::to_string(&extra).unwrap(),
+        r#"{"x":{"b":1,"a":2}}"#
+    );
+}
+
+/// A value changed through `Extra::get_mut` is written as changed, even where `Value`
+/// calls the two equal (`-0.0 == 0.0`).
+#[test]
+fn a_changed_unknown_value_is_written_as_changed() {
+    let mut run = parse_runs(br#"{"id": "r", "metrics": {}, "x": -0.0, "y": {"b": 1, "a": 2}}"#)
+        .unwrap()
+        .remove(0);
+    *run.extra.get_mut("x").unwrap() = serde_json::json!(0.0);
+    let _ = run.extra.get_mut("y");
+    assert_eq!(
+        serde_json::to_string(&run).unwrap(),
+        r#"{"id":"r","x":0.0,"y":{"b":1,"a":2}}"#
+    );
+}
+
+/// A lone surrogate is no string: refused in an unknown field as anywhere else, not kept
+/// as text that reads as `null` and cannot be written back.
+#[test]
+fn a_lone_surrogate_in_an_unknown_field_is_refused() {
+    for body in [
+        r#"{"id": "r", "metrics": {}, "x": "\ud800"}"#,
+        r#"{"id": "r", "metrics": {}, "x": {"y": ["\udc00"]}}"#,
+    ] {
+        assert!(parse_runs(body.as_bytes()).is_err(), "{body}");
+        assert!(parse_events(body.as_bytes()).is_err(), "{body}");
+    }
+    // A surrogate pair is a character.
+    let run = parse_runs(br#"{"id": "r", "metrics": {}, "x": "\ud83d\ude00"}"#).unwrap();
+    assert_eq!(run[0].extra["x"], "\u{1f600}");
 }

@@ -12,6 +12,7 @@ use serde_json::Value;
 use thin_vec::ThinVec;
 
 use super::field::Field;
+use super::ordered::JsonText;
 
 /// Fields of an object that this crate does not model, kept in wire order and written back
 /// on serialisation.
@@ -485,8 +486,10 @@ impl<'de> Deserialize<'de> for Extra {
 
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Extra, A::Error> {
                 let mut extra = Extra::new();
-                while let Some((key, value)) = map.next_entry::<String, Value>()? {
-                    extra.push_unchecked(key, value);
+                while let Some((key, JsonText(text))) = map.next_entry::<String, JsonText>()? {
+                    extra
+                        .push_text(&key, &text)
+                        .map_err(serde::de::Error::custom)?;
                 }
                 // A key given twice keeps its first place and its last value, as in every
                 // object the crate reads.

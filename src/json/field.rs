@@ -6,6 +6,8 @@ use std::sync::OnceLock;
 use serde::{Serialize, Serializer};
 use serde_json::Value;
 
+use super::ordered::Ordered;
+
 /// One unknown field: its name, and its value.
 ///
 /// A field read from a body keeps its value's text: written back, it gives the same keys in
@@ -48,7 +50,9 @@ impl Field {
             value: OnceLock::new(),
             lent: false,
         };
-        if may_overflow(text) {
+        // A lone surrogate (`"\ud800"`) passes the reader's skip, as serde_json's, but no
+        // string holds it: read now, so that it is refused as serde_json refuses it.
+        if may_overflow(text) || text.contains("\\u") {
             let value = serde_json::from_str(text)?;
             let _ = field.value.set(value);
         }
@@ -124,8 +128,12 @@ impl Field {
     /// The text that stands for the value when written back, if any.
     fn written_text(&self) -> Option<&str> {
         let text = self.value_text()?;
-        if self.lent && serde_json::from_str::<Value>(text).ok().as_ref() != Some(self.value()) {
-            return None;
+        if self.lent {
+            // Compared as written: `-0.0 == 0.0` for `Value`, not on the wire.
+            let came = serde_json::from_str::<Value>(text).and_then(|v| serde_json::to_string(&v));
+            if came.ok() != serde_json::to_string(self.value()).ok() {
+                return None;
+            }
         }
         Some(text)
     }
@@ -147,15 +155,14 @@ impl PartialEq for Field {
     }
 }
 
-/// The value: its text read again and handed to `serializer` as it goes (keys in their
-/// order, in the serializer's own layout), or the value set.
+/// The value: its text read again (keys in their order, a repeated one merged) and handed
+/// to `serializer`, in the serializer's own layout; or the value set.
 impl Serialize for Field {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self.written_text() {
-            Some(text) => serde_transcode::transcode(
-                &mut serde_json::Deserializer::from_str(text),
-                serializer,
-            ),
+            Some(text) => serde_json::from_str::<Ordered>(text)
+                .map_err(serde::ser::Error::custom)?
+                .serialize(serializer),
             None => self.value().serialize(serializer),
         }
     }

@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::extra::Extra;
 use super::field::Field;
+use super::ordered::JsonText;
 use super::pending::Pending;
 use super::reader::{Reader, Rejected};
 
@@ -294,7 +295,11 @@ pub(crate) fn read_field<'de, F: Fields<'de>>(
 ) -> Result<Field, F::Error> {
     match fields.value_text()? {
         Some(text) => Field::of_text(key, text).map_err(de::Error::custom),
-        None => Ok(Field::of_value(key.to_owned(), fields.value()?)),
+        // Through serde: written as text as it is read, keys in order at every depth.
+        None => {
+            let JsonText(text) = fields.value()?;
+            Field::of_text(key, &text).map_err(de::Error::custom)
+        }
     }
 }
 

@@ -16,8 +16,10 @@ thread_local! {
 /// to the map as it came cost a new block of the list each). Dropped without
 /// [`Pending::finish`] (the object failed), its fields go.
 pub(crate) struct Pending {
-    /// Where this object's fields start on the stack.
-    mark: usize,
+    /// Where this object's fields start on the stack; `None` when the thread's stack is
+    /// gone (a parse in a thread-local's drop), and the fields wait in `own`.
+    mark: Option<usize>,
+    own: Vec<Field>,
 }
 
 impl Pending {
@@ -25,24 +27,46 @@ impl Pending {
     #[inline]
     pub(crate) fn start() -> Pending {
         Pending {
-            mark: PENDING.with(|pending| pending.borrow().len()),
+            mark: PENDING.try_with(|pending| pending.borrow().len()).ok(),
+            own: Vec::new(),
         }
     }
 
     /// Adds a field.
     pub(crate) fn push(&mut self, field: Field) {
-        PENDING.with(|pending| pending.borrow_mut().push(field));
+        match self.mark {
+            Some(_) => PENDING.with(|pending| pending.borrow_mut().push(field)),
+            None => self.own.push(field),
+        }
     }
 
     /// Moves the object's fields into `extra`, after those it holds.
     #[inline]
-    pub(crate) fn finish(self, extra: &mut Extra) {
+    pub(crate) fn finish(mut self, extra: &mut Extra) {
+        let Some(mark) = self.mark else {
+            extra.extend_fields(std::mem::take(&mut self.own).into_iter());
+            return;
+        };
         PENDING.with(|pending| {
             let mut pending = pending.borrow_mut();
-            if pending.len() > self.mark {
-                extra.extend_fields(pending.drain(self.mark..));
+            if pending.len() > mark {
+                extra.extend_fields(pending.drain(mark..));
             }
             free_if_large(&mut pending);
+        });
+    }
+}
+
+impl Drop for Pending {
+    #[inline]
+    fn drop(&mut self) {
+        let Some(mark) = self.mark else { return };
+        let _ = PENDING.try_with(|pending| {
+            let mut pending = pending.borrow_mut();
+            if pending.len() > mark {
+                pending.truncate(mark);
+                free_if_large(&mut pending);
+            }
         });
     }
 }
@@ -54,19 +78,6 @@ const KEPT_ROOM: usize = 256;
 fn free_if_large(pending: &mut Vec<Field>) {
     if pending.is_empty() && pending.capacity() > KEPT_ROOM {
         *pending = Vec::new();
-    }
-}
-
-impl Drop for Pending {
-    #[inline]
-    fn drop(&mut self) {
-        PENDING.with(|pending| {
-            let mut pending = pending.borrow_mut();
-            if pending.len() > self.mark {
-                pending.truncate(self.mark);
-                free_if_large(&mut pending);
-            }
-        });
     }
 }
 

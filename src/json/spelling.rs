@@ -18,17 +18,22 @@ pub type Spelling = Option<Box<Box<str>>>;
 
 /// Called by an open enum that recognised `text` as a case variant of a known value.
 pub(crate) fn note(text: &str) {
-    LAST.with(|last| *last.borrow_mut() = Some(text.into()));
+    // `try_with`: in a thread-local's drop the slot may be gone; the value is kept, its
+    // spelling not.
+    let _ = LAST.try_with(|last| *last.borrow_mut() = Some(text.into()));
 }
 
 /// Empties the slot before a spelled field is read.
 pub(crate) fn forget() {
-    LAST.with(|last| last.borrow_mut().take());
+    let _ = LAST.try_with(|last| last.borrow_mut().take());
 }
 
 /// Takes what the field just read left in the slot.
 pub(crate) fn take() -> Spelling {
-    LAST.with(|last| last.borrow_mut().take()).map(Box::new)
+    LAST.try_with(|last| last.borrow_mut().take())
+        .ok()
+        .flatten()
+        .map(Box::new)
 }
 
 /// The kept spelling of a field's value, when it still spells the value the field holds (a

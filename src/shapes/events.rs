@@ -21,7 +21,7 @@ use super::journal_page::position_text;
 use super::not_a_run::Holds;
 use super::path::{path_text, NotFound, Path, Step, NOTIFICATION, RUN, RUN_OR_LIST, SINGLE_SHAPE};
 use super::{notifications_fast, Route, Sink};
-use crate::json::{object_members, Direct, Reader, Rejected, WireObject};
+use crate::json::{object_members, Direct, Ordered, Reader, Rejected, WireObject};
 use crate::model::{AlertObject, Context, IdKeys, RUN_METRICS};
 use crate::{Alert, AlertStatus, Error, Event, EventCode, Extra, Format, MessageInfo};
 use crate::{FlowRun, Notification, OtherEvent, Timestamp};
@@ -904,14 +904,10 @@ fn invalid(path: &Path<'_>, inner: &str, error: &serde_json::Error) -> Error {
 impl<'de> Deserialize<'de> for Event {
     /// Reads one delivery element, in any shape `parse_events` reads.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Any deserializer gives a value, keys in its order; written as serde_json's text as
-        // it is read, that text is what an element is kept as.
-        let mut text = Vec::new();
-        serde_transcode::transcode(deserializer, &mut serde_json::Serializer::new(&mut text))
-            .map_err(serde::de::Error::custom)?;
-        let raw = String::from_utf8(text)
-            .map_err(serde::de::Error::custom)
-            .and_then(|text| RawValue::from_string(text).map_err(serde::de::Error::custom))?;
+        // Any deserializer gives a value, keys in its order; its serde_json text is what an
+        // element is kept as.
+        let text = Ordered::text_of(deserializer)?;
+        let raw = RawValue::from_string(text).map_err(serde::de::Error::custom)?;
         single(&raw, Want::Events).map_err(serde::de::Error::custom)
     }
 }

@@ -17,7 +17,8 @@ pub(super) struct UnknownFields {
 impl UnknownFields {
     pub(super) fn push(&mut self, key: &str, value: &str) {
         if self.ends.capacity() == 0 {
-            (self.text, self.ends) = SPARE.take();
+            // Fresh buffers when the thread's are gone (a parse in a thread-local's drop).
+            (self.text, self.ends) = SPARE.try_with(Cell::take).unwrap_or_default();
         }
         self.text.push_str(key);
         let key_end = self.text.len();
@@ -39,10 +40,10 @@ impl UnknownFields {
             std::mem::take(&mut self.text),
             std::mem::take(&mut self.ends),
         );
-        if text.capacity() <= SPARE_LIMIT {
+        if text.capacity() + ends.capacity() * size_of::<(usize, usize)>() <= SPARE_LIMIT {
             text.clear();
             ends.clear();
-            SPARE.set((text, ends));
+            let _ = SPARE.try_with(|spare| spare.set((text, ends)));
         }
     }
 
@@ -76,7 +77,7 @@ impl Drop for UnknownFields {
     }
 }
 
-/// Above this many bytes of text, the buffers are freed rather than kept for the next
+/// Above this many bytes together, the buffers are freed rather than kept for the next
 /// object (after a body of many unknown fields).
 const SPARE_LIMIT: usize = 64 * 1024;
 
@@ -110,5 +111,17 @@ mod tests {
             "the spare buffers are lent again"
         );
         assert_eq!(next.iter().collect::<Vec<_>>(), [("b", "2")]);
+    }
+
+    #[test]
+    fn many_fields_are_not_kept_for_the_thread() {
+        let mut fields = UnknownFields::default();
+        // Little text, many fields: the list of ends is what grows.
+        for _ in 0..(SPARE_LIMIT / 16) {
+            fields.push("", "0");
+        }
+        fields.clear();
+        let (text, ends) = SPARE.take();
+        assert_eq!((text.capacity(), ends.capacity()), (0, 0));
     }
 }

@@ -37,9 +37,9 @@ use super::ordered::JsonText;
 #[derive(Clone, Default)]
 pub struct Extra {
     /// One pointer in the objects that hold it (every wire object has one, most of them
-    /// empty, which allocates nothing), its length and room stored with the entries, in one
-    /// block sized to fit them.
-    entries: ThinVec<Field>,
+    /// empty), its length and room stored with the entries, in one block sized to fit them;
+    /// `None` when empty, so that asking whether it is needs no look into the block.
+    entries: Option<ThinVec<Field>>,
 }
 
 /// Above this many entries, the duplicate check sorts instead of comparing every pair.
@@ -56,7 +56,7 @@ impl Extra {
 
     /// The entries, in order.
     fn entries(&self) -> &[Field] {
-        self.entries.as_slice()
+        self.entries.as_deref().unwrap_or_default()
     }
 
     /// Writes every field into `map`, each as it came (see the type's docs): how the objects
@@ -75,22 +75,27 @@ impl Extra {
 
     /// The entries, to change them in place.
     fn entries_mut(&mut self) -> &mut [Field] {
-        self.entries.as_mut_slice()
+        self.entries.as_deref_mut().unwrap_or_default()
     }
 
     /// The list, to add entries to or remove them from; call [`Extra::shrink_to_fit`] after, so
     /// that it keeps no spare room.
     fn list(&mut self) -> &mut ThinVec<Field> {
-        &mut self.entries
+        self.entries.get_or_insert_with(ThinVec::new)
+    }
+
+    /// The list taken out, leaving the map empty.
+    fn take_list(&mut self) -> ThinVec<Field> {
+        self.entries.take().unwrap_or_default()
     }
 
     /// Gives back the room the list does not use, and frees it when it has become empty
     /// (parsing calls this once an object is read).
     pub(crate) fn shrink_to_fit(&mut self) {
-        if self.entries.is_empty() {
-            self.entries = ThinVec::new();
-        } else if self.entries.len() < self.entries.capacity() {
-            self.entries.shrink_to_fit();
+        match &mut self.entries {
+            Some(list) if list.is_empty() => self.entries = None,
+            Some(list) if list.len() < list.capacity() => list.shrink_to_fit(),
+            _ => {}
         }
     }
 
@@ -98,18 +103,19 @@ impl Extra {
     /// room (a new block rather than `realloc`: see `list::grow_exact`); a long one doubles,
     /// and [`Extra::shrink_to_fit`] trims it.
     pub(crate) fn push_field(&mut self, field: Field) {
-        let len = self.entries.len();
-        if len == self.entries.capacity() {
+        let list = self.list();
+        let len = list.len();
+        if len == list.capacity() {
             let room = if len < EXACT_GROWTH_LIMIT {
                 len + 1
             } else {
                 len * 2
             };
             let mut grown = ThinVec::with_capacity(room);
-            grown.extend(std::mem::take(&mut self.entries));
-            self.entries = grown;
+            grown.extend(std::mem::take(list));
+            *list = grown;
         }
-        self.entries.push(field);
+        list.push(field);
     }
 
     /// Adds fields read from a body as their text, `(name, text)`, in one block sized to
@@ -119,7 +125,7 @@ impl Extra {
         &mut self,
         fields: impl ExactSizeIterator<Item = (&'t str, &'t str)>,
     ) -> Result<(), serde_json::Error> {
-        let mut list = ThinVec::with_capacity(self.entries.len() + fields.len());
+        let mut list = ThinVec::with_capacity(fields.len());
         for (name, text) in fields {
             list.push(Field::of_text(name, text)?);
         }
@@ -130,15 +136,13 @@ impl Extra {
     /// Adds fields at the end, in one block sized to fit (a key given twice is merged by
     /// [`Extra::merge_repeated`], which the caller calls).
     pub(crate) fn extend_fields(&mut self, fields: impl ExactSizeIterator<Item = Field>) {
-        if self.entries.is_empty() && fields.len() > 0 {
-            self.entries = ThinVec::with_capacity(fields.len());
-            self.entries.extend(fields);
+        if fields.len() == 0 {
             return;
         }
-        let mut list = ThinVec::with_capacity(self.entries.len() + fields.len());
-        list.extend(std::mem::take(&mut self.entries));
+        let mut list = ThinVec::with_capacity(self.len() + fields.len());
+        list.extend(self.take_list());
         list.extend(fields);
-        self.entries = list;
+        self.entries = Some(list);
     }
 
     /// How many fields it holds.
@@ -209,7 +213,7 @@ impl Extra {
 
     /// Keeps only the fields for which `keep` returns `true`, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
-        self.entries.retain_mut(|field| {
+        self.list().retain_mut(|field| {
             let (name, value) = field.parts_mut();
             keep(name, value)
         });
@@ -218,7 +222,7 @@ impl Extra {
 
     /// Removes the fields that are `null`, except `except` (without reading any text).
     pub(crate) fn remove_nulls_except(&mut self, except: &str) {
-        self.entries
+        self.list()
             .retain(|field| !field.is_null() || field.name() == except);
         self.shrink_to_fit();
     }
@@ -227,7 +231,7 @@ impl Extra {
     /// replaced in place.
     pub fn append(&mut self, other: &mut Extra) {
         if !other.is_empty() {
-            self.extend_fields(std::mem::take(&mut other.entries).into_iter());
+            self.extend_fields(other.take_list().into_iter());
             self.merge_repeated();
         }
     }
@@ -246,7 +250,7 @@ impl Extra {
         if self.repeated_key_among_several().is_none() {
             return;
         }
-        let entries = std::mem::take(&mut self.entries);
+        let entries = self.take_list();
         let mut first_place: HashMap<String, usize> = HashMap::with_capacity(entries.len());
         let mut merged: ThinVec<Field> = ThinVec::with_capacity(entries.len());
         for field in entries {
@@ -258,7 +262,7 @@ impl Extra {
                 }
             }
         }
-        self.entries = merged;
+        self.entries = Some(merged);
         self.shrink_to_fit();
     }
 
@@ -403,7 +407,7 @@ impl IntoIterator for Extra {
     type IntoIter = IntoIter;
 
     fn into_iter(self) -> IntoIter {
-        IntoIter(self.entries.into_iter())
+        IntoIter(self.entries.unwrap_or_default().into_iter())
     }
 }
 
@@ -510,7 +514,10 @@ mod tests {
 
     /// No list when empty, and no spare room in the list otherwise.
     fn sized_to_fit(extra: &Extra) -> bool {
-        extra.entries.len() == extra.entries.capacity()
+        match &extra.entries {
+            None => true,
+            Some(list) => !list.is_empty() && list.len() == list.capacity(),
+        }
     }
 
     fn object(fields: usize) -> String {
@@ -550,15 +557,15 @@ mod tests {
         assert!(sized_to_fit(&extra));
         assert_eq!(extra.keys().last(), Some("new"));
         extra.retain(|_, _| false);
-        assert!(extra.entries.capacity() == 0);
+        assert!(extra.entries.is_none());
         extra.insert("only", json!(1));
         assert_eq!(extra.remove("only"), Some(json!(1)));
-        assert!(extra.entries.capacity() == 0);
+        assert!(extra.entries.is_none());
         extra.extend(std::iter::empty());
-        assert!(extra.entries.capacity() == 0);
+        assert!(extra.entries.is_none());
         let mut other: Extra = serde_json::from_str(&object(3)).unwrap();
         extra.append(&mut other);
-        assert!(other.is_empty() && other.entries.capacity() == 0);
+        assert!(other.is_empty() && other.entries.is_none());
         assert_eq!(extra.len(), 3);
         assert!(sized_to_fit(&extra));
     }

@@ -44,15 +44,16 @@ impl Field {
     /// a `Value` (beyond `f64`'s range) is refused here, so that asking for the value later
     /// cannot fail: the text is then read at once.
     pub(crate) fn of_text(name: &str, text: &str) -> Result<Field, serde_json::Error> {
+        let mut joined = String::with_capacity(name.len() + text.len());
+        joined.push_str(name);
+        joined.push_str(text);
         let field = Field {
-            text: [name, text].concat().into_boxed_str(),
+            text: joined.into_boxed_str(),
             name_len: name.len(),
             value: OnceLock::new(),
             lent: false,
         };
-        // A lone surrogate (`"\ud800"`) passes the reader's skip, as serde_json's, but no
-        // string holds it: read now, so that it is refused as serde_json refuses it.
-        if may_overflow(text) || text.contains("\\u") {
+        if must_read_now(text) {
             let value = serde_json::from_str(text)?;
             let _ = field.value.set(value);
         }
@@ -168,14 +169,17 @@ impl Serialize for Field {
     }
 }
 
-/// Whether a value's text may hold a number beyond `f64`'s range: one with an exponent, or
-/// with more digits than `f64::MAX` has. Strings are stepped over (ids such as
-/// `"96e7..."` are no numbers).
-fn may_overflow(text: &str) -> bool {
+/// Whether a value's text must be read when kept, for it may not read as a `Value`: a
+/// number beyond `f64`'s range (one with an exponent, or more digits than `f64::MAX` has),
+/// or a `\u` escape (a lone surrogate, `"\ud800"`, passes the reader's skip as it passes
+/// serde_json's, but no string holds it). One pass over the text, strings stepped over but
+/// for their escapes (ids such as `"96e7..."` are no numbers).
+fn must_read_now(text: &str) -> bool {
     let (mut digits, mut in_string, mut escaped) = (0usize, false, false);
     for byte in text.bytes() {
         if in_string {
             match byte {
+                b'u' if escaped => return true,
                 _ if escaped => escaped = false,
                 b'\\' => escaped = true,
                 b'"' => in_string = false,
@@ -242,10 +246,12 @@ mod tests {
         for text in ["1e400", "[1E+999]", &"9".repeat(400)] {
             assert!(Field::of_text("k", text).is_err(), "{text}");
         }
-        assert!(!may_overflow(
+        assert!(!must_read_now(
             r#"{"id": "96e7-1e400", "n": [1, 2.5], "a\"1e9": "\\"}"#
         ));
-        assert!(may_overflow(r#"{"id": "x\\", "n": 2.5E3}"#));
+        assert!(must_read_now(r#"{"id": "x\\", "n": 2.5E3}"#));
+        assert!(must_read_now(r#"["\ud800"]"#));
+        assert!(!must_read_now(r#"["\\ud800", "\n"]"#));
         for (text, written) in [
             ("1e10", "10000000000.0"),
             (r#""1e400""#, r#""1e400""#),

@@ -16,10 +16,18 @@ thread_local! {
 /// to the map as it came cost a new block of the list each). Dropped without
 /// [`Pending::finish`] (the object failed), its fields go.
 pub(crate) struct Pending {
-    /// Where this object's fields start on the stack; `None` when the thread's stack is
-    /// gone (a parse in a thread-local's drop), and the fields wait in `own`.
-    mark: Option<usize>,
-    own: Vec<Field>,
+    state: State,
+}
+
+enum State {
+    /// No field yet: nothing to do at the end (most objects), and the thread's stack not
+    /// touched (a wire object's read starts one of these for each object).
+    Empty,
+    /// The object's fields start at this place of the thread's stack. The place is taken at
+    /// the first field: the objects nested before it have taken theirs off by then.
+    On(usize),
+    /// The thread's stack is gone (a parse in a thread-local's drop): the fields wait here.
+    Own(Vec<Field>),
 }
 
 impl Pending {
@@ -27,47 +35,54 @@ impl Pending {
     #[inline]
     pub(crate) fn start() -> Pending {
         Pending {
-            mark: PENDING.try_with(|pending| pending.borrow().len()).ok(),
-            own: Vec::new(),
+            state: State::Empty,
         }
     }
 
     /// Adds a field.
     pub(crate) fn push(&mut self, field: Field) {
-        match self.mark {
-            Some(_) => PENDING.with(|pending| pending.borrow_mut().push(field)),
-            None => self.own.push(field),
+        match &mut self.state {
+            State::On(_) => PENDING.with(|pending| pending.borrow_mut().push(field)),
+            State::Own(own) => own.push(field),
+            State::Empty => match PENDING.try_with(|pending| pending.borrow().len()) {
+                Ok(mark) => {
+                    PENDING.with(|pending| pending.borrow_mut().push(field));
+                    self.state = State::On(mark);
+                }
+                Err(_) => self.state = State::Own(vec![field]),
+            },
         }
     }
 
     /// Moves the object's fields into `extra`, after those it holds.
     #[inline]
     pub(crate) fn finish(mut self, extra: &mut Extra) {
-        let Some(mark) = self.mark else {
-            extra.extend_fields(std::mem::take(&mut self.own).into_iter());
-            return;
-        };
-        PENDING.with(|pending| {
-            let mut pending = pending.borrow_mut();
-            if pending.len() > mark {
-                extra.extend_fields(pending.drain(mark..));
-            }
-            free_if_large(&mut pending);
-        });
+        match std::mem::replace(&mut self.state, State::Empty) {
+            State::Empty => {}
+            State::Own(own) => extra.extend_fields(own.into_iter()),
+            State::On(mark) => PENDING.with(|pending| {
+                let mut pending = pending.borrow_mut();
+                if pending.len() > mark {
+                    extra.extend_fields(pending.drain(mark..));
+                }
+                free_if_large(&mut pending);
+            }),
+        }
     }
 }
 
 impl Drop for Pending {
     #[inline]
     fn drop(&mut self) {
-        let Some(mark) = self.mark else { return };
-        let _ = PENDING.try_with(|pending| {
-            let mut pending = pending.borrow_mut();
-            if pending.len() > mark {
-                pending.truncate(mark);
-                free_if_large(&mut pending);
-            }
-        });
+        if let State::On(mark) = self.state {
+            let _ = PENDING.try_with(|pending| {
+                let mut pending = pending.borrow_mut();
+                if pending.len() > mark {
+                    pending.truncate(mark);
+                    free_if_large(&mut pending);
+                }
+            });
+        }
     }
 }
 

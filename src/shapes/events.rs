@@ -85,7 +85,8 @@ fn events_in_one_pass(body: &[u8], out: &mut Vec<Event>) -> Result<(), Error> {
                 Holds::Runs => return item.take_notifications(out, path, None),
                 Holds::Other => item.other_event(text),
                 Holds::Alert => {
-                    return alert_of_text(text, out).ok_or_else(|| NotFound::at(path, RUN))
+                    let bare = item.marker_count() == 0;
+                    return alert_of_text(text, bare, out).ok_or_else(|| NotFound::at(path, RUN));
                 }
             },
             None => other_of_text(text),
@@ -108,10 +109,43 @@ pub(super) fn other_of_text(text: &str) -> Option<Event> {
     }))
 }
 
+/// An alert that stands on its own, the shape Adobe's alerts come in: read straight from its
+/// text with the crate's reader, as the value route reads it (`None` when the reader refuses
+/// it).
+fn bare_alert_of_text(text: &str) -> Option<Event> {
+    let object: AlertObject = read_text(text, AlertObject::read_direct)?;
+    let mut context = Entry::default().context(Format::BareRun);
+    bare_payload_ids(&mut context, |key| {
+        object.extra.get(key).and_then(Value::as_str)
+    });
+    Some(Event::Alert(Alert::from_parts(object, context)))
+}
+
+/// The ids a payload with no envelope carries among its own fields, under the first
+/// spelling that holds a string.
+fn bare_payload_ids<'a>(context: &mut Context, field: impl Fn(&str) -> Option<&'a str>) {
+    let first = |keys: &[&'static str]| {
+        keys.iter()
+            .find_map(|key| Some((*key, field(key)?.to_owned())))
+    };
+    let (event_id, recipient) = (first(&EVENT_ID_KEYS), first(&RECIPIENT_KEYS));
+    context.id_keys = IdKeys::of(
+        event_id.as_ref().map(|(key, _)| *key),
+        recipient.as_ref().map(|(key, _)| *key),
+    );
+    context.event_id = event_id.map(|(_, id)| id);
+    context.recipient_client_id = recipient.map(|(_, id)| id);
+}
+
 /// The alert of an element, read from its own text as the value route reads it (`None`
 /// when it holds something else, or a field of the wrong type: the whole body then goes the
-/// value route, which says where).
-pub(super) fn alert_of_text(text: &str, out: &mut Vec<Event>) -> Option<()> {
+/// value route, which says where). `bare` when the element is the alert itself, with no
+/// envelope: the crate's reader reads it then, in one pass.
+pub(super) fn alert_of_text(text: &str, bare: bool, out: &mut Vec<Event>) -> Option<()> {
+    if let Some(alert) = bare.then(|| bare_alert_of_text(text)).flatten() {
+        out.push(alert);
+        return Some(());
+    }
     let value: Value = serde_json::from_str(text).ok()?;
     let raw: &RawValue = serde_json::from_str(text).ok()?;
     let mut events = Vec::new();
@@ -447,16 +481,7 @@ impl<'a> Walk<'a> {
             (Some(payload), Value::Object(map)) if is_alert(map) => {
                 let object: AlertObject = typed_node(payload, payload_path)?;
                 if context.format == Format::BareRun {
-                    let (event_id, recipient) = (
-                        first_text(map, &EVENT_ID_KEYS),
-                        first_text(map, &RECIPIENT_KEYS),
-                    );
-                    context.id_keys = IdKeys::of(
-                        event_id.as_ref().map(|(key, _)| *key),
-                        recipient.as_ref().map(|(key, _)| *key),
-                    );
-                    context.event_id = event_id.map(|(_, id)| id);
-                    context.recipient_client_id = recipient.map(|(_, id)| id);
+                    bare_payload_ids(&mut context, |key| map.get(key).and_then(Value::as_str));
                 }
                 out.push(Event::Alert(Alert::from_parts(object, context)));
                 Ok(())

@@ -156,7 +156,7 @@ fn classify(
             };
         }
         (Holds::Other, Some(text)) => item.other_event(text).map(|other| events.push(other)),
-        (Holds::Alert, Some(text)) => alert_of_text(text, &mut events),
+        (Holds::Alert, Some(text)) => alert_of_text(text, item.marker_count() == 0, &mut events),
         (_, None) => None,
     };
     // What `parse_notifications` says of it (its unknown fields, which say nothing of that,

@@ -58,14 +58,14 @@ pub(crate) fn events_of_value(body: &[u8], first: Error) -> Result<Vec<Event>, E
         .and_then(|root| Ok((root, serde_json::from_slice::<&RawValue>(body)?)));
     let (root, raw) = match read {
         Ok(read) => read,
-        // The fast read stopped before it, at something else than runs; serde_json says
-        // where the syntax is wrong (or the nesting too deep).
-        Err(_) if matches!(first, Error::Unrecognized { .. }) => {
+        // No JSON: the fast read stopped before the syntax error, at something else (another
+        // event, a field of the wrong type). The error is the syntax, where
+        // `parse_notifications` says it is (or the nesting too deep).
+        Err(_) => {
             return Err(notifications_fast(body, &mut Vec::<Event>::new())
                 .err()
                 .unwrap_or(first))
         }
-        Err(_) => return Err(first),
     };
     let mut events = Vec::new();
     match Walk::new(&root, Want::Events).body(raw, &mut events) {

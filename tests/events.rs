@@ -295,3 +295,53 @@ fn journal_positions_stay_with_any_event() {
         assert_eq!(parse_events(&written).unwrap(), std::slice::from_ref(event));
     }
 }
+
+/// An alert that stands on its own is read in the one pass straight from its text; serde's
+/// `Deserialize` reads it through the value route. Both give the same alert and write it
+/// back the same, whatever its ids, envelope-like keys, repeated keys or escapes.
+#[test]
+fn a_bare_alert_reads_the_same_on_both_routes() {
+    const ALERT: &str = r#""status":"FIRING","name":"n","id":"i""#;
+    for body in [
+        format!(
+            r#"{{{ALERT},"event_id":"e","recipient_client_id":"r","z":{{"b":1,"a":2,"b":3}}}}"#
+        ),
+        format!(r#"{{{ALERT},"event_id":5,"eventid":"e2","x":1E2,"y":-0}}"#),
+        format!(r#"{{{ALERT},"eventid":"e2","event_id":"e1"}}"#),
+        format!(r#"{{{ALERT},"event":null,"data":{{"k":1}},"messages":"m"}}"#),
+        format!(r#"{{{ALERT},"header":{{"_adobeio":{{"eventCode":"c"}},"u":1}}}}"#),
+        format!(r#"{{{ALERT},"event_id":"a","event_id":"b"}}"#),
+        format!(r#"{{{ALERT},"event\u005fid":"e","s":"\u00e9\ud83d\ude00"}}"#),
+        format!(r#"{{{ALERT},"metrics":{{"foo":1}},"items":{{}}}}"#),
+        r#"{"status":"BOGUS","name":"n","status":"FIRING"}"#.to_owned(),
+    ] {
+        for text in [body.clone(), format!("[{body}, {body}]")] {
+            let one_pass = parse_events(text.as_bytes()).unwrap();
+            let through_serde: Vec<Event> = match text.starts_with('[') {
+                true => serde_json::from_str(&text).unwrap(),
+                false => vec![serde_json::from_str(&text).unwrap()],
+            };
+            assert!(matches!(one_pass[0], Event::Alert(_)), "{text}");
+            assert_eq!(one_pass, through_serde, "{text}");
+            assert_eq!(
+                serde_json::to_string(&one_pass).unwrap(),
+                serde_json::to_string(&through_serde).unwrap(),
+                "{text}"
+            );
+        }
+    }
+}
+
+/// Another event keeps its element as it came on both routes, a repeated key included.
+#[test]
+fn another_event_with_a_repeated_key_reads_the_same_on_both_routes() {
+    for body in [
+        r#"{"a":1,"a":2}"#,
+        r#"{"a":{"x":1,"x":2},"b":{"d":1,"c":2}}"#,
+    ] {
+        let one_pass = parse_events(body.as_bytes()).unwrap();
+        let through_serde: Event = serde_json::from_str(body).unwrap();
+        assert_eq!(one_pass, [through_serde], "{body}");
+        assert_eq!(serde_json::to_string(&one_pass[0]).unwrap(), body);
+    }
+}

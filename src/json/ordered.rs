@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::value::{I128Deserializer, U128Deserializer};
+use serde::de::{self, Deserialize, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Number;
 
@@ -22,9 +23,19 @@ pub(crate) enum Ordered {
 }
 
 impl Ordered {
-    /// The JSON text of whatever `deserializer` gives, keys in its order.
+    /// The JSON text of whatever `deserializer` gives, keys in its order (a repeated key
+    /// merged).
     pub(crate) fn text_of<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
         let value = Ordered::deserialize(deserializer)?;
+        serde_json::to_string(&value).map_err(de::Error::custom)
+    }
+
+    /// The same, a repeated key kept as it came: the text of an element, which is kept as it
+    /// came (another event is written back byte for byte).
+    pub(crate) fn text_as_given<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<String, D::Error> {
+        let value = OrderedSeed { merge: false }.deserialize(deserializer)?;
         serde_json::to_string(&value).map_err(de::Error::custom)
     }
 }
@@ -66,13 +77,25 @@ fn merge_repeated(members: Vec<(String, Ordered)>) -> Vec<(String, Ordered)> {
 
 impl<'de> Deserialize<'de> for Ordered {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(OrderedVisitor)
+        OrderedSeed { merge: true }.deserialize(deserializer)
     }
 }
 
-struct OrderedVisitor;
+/// Reads an [`Ordered`], merging repeated keys or not, at every depth.
+#[derive(Clone, Copy)]
+struct OrderedSeed {
+    merge: bool,
+}
 
-impl<'de> Visitor<'de> for OrderedVisitor {
+impl<'de> DeserializeSeed<'de> for OrderedSeed {
+    type Value = Ordered;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Ordered, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for OrderedSeed {
     type Value = Ordered;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -89,6 +112,14 @@ impl<'de> Visitor<'de> for OrderedVisitor {
 
     fn visit_u64<E: de::Error>(self, v: u64) -> Result<Ordered, E> {
         Ok(Ordered::Number(v.into()))
+    }
+
+    fn visit_i128<E: de::Error>(self, v: i128) -> Result<Ordered, E> {
+        Number::deserialize(I128Deserializer::new(v)).map(Ordered::Number)
+    }
+
+    fn visit_u128<E: de::Error>(self, v: u128) -> Result<Ordered, E> {
+        Number::deserialize(U128Deserializer::new(v)).map(Ordered::Number)
     }
 
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<Ordered, E> {
@@ -113,12 +144,12 @@ impl<'de> Visitor<'de> for OrderedVisitor {
     }
 
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Ordered, D::Error> {
-        Ordered::deserialize(deserializer)
+        self.deserialize(deserializer)
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Ordered, A::Error> {
         let mut elements = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(64));
-        while let Some(element) = seq.next_element()? {
+        while let Some(element) = seq.next_element_seed(self)? {
             elements.push(element);
         }
         Ok(Ordered::Array(elements))
@@ -126,10 +157,13 @@ impl<'de> Visitor<'de> for OrderedVisitor {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Ordered, A::Error> {
         let mut members = Vec::with_capacity(map.size_hint().unwrap_or(0).min(64));
-        while let Some((key, value)) = map.next_entry::<String, Ordered>()? {
-            members.push((key, value));
+        while let Some(key) = map.next_key::<String>()? {
+            members.push((key, map.next_value_seed(self)?));
         }
-        Ok(Ordered::Object(merge_repeated(members)))
+        Ok(Ordered::Object(match self.merge {
+            true => merge_repeated(members),
+            false => members,
+        }))
     }
 }
 
@@ -169,5 +203,24 @@ mod tests {
         let many: Vec<String> = (0..20).map(|n| format!(r#""k{}": {n}"#, n % 19)).collect();
         let text = rewritten(&format!("{{{}}}", many.join(",")));
         assert!(text.starts_with(r#"{"k0":19,"k1":1,"#), "{text}");
+    }
+
+    #[test]
+    fn as_given_a_repeated_key_stays() {
+        let text = r#"{"a": {"x": 1, "x": 2}, "a": 3}"#;
+        let given = Ordered::text_as_given(&mut serde_json::Deserializer::from_str(text));
+        assert_eq!(given.unwrap(), r#"{"a":{"x":1,"x":2},"a":3}"#);
+    }
+
+    #[test]
+    fn wide_integers_are_numbers() {
+        use serde::de::value::{Error, MapDeserializer};
+        let map = MapDeserializer::<_, Error>::new(vec![("a", u128::from(u64::MAX))].into_iter());
+        assert_eq!(
+            Ordered::text_of(map).unwrap(),
+            format!(r#"{{"a":{}}}"#, u64::MAX)
+        );
+        let map = MapDeserializer::<_, Error>::new(vec![("a", -5i128)].into_iter());
+        assert_eq!(Ordered::text_of(map).unwrap(), r#"{"a":-5}"#);
     }
 }

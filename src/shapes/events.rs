@@ -929,9 +929,9 @@ fn invalid(path: &Path<'_>, inner: &str, error: &serde_json::Error) -> Error {
 impl<'de> Deserialize<'de> for Event {
     /// Reads one delivery element, in any shape `parse_events` reads.
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        // Any deserializer gives a value, keys in its order; its serde_json text is what an
-        // element is kept as.
-        let text = Ordered::text_of(deserializer)?;
+        // Any deserializer gives a value, keys in its order (a repeated one too, as
+        // `parse_events` keeps it); its serde_json text is what an element is kept as.
+        let text = Ordered::text_as_given(deserializer)?;
         let raw = RawValue::from_string(text).map_err(serde::de::Error::custom)?;
         single(&raw, Want::Events).map_err(serde::de::Error::custom)
     }

@@ -14,6 +14,7 @@ mod list;
 mod members;
 mod number;
 mod object;
+mod open_brackets;
 mod open_enum;
 mod ordered;
 mod pending;

@@ -31,6 +31,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::fields::{Fields, Fill};
+use super::open_brackets::OpenBrackets;
 
 /// serde_json's nesting limit: the 128th level of arrays and objects is refused.
 const DEPTH_LIMIT: u8 = 128;
@@ -683,49 +684,6 @@ impl<'de> Reader<'de> {
     }
 }
 
-/// The arrays and objects a skip is inside, innermost last: a bit each for the first 128
-/// (the nesting limit of every reader the crate uses), so that stepping over a nested value
-/// allocates nothing; a list beyond, where no limit applies.
-#[derive(Default)]
-struct OpenBrackets {
-    /// Bit `n` set when the `n`th one open is an object.
-    objects: u128,
-    len: usize,
-    deeper: Vec<bool>,
-}
-
-impl OpenBrackets {
-    fn push(&mut self, object: bool) {
-        match self.len {
-            0..128 => {
-                self.objects = self.objects & !(1 << self.len) | u128::from(object) << self.len
-            }
-            _ => self.deeper.push(object),
-        }
-        self.len += 1;
-    }
-
-    /// Whether the innermost one open is an object; `None` when none is.
-    fn last(&self) -> Option<bool> {
-        match self.len {
-            0 => None,
-            1..=128 => Some(self.objects >> (self.len - 1) & 1 == 1),
-            _ => self.deeper.last().copied(),
-        }
-    }
-
-    fn pop(&mut self) {
-        if self.len > 128 {
-            self.deeper.pop();
-        }
-        self.len = self.len.saturating_sub(1);
-    }
-
-    fn len(&self) -> usize {
-        self.len
-    }
-}
-
 /// Reading straight into the crate's types, without serde's visitors: what
 /// [`Fill::fill_direct`] and the delivery reader use. Each reads exactly what the
 /// `deserialize_*` method it stands for reads, and refuses the same.
@@ -1181,22 +1139,6 @@ impl<'de> SeqAccess<'de> for Elements<'_, 'de> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn open_brackets_keep_their_kind_past_the_bits() {
-        let kinds: Vec<bool> = (0..300).map(|n| n % 3 == 0).collect();
-        let mut open = OpenBrackets::default();
-        for &object in &kinds {
-            open.push(object);
-            assert_eq!(open.last(), Some(object));
-        }
-        for (depth, &object) in kinds.iter().enumerate().rev() {
-            assert_eq!(open.len(), depth + 1);
-            assert_eq!(open.last(), Some(object));
-            open.pop();
-        }
-        assert_eq!(open.last(), None);
-    }
 
     #[test]
     fn a_skip_steps_over_deep_values_of_both_kinds() {

@@ -34,6 +34,19 @@ use super::ordered::JsonText;
 /// assert_eq!(run.extra.keys().collect::<Vec<_>>(), ["slaCreatedAt"]);
 /// # Ok::<(), aep_flow_run::Error>(())
 /// ```
+///
+/// Written back, an unknown object keeps its keys in the order they came, at every depth:
+///
+/// ```
+/// let body = br#"{"id": "r", "metrics": {}, "params": {"windowStart": "1", "deltaColumn": {"name": "DOB"}}}"#;
+/// let run = &aep_flow_run::parse_runs(body)?[0];
+/// assert_eq!(run.extra["params"]["deltaColumn"]["name"], "DOB");
+/// assert_eq!(
+///     serde_json::to_string(run)?,
+///     r#"{"id":"r","params":{"windowStart":"1","deltaColumn":{"name":"DOB"}}}"#
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Default)]
 pub struct Extra {
     /// One pointer in the objects that hold it (every wire object has one, most of them

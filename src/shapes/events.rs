@@ -124,11 +124,17 @@ fn bare_alert_of_text(text: &str) -> Option<Event> {
 /// The ids a payload with no envelope carries among its own fields, under the first
 /// spelling that holds a string.
 fn bare_payload_ids<'a>(context: &mut Context, field: impl Fn(&str) -> Option<&'a str>) {
-    let first = |keys: &[&'static str]| {
-        keys.iter()
-            .find_map(|key| Some((*key, field(key)?.to_owned())))
-    };
-    let (event_id, recipient) = (first(&EVENT_ID_KEYS), first(&RECIPIENT_KEYS));
+    let event_id = first_text(&EVENT_ID_KEYS, &field);
+    let recipient = first_text(&RECIPIENT_KEYS, &field);
+    place_ids(context, event_id, recipient);
+}
+
+/// Gives `context` the ids found, with the spellings they came under.
+fn place_ids(
+    context: &mut Context,
+    event_id: Option<(&'static str, String)>,
+    recipient: Option<(&'static str, String)>,
+) {
     context.id_keys = IdKeys::of(
         event_id.as_ref().map(|(key, _)| *key),
         recipient.as_ref().map(|(key, _)| *key),
@@ -336,19 +342,24 @@ fn is_alert(map: &Map<String, Value>) -> bool {
     !is_run(map) && alert_status && map.get("name").is_some_and(Value::is_string)
 }
 
-fn text(map: &Map<String, Value>, key: &str) -> Option<String> {
-    map.get(key).and_then(Value::as_str).map(str::to_owned)
+/// The string fields of an object.
+fn string_field<'m>(map: &'m Map<String, Value>) -> impl Fn(&str) -> Option<&'m str> + 'm {
+    move |key| map.get(key).and_then(Value::as_str)
 }
 
-/// The first of `keys` that holds a string, with its key, as the classifier prefers them.
-fn first_text(map: &Map<String, Value>, keys: &[&'static str]) -> Option<(&'static str, String)> {
+/// The first of `keys` whose field holds a string, with its key, as the classifier prefers
+/// them.
+fn first_text<'a>(
+    keys: &[&'static str],
+    field: impl Fn(&str) -> Option<&'a str>,
+) -> Option<(&'static str, String)> {
     keys.iter()
-        .find_map(|key| text(map, key).map(|value| (*key, value)))
+        .find_map(|key| Some((*key, field(key)?.to_owned())))
 }
 
 /// The ids an object with no envelope carries among its own fields, as a bare run's are read.
 fn own_ids(map: &Map<String, Value>) -> (Option<String>, Option<String>) {
-    let id = |keys: &[&'static str]| first_text(map, keys).map(|(_, id)| id);
+    let id = |keys: &[&'static str]| first_text(keys, string_field(map)).map(|(_, id)| id);
     (id(&EVENT_ID_KEYS), id(&RECIPIENT_KEYS))
 }
 
@@ -481,7 +492,7 @@ impl<'a> Walk<'a> {
             (Some(payload), Value::Object(map)) if is_alert(map) => {
                 let object: AlertObject = typed_node(payload, payload_path)?;
                 if context.format == Format::BareRun {
-                    bare_payload_ids(&mut context, |key| map.get(key).and_then(Value::as_str));
+                    bare_payload_ids(&mut context, string_field(map));
                 }
                 out.push(Event::Alert(Alert::from_parts(object, context)));
                 Ok(())
@@ -745,8 +756,8 @@ fn envelope_context(element: Node<'_>, payload_key: &str, entry: &Entry) -> Cont
     } else {
         &EVENT_ID_KEYS
     };
-    let event_id = first_text(map, id_keys);
-    let recipient = first_text(map, &RECIPIENT_KEYS);
+    let event_id = first_text(id_keys, string_field(map));
+    let recipient = first_text(&RECIPIENT_KEYS, string_field(map));
     for (key, _) in event_id.iter().chain(recipient.iter()) {
         envelope.remove(key);
     }
@@ -755,15 +766,8 @@ fn envelope_context(element: Node<'_>, payload_key: &str, entry: &Entry) -> Cont
     } else {
         Format::IoEvent
     };
-    let mut context = Context {
-        id_keys: IdKeys::of(
-            event_id.as_ref().map(|(key, _)| *key),
-            recipient.as_ref().map(|(key, _)| *key),
-        ),
-        event_id: event_id.map(|(_, id)| id),
-        recipient_client_id: recipient.map(|(_, id)| id),
-        ..entry.context(format)
-    };
+    let mut context = entry.context(format);
+    place_ids(&mut context, event_id, recipient);
     if cloud_event {
         if let Some(Value::String(code)) = envelope.remove("type") {
             context.event_code = EventCode::from(code);
